@@ -1,0 +1,256 @@
+"""PynamoDB models: the single place that knows how entities sit in DynamoDB.
+
+Four tables, all keyed by a single string ``pk`` so no tenant-wide partition key is ever
+hot (every employee, campaign, board row and ledger entry is its own partition):
+
+* main    tenants, employees, campaigns, and the link-owner index (GSI ``by-tenant``)
+* links   short code -> denormalised link (the redirect's only read)
+* visits  one item per recorded visit; its stream drives points
+* points  ledger entries (GSI ``ledger-by-owner``), balances, leaderboard rows (GSI
+          ``board-by-score``: top-N is a Query, never a Scan)
+
+Table names come from the environment, set by ``template.yaml`` on AWS and by the local
+stack; both create tables from the same definitions in ``template.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+__all__ = [
+    "BalanceItem",
+    "BoardRowItem",
+    "CampaignItem",
+    "EmployeeItem",
+    "LedgerItem",
+    "LinkItem",
+    "LinkOwnerItem",
+    "TenantItem",
+    "VisitItem",
+    "all_models",
+]
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _table(var: str, default: str) -> str:
+    return os.environ.get(var, default)
+
+
+class _Meta:
+    region = _region()
+    # host stays None: botocore then honours AWS_ENDPOINT_URL_DYNAMODB, which is how the
+    # local stack points the very same code at moto.
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_retry_attempts = 3
+
+
+# ---------------------------------------------------------------- main table
+
+
+class ByTenantIndex(GlobalSecondaryIndex["MainItem"]):
+    class Meta:
+        index_name = "by-tenant"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class MainItem(Model):
+    class Meta(_Meta):
+        table_name = _table("RIPPLE_MAIN_TABLE", "ripple-main")
+
+    pk = UnicodeAttribute(hash_key=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_tenant = ByTenantIndex()
+
+
+class TenantItem(MainItem):
+    name = UnicodeAttribute(default="")
+    timezone = UnicodeAttribute(default="UTC")
+
+    @staticmethod
+    def key(tenant_id: str) -> str:
+        return f"TENANT#{tenant_id}"
+
+
+class EmployeeItem(MainItem):
+    tenant = UnicodeAttribute()
+    employee_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    team = UnicodeAttribute()
+    region = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+    updated_at = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(tenant_id: str, employee_id: str) -> str:
+        return f"EMP#{tenant_id}#{employee_id}"
+
+
+class PointsRulesMap(MapAttribute[str, Any]):
+    unique_visit = NumberAttribute(default=0)
+    forward = NumberAttribute(default=0)
+    lead = NumberAttribute(default=0)
+
+
+class CampaignItem(MainItem):
+    tenant = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    destination_url = UnicodeAttribute()
+    points = PointsRulesMap()
+    starts_at = NumberAttribute(null=True)
+    ends_at = NumberAttribute(null=True)
+    created_at = NumberAttribute(default=0)
+    created_by = UnicodeAttribute(default="")
+
+    @staticmethod
+    def key(tenant_id: str, campaign_id: str) -> str:
+        return f"CAMP#{tenant_id}#{campaign_id}"
+
+
+class LinkOwnerItem(MainItem):
+    """Makes "one link per employee, campaign and channel" a conditional write."""
+
+    code = UnicodeAttribute()
+
+    @staticmethod
+    def key(tenant_id: str, campaign_id: str, employee_id: str, channel: str) -> str:
+        return f"LINKOWNER#{tenant_id}#{campaign_id}#{employee_id}#{channel}"
+
+
+# ---------------------------------------------------------------- links table
+
+
+class LinkItem(Model):
+    class Meta(_Meta):
+        table_name = _table("RIPPLE_LINKS_TABLE", "ripple-links")
+        # The redirect must fail fast rather than hold a visitor for seconds.
+        connect_timeout_seconds = 1
+        read_timeout_seconds = 2
+
+    code = UnicodeAttribute(hash_key=True)
+    tenant = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    employee_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    destination_url = UnicodeAttribute()
+    starts_at = NumberAttribute(null=True)
+    ends_at = NumberAttribute(null=True)
+    created_at = NumberAttribute(default=0)
+
+
+# ---------------------------------------------------------------- visits table
+
+
+class VisitItem(Model):
+    class Meta(_Meta):
+        table_name = _table("RIPPLE_VISITS_TABLE", "ripple-visits")
+        connect_timeout_seconds = 1
+        read_timeout_seconds = 2
+
+    pk = UnicodeAttribute(hash_key=True)  # the visit id
+    tenant = UnicodeAttribute()
+    code = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    employee_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    visitor = UnicodeAttribute()
+    ts = NumberAttribute()
+    decision = UnicodeAttribute()
+    ua = UnicodeAttribute(default="browser")
+    country = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL (epoch seconds): raw visits are not kept forever
+
+
+# ---------------------------------------------------------------- points table
+
+
+class LedgerByOwnerIndex(GlobalSecondaryIndex["LedgerItem"]):
+    class Meta:
+        index_name = "ledger-by-owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)
+
+
+class BoardByScoreIndex(GlobalSecondaryIndex["BoardRowItem"]):
+    class Meta:
+        index_name = "board-by-score"
+        projection = AllProjection()
+
+    board = UnicodeAttribute(hash_key=True)
+    score = NumberAttribute(range_key=True)
+
+
+class PointsItem(Model):
+    class Meta(_Meta):
+        table_name = _table("RIPPLE_POINTS_TABLE", "ripple-points")
+
+    pk = UnicodeAttribute(hash_key=True)
+
+
+class LedgerItem(PointsItem):
+    tenant = UnicodeAttribute()
+    source_key = UnicodeAttribute()
+    employee_id = UnicodeAttribute()
+    owner = UnicodeAttribute()  # "<tenant>#<employee>"
+    sort = UnicodeAttribute()  # "<ts:013d>#<source_key>": newest-first listing
+    kind = UnicodeAttribute()
+    points = NumberAttribute()
+    ts = NumberAttribute()
+    campaign_id = UnicodeAttribute(default="")
+    team = UnicodeAttribute(default="")
+    region = UnicodeAttribute(default="")
+    day = UnicodeAttribute(default="")
+    week = UnicodeAttribute(default="")
+    month = UnicodeAttribute(default="")
+    source_id = UnicodeAttribute(default="")
+    meta = MapAttribute[str, Any](default=dict)
+    by_owner = LedgerByOwnerIndex()
+
+    @staticmethod
+    def key(tenant_id: str, source_key: str) -> str:
+        return f"L#{tenant_id}#{source_key}"
+
+
+class BalanceItem(PointsItem):
+    balance = NumberAttribute(default=0)
+    earned = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(tenant_id: str, employee_id: str) -> str:
+        return f"BAL#{tenant_id}#{employee_id}"
+
+
+class BoardRowItem(PointsItem):
+    board = UnicodeAttribute()
+    member = UnicodeAttribute()
+    score = NumberAttribute(default=0)
+    by_score = BoardByScoreIndex()
+
+    @staticmethod
+    def key(board: str, member: str) -> str:
+        return f"B#{board}#{member}"
+
+
+def all_models() -> list[type[Model]]:
+    """One model per physical table (used to reach each table's connection)."""
+    return [MainItem, LinkItem, VisitItem, PointsItem]

@@ -1,0 +1,445 @@
+"""Repository implementations over the PynamoDB models."""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ripple.adapters.models import (
+    BalanceItem,
+    BoardRowItem,
+    CampaignItem,
+    EmployeeItem,
+    LedgerItem,
+    LinkItem,
+    LinkOwnerItem,
+    PointsItem,
+    PointsRulesMap,
+    TenantItem,
+    VisitItem,
+)
+from ripple.domain.model import Campaign, Decision, Employee, LedgerEntry, Link, PointsRules, Tenant, Visit
+from ripple.domain.points import AggregateKey, aggregate, aggregate_keys
+from ripple.service.links import CodeTakenError
+from ripple.service.ports import RecordResult
+
+__all__ = [
+    "DynamoCampaigns",
+    "DynamoEmployees",
+    "DynamoLinks",
+    "DynamoPoints",
+    "DynamoTenants",
+    "DynamoVisits",
+    "TransactionLimit",
+]
+
+VISIT_RETENTION_SECONDS = 400 * 24 * 3600
+TransactionLimit = 100  # DynamoDB's maximum number of items in one TransactWriteItems
+
+
+@functools.cache
+def _connection() -> Connection:
+    """One PynamoDB connection per process for transactions (a botocore session is costly)."""
+    return Connection(region=PointsItem.Meta.region)
+
+
+class DynamoTenants:
+    def get(self, tenant_id: str) -> Tenant:
+        try:
+            item = TenantItem.get(TenantItem.key(tenant_id))
+        except DoesNotExist:
+            return Tenant(tenant_id)
+        return Tenant(tenant_id, item.name, item.timezone)
+
+    def put(self, tenant: Tenant) -> None:
+        TenantItem(
+            TenantItem.key(tenant.tenant_id),
+            name=tenant.name,
+            timezone=tenant.timezone,
+            gsi1pk="TENANTS",
+            gsi1sk=tenant.tenant_id,
+        ).save()
+
+
+def _employee(item: EmployeeItem) -> Employee:
+    return Employee(
+        tenant_id=item.tenant,
+        employee_id=item.employee_id,
+        name=item.name,
+        team=item.team,
+        region=item.region,
+        active=bool(item.active),
+        updated_at=int(item.updated_at or 0),
+    )
+
+
+class DynamoEmployees:
+    def get(self, tenant_id: str, employee_id: str) -> Employee | None:
+        try:
+            return _employee(EmployeeItem.get(EmployeeItem.key(tenant_id, employee_id)))
+        except DoesNotExist:
+            return None
+
+    def put(self, employee: Employee) -> None:
+        EmployeeItem(
+            EmployeeItem.key(employee.tenant_id, employee.employee_id),
+            gsi1pk=f"{employee.tenant_id}#EMP",
+            gsi1sk=employee.employee_id,
+            tenant=employee.tenant_id,
+            employee_id=employee.employee_id,
+            name=employee.name,
+            team=employee.team,
+            region=employee.region,
+            active=employee.active,
+            updated_at=employee.updated_at,
+        ).save()
+
+    def batch_get(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Employee]:
+        wanted = [EmployeeItem.key(t, e) for t, e in set(keys)]
+        out: dict[tuple[str, str], Employee] = {}
+        for item in EmployeeItem.batch_get(wanted):
+            emp = _employee(item)
+            out[(emp.tenant_id, emp.employee_id)] = emp
+        return out
+
+
+def _campaign(item: CampaignItem) -> Campaign:
+    pts = item.points
+    return Campaign(
+        tenant_id=item.tenant,
+        campaign_id=item.campaign_id,
+        name=item.name,
+        destination_url=item.destination_url,
+        points=PointsRules(int(pts.unique_visit or 0), int(pts.forward or 0), int(pts.lead or 0)),
+        starts_at=int(item.starts_at) if item.starts_at is not None else None,
+        ends_at=int(item.ends_at) if item.ends_at is not None else None,
+        created_at=int(item.created_at or 0),
+        created_by=item.created_by or "",
+    )
+
+
+class DynamoCampaigns:
+    def get(self, tenant_id: str, campaign_id: str) -> Campaign | None:
+        try:
+            return _campaign(CampaignItem.get(CampaignItem.key(tenant_id, campaign_id)))
+        except DoesNotExist:
+            return None
+
+    def create(self, campaign: Campaign) -> None:
+        item = CampaignItem(
+            CampaignItem.key(campaign.tenant_id, campaign.campaign_id),
+            gsi1pk=f"{campaign.tenant_id}#CAMP",
+            gsi1sk=campaign.campaign_id,
+            tenant=campaign.tenant_id,
+            campaign_id=campaign.campaign_id,
+            name=campaign.name,
+            destination_url=campaign.destination_url,
+            starts_at=campaign.starts_at,
+            ends_at=campaign.ends_at,
+            created_at=campaign.created_at,
+            created_by=campaign.created_by,
+        )
+        item.points = PointsRulesMap(**campaign.points.to_dict())
+        item.save(condition=CampaignItem.pk.does_not_exist())
+
+    def batch_get(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Campaign]:
+        wanted = [CampaignItem.key(t, c) for t, c in set(keys)]
+        out: dict[tuple[str, str], Campaign] = {}
+        for item in CampaignItem.batch_get(wanted):
+            c = _campaign(item)
+            out[(c.tenant_id, c.campaign_id)] = c
+        return out
+
+
+def _link(item: LinkItem) -> Link:
+    return Link(
+        code=item.code,
+        tenant_id=item.tenant,
+        campaign_id=item.campaign_id,
+        employee_id=item.employee_id,
+        channel=item.channel,
+        destination_url=item.destination_url,
+        starts_at=int(item.starts_at) if item.starts_at is not None else None,
+        ends_at=int(item.ends_at) if item.ends_at is not None else None,
+        created_at=int(item.created_at or 0),
+    )
+
+
+class DynamoLinks:
+    def get(self, code: str) -> Link | None:
+        try:
+            return _link(LinkItem.get(code))
+        except DoesNotExist:
+            return None
+
+    def find_for_owner(self, tenant_id: str, campaign_id: str, employee_id: str, channel: str) -> Link | None:
+        try:
+            owner = LinkOwnerItem.get(LinkOwnerItem.key(tenant_id, campaign_id, employee_id, channel))
+        except DoesNotExist:
+            return None
+        return self.get(owner.code)
+
+    def create(self, link: Link) -> Link:
+        owner_key = LinkOwnerItem.key(link.tenant_id, link.campaign_id, link.employee_id, link.channel)
+        item = LinkItem(
+            link.code,
+            tenant=link.tenant_id,
+            campaign_id=link.campaign_id,
+            employee_id=link.employee_id,
+            channel=link.channel,
+            destination_url=link.destination_url,
+            starts_at=link.starts_at,
+            ends_at=link.ends_at,
+            created_at=link.created_at,
+        )
+        owner = LinkOwnerItem(
+            owner_key,
+            code=link.code,
+            gsi1pk=f"{link.tenant_id}#LINK#{link.employee_id}",
+            gsi1sk=f"{link.campaign_id}#{link.channel}",
+        )
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(owner, condition=LinkOwnerItem.pk.does_not_exist())
+                tx.save(item, condition=LinkItem.code.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                existing = self.find_for_owner(link.tenant_id, link.campaign_id, link.employee_id, link.channel)
+                if existing is not None:
+                    return existing
+            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+                raise CodeTakenError(link.code) from exc
+            raise
+        return link
+
+
+class DynamoVisits:
+    def record(self, visit: Visit) -> None:
+        item = VisitItem(
+            visit.visit_id,
+            tenant=visit.tenant_id,
+            code=visit.code,
+            campaign_id=visit.campaign_id,
+            employee_id=visit.employee_id,
+            channel=visit.channel,
+            visitor=visit.visitor,
+            ts=visit.ts,
+            decision=visit.decision.value,
+            ua=visit.user_agent_class,
+            country=visit.country or None,
+            expires_at=visit.ts // 1000 + VISIT_RETENTION_SECONDS,
+        )
+        try:
+            item.save(condition=VisitItem.pk.does_not_exist())
+        except PutError as exc:
+            # Same visit id already stored: a retried request; recording it once is enough.
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+
+def visit_from_image(image: dict[str, Any]) -> Visit:
+    """Build a Visit from a DynamoDB stream NewImage (typed attribute values)."""
+
+    def s(name: str, default: str = "") -> str:
+        value = image.get(name)
+        return value["S"] if isinstance(value, dict) and "S" in value else default
+
+    def n(name: str) -> int:
+        value = image.get(name)
+        if not isinstance(value, dict) or "N" not in value:
+            raise ValueError(f"visit image lacks numeric {name}")
+        return int(value["N"])
+
+    for required in ("pk", "tenant", "campaign_id", "employee_id", "visitor", "decision"):
+        if not s(required):
+            raise ValueError(f"visit image lacks {required}")
+    return Visit(
+        visit_id=s("pk"),
+        tenant_id=s("tenant"),
+        code=s("code"),
+        campaign_id=s("campaign_id"),
+        employee_id=s("employee_id"),
+        channel=s("channel"),
+        visitor=s("visitor"),
+        ts=n("ts"),
+        decision=Decision(s("decision")),
+        user_agent_class=s("ua", "browser"),
+        country=s("country"),
+    )
+
+
+class DynamoPoints:
+    """Ledger, balances and leaderboards, kept consistent by transactions.
+
+    Each TransactWriteItems call holds a chunk of new ledger entries (each a Put that
+    fails if its source key exists) and the *summed* deltas of every counter those entries
+    move. Either all of it lands or none does, so balances always equal the sum of the
+    ledger and a redelivered event can only ever be rejected as a duplicate.
+    """
+
+    def __init__(self, max_items: int = TransactionLimit, max_conflict_retries: int = 8) -> None:
+        self.max_items = max_items
+        self.max_conflict_retries = max_conflict_retries
+
+    # -- writes
+
+    def _chunks(self, entries: Sequence[LedgerEntry]) -> list[list[LedgerEntry]]:
+        chunks: list[list[LedgerEntry]] = []
+        current: list[LedgerEntry] = []
+        keys: set[AggregateKey] = set()
+        for entry in entries:
+            entry_keys = set(aggregate_keys(entry))
+            if current and len(current) + 1 + len(keys | entry_keys) > self.max_items:
+                chunks.append(current)
+                current, keys = [], set()
+            current.append(entry)
+            keys |= entry_keys
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def _transact(self, entries: Sequence[LedgerEntry]) -> int:
+        totals = aggregate(entries)
+        with TransactWrite(connection=_connection()) as tx:
+            for e in entries:
+                tx.save(
+                    LedgerItem(
+                        LedgerItem.key(e.tenant_id, e.source_key),
+                        tenant=e.tenant_id,
+                        source_key=e.source_key,
+                        employee_id=e.employee_id,
+                        owner=f"{e.tenant_id}#{e.employee_id}",
+                        sort=f"{e.ts:013d}#{e.source_key}",
+                        kind=e.kind,
+                        points=e.points,
+                        ts=e.ts,
+                        campaign_id=e.campaign_id,
+                        team=e.team,
+                        region=e.region,
+                        day=e.day,
+                        week=e.week,
+                        month=e.month,
+                        source_id=e.source_id,
+                        meta=dict(e.meta),
+                    ),
+                    condition=LedgerItem.pk.does_not_exist(),
+                )
+            for key, delta in sorted(totals.items()):
+                if key.dim == "balance":
+                    bal = BalanceItem(BalanceItem.key(key.tenant_id, key.member))
+                    tx.update(bal, actions=[BalanceItem.balance.add(delta), BalanceItem.earned.add(max(delta, 0))])
+                else:
+                    row = BoardRowItem(BoardRowItem.key(key.board, key.member))
+                    tx.update(
+                        row,
+                        actions=[
+                            BoardRowItem.board.set(key.board),
+                            BoardRowItem.member.set(key.member),
+                            BoardRowItem.score.add(delta),
+                        ],
+                    )
+        return len(entries) + len(totals)
+
+    def record(self, entries: Sequence[LedgerEntry]) -> RecordResult:
+        result = RecordResult()
+        queue = self._chunks(entries)
+        while queue:
+            chunk = queue.pop(0)
+            conflicts = 0
+            while chunk:
+                try:
+                    result.items_written += self._transact(chunk)
+                    result.transactions += 1
+                    result.inserted.extend(chunk)
+                    break
+                except TransactWriteError as exc:
+                    reasons = exc.cancellation_reasons
+                    dup = {
+                        i
+                        for i, r in enumerate(reasons[: len(chunk)])
+                        if r is not None and r.code == "ConditionalCheckFailed"
+                    }
+                    if dup:
+                        result.duplicates.extend(chunk[i] for i in sorted(dup))
+                        chunk = [e for i, e in enumerate(chunk) if i not in dup]
+                        continue
+                    codes = {r.code for r in reasons if r is not None}
+                    if exc.cause_response_code in ("TransactionConflictException", "ThrottlingException") or (
+                        codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+                    ):
+                        conflicts += 1
+                        if conflicts > self.max_conflict_retries:
+                            raise
+                        time.sleep(min(1.0, 0.02 * 2**conflicts) * random.random())
+                        continue
+                    raise
+        return result
+
+    def snapshot(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        """Every balance and every owner's ledger sum (a full scan: for the reconcile job only)."""
+        balances: dict[tuple[str, str], int] = {}
+        sums: dict[tuple[str, str], int] = {}
+        for item in PointsItem.scan(attributes_to_get=None):
+            data = item.attribute_values
+            pk = str(data.get("pk", ""))
+            if pk.startswith("BAL#"):
+                tenant, _, employee = pk[4:].partition("#")
+                balances[(tenant, employee)] = int(data.get("balance", 0))
+            elif pk.startswith("L#"):
+                key = (str(data["tenant"]), str(data["employee_id"]))
+                sums[key] = sums.get(key, 0) + int(data.get("points", 0))
+        return balances, sums
+
+    # -- reads
+
+    def balance(self, tenant_id: str, employee_id: str) -> int:
+        try:
+            return int(BalanceItem.get(BalanceItem.key(tenant_id, employee_id)).balance or 0)
+        except DoesNotExist:
+            return 0
+
+    def top(self, board: str, limit: int) -> list[tuple[str, int]]:
+        rows: dict[str, int] = {}
+        last_score: int | None = None
+        for item in BoardRowItem.by_score.query(board, scan_index_forward=False, limit=limit, page_size=limit):
+            rows[item.member] = int(item.score)
+            last_score = int(item.score)
+        if last_score is not None and len(rows) >= limit:
+            # Fetch every row tied with the lowest score shown, so ties order stably by id.
+            for item in BoardRowItem.by_score.query(board, BoardRowItem.score == last_score):
+                rows[item.member] = int(item.score)
+        return list(rows.items())
+
+    def ledger(self, tenant_id: str, employee_id: str) -> list[LedgerEntry]:
+        out: list[LedgerEntry] = []
+        for item in LedgerItem.by_owner.query(f"{tenant_id}#{employee_id}", scan_index_forward=False):
+            out.append(
+                LedgerEntry(
+                    tenant_id=item.tenant,
+                    source_key=item.source_key,
+                    employee_id=item.employee_id,
+                    kind=item.kind,
+                    points=int(item.points),
+                    ts=int(item.ts),
+                    campaign_id=item.campaign_id,
+                    team=item.team,
+                    region=item.region,
+                    day=item.day,
+                    week=item.week,
+                    month=item.month,
+                    source_id=item.source_id,
+                    meta={
+                        k: str(v)
+                        for k, v in (item.meta.as_dict() if hasattr(item.meta, "as_dict") else item.meta or {}).items()
+                    },
+                )
+            )
+        return out

@@ -1,0 +1,1 @@
+"""Pure business rules of Ripple: no boto3, no network, no clocks they are not handed."""

@@ -1,0 +1,181 @@
+"""Domain entities as frozen dataclasses.
+
+They carry no persistence concerns: adapters translate them to and from PynamoDB items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "CHANNELS",
+    "Campaign",
+    "Decision",
+    "Employee",
+    "LedgerEntry",
+    "Link",
+    "PointsRules",
+    "Role",
+    "Tenant",
+    "Visit",
+]
+
+CHANNELS: tuple[str, ...] = (
+    "wechat",
+    "line",
+    "weibo",
+    "douyin",
+    "xiaohongshu",
+    "linkedin",
+    "x",
+    "email",
+    "other",
+)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    EMPLOYEE = "employee"
+
+
+class Decision(StrEnum):
+    """Why a visit may or may not earn, decided at request time.
+
+    ``ELIGIBLE`` visits may still earn nothing: uniqueness per visitor and campaign is
+    decided by the stream consumer, which records the outcome in the ledger.
+    """
+
+    ELIGIBLE = "eligible"
+    BOT = "bot"
+    OWNER = "owner_click"
+    NOT_STARTED = "campaign_not_started"
+    INACTIVE_OWNER = "owner_inactive"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    tenant_id: str
+    name: str = ""
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Employee:
+    tenant_id: str
+    employee_id: str
+    name: str
+    team: str
+    region: str
+    active: bool = True
+    updated_at: int = 0
+
+    def to_public(self) -> dict[str, object]:
+        return {
+            "employee_id": self.employee_id,
+            "name": self.name,
+            "team": self.team,
+            "region": self.region,
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PointsRules:
+    unique_visit: int = 0
+    forward: int = 0
+    lead: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"unique_visit": self.unique_visit, "forward": self.forward, "lead": self.lead}
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    tenant_id: str
+    campaign_id: str
+    name: str
+    destination_url: str
+    points: PointsRules
+    starts_at: int | None = None  # epoch milliseconds, UTC
+    ends_at: int | None = None
+    created_at: int = 0
+    created_by: str = ""
+
+    def to_public(self) -> dict[str, object]:
+        from ripple.domain.timeutil import ms_to_iso
+
+        return {
+            "campaign_id": self.campaign_id,
+            "name": self.name,
+            "destination_url": self.destination_url,
+            "points": self.points.to_dict(),
+            "starts_at": ms_to_iso(self.starts_at),
+            "ends_at": ms_to_iso(self.ends_at),
+            "created_at": ms_to_iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A personal tracked link, denormalised so the redirect needs nothing else."""
+
+    code: str
+    tenant_id: str
+    campaign_id: str
+    employee_id: str
+    channel: str
+    destination_url: str
+    starts_at: int | None = None
+    ends_at: int | None = None
+    created_at: int = 0
+
+    def to_public(self, base_url: str) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "short_url": f"{base_url.rstrip('/')}/{self.code}",
+            "channel": self.channel,
+            "campaign_id": self.campaign_id,
+            "employee_id": self.employee_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One recorded request to a short link (HEAD requests are never recorded)."""
+
+    visit_id: str
+    tenant_id: str
+    code: str
+    campaign_id: str
+    employee_id: str
+    channel: str
+    visitor: str  # tenant-scoped pseudonymous visitor key; never a raw IP
+    ts: int  # epoch milliseconds
+    decision: Decision
+    user_agent_class: str = "browser"
+    country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """An immutable change to one employee's points, keyed by the event that caused it.
+
+    ``source_key`` is unique per tenant: a second attempt to write the same key is a
+    redelivery and must change nothing.
+    """
+
+    tenant_id: str
+    source_key: str
+    employee_id: str
+    kind: str
+    points: int
+    ts: int
+    campaign_id: str = ""
+    team: str = ""
+    region: str = ""
+    day: str = ""
+    week: str = ""
+    month: str = ""
+    source_id: str = ""  # e.g. the visit id that won the unique-visit slot
+    meta: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,101 @@
+"""Time helpers: ISO-8601 parsing and tenant-local period keys.
+
+Leaderboard periods are computed in the tenant's time zone when a point is earned and
+stored on the ledger entry, so a later time-zone change never rewrites history.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ripple.domain.errors import ValidationError
+
+__all__ = [
+    "PERIOD_ALL",
+    "PeriodKeys",
+    "ms_to_iso",
+    "parse_iso_ms",
+    "parse_period",
+    "period_keys",
+    "validate_timezone",
+]
+
+PERIOD_ALL = "all"
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class PeriodKeys(tuple[str, str, str]):
+    """(day, iso week, month) of one instant in one time zone."""
+
+    __slots__ = ()
+
+    @property
+    def day(self) -> str:
+        return self[0]
+
+    @property
+    def week(self) -> str:
+        return self[1]
+
+    @property
+    def month(self) -> str:
+        return self[2]
+
+
+def validate_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"unknown time zone {name!r}", details={"field": "timezone"}) from exc
+
+
+def period_keys(ts_ms: int, tz: str) -> PeriodKeys:
+    local = datetime.fromtimestamp(ts_ms / 1000, tz=UTC).astimezone(ZoneInfo(tz))
+    iso = local.isocalendar()
+    return PeriodKeys((local.strftime("%Y-%m-%d"), f"{iso.year:04d}-W{iso.week:02d}", local.strftime("%Y-%m")))
+
+
+def parse_period(value: str) -> str:
+    """Validate a leaderboard ``period`` parameter and return its canonical form."""
+    if value == PERIOD_ALL:
+        return value
+    if m := _DAY.match(value):
+        try:
+            date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError as exc:
+            raise ValidationError(f"period {value!r} is not a real day") from exc
+        return value
+    if m := _WEEK.match(value):
+        year, week = int(m[1]), int(m[2])
+        # ISO years have 52 or 53 weeks; 28 December is always in the last one.
+        if not 1 <= week <= date(year, 12, 28).isocalendar().week:
+            raise ValidationError(f"period {value!r} is not a real ISO week")
+        return value
+    if m := _MONTH.match(value):
+        if not 1 <= int(m[2]) <= 12:
+            raise ValidationError(f"period {value!r} is not a real month")
+        return value
+    raise ValidationError("period must be 'all', YYYY-MM-DD, YYYY-Www or YYYY-MM", details={"field": "period"})
+
+
+def parse_iso_ms(value: object, field: str) -> int:
+    """Parse an ISO-8601 timestamp *with* an offset (or Z) to epoch milliseconds."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValidationError(f"{field} must be an ISO-8601 timestamp string", details={"field": field})
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(f"{field} is not a valid ISO-8601 timestamp", details={"field": field}) from exc
+    if parsed.tzinfo is None:
+        raise ValidationError(f"{field} must carry a UTC offset (e.g. 'Z')", details={"field": field})
+    return int(parsed.timestamp() * 1000)
+
+
+def ms_to_iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

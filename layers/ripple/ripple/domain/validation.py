@@ -1,0 +1,162 @@
+"""Strict validation of client input.
+
+Every rule here raises ``ValidationError`` (422) or ``BadRequestError`` (400) with a
+message that names the field, so a client can fix its request without reading our code.
+Unknown fields are rejected: silently ignoring a misspelt ``ends_at`` would be worse.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from ripple.domain.errors import BadRequestError, PayloadTooLargeError, ValidationError
+from ripple.domain.model import CHANNELS, PointsRules
+from ripple.domain.timeutil import parse_iso_ms
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "check_id",
+    "parse_json_body",
+    "validate_campaign",
+    "validate_channel",
+    "validate_destination_url",
+    "validate_employee",
+    "validate_limit",
+]
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_URL_BYTES = 2048
+MAX_POINTS = 1_000_000
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def parse_json_body(raw: bytes | str | None, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """Decode a JSON object body; 413 when too large, 400 when not JSON, 422 when not an object."""
+    if raw is None or raw in (b"", ""):
+        raise BadRequestError("request body must be a JSON object")
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    if len(data) > max_bytes:
+        raise PayloadTooLargeError(f"request body exceeds {max_bytes} bytes")
+    try:
+        body = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequestError(f"malformed JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ValidationError("request body must be a JSON object")
+    return body
+
+
+def _reject_unknown(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+
+
+def _text(body: dict[str, Any], name: str, *, max_len: int, required: bool = True) -> str | None:
+    if name not in body or body[name] is None:
+        if required:
+            raise ValidationError(f"{name} is required", details={"field": name})
+        return None
+    value = body[name]
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string", details={"field": name})
+    value = value.strip()
+    if not value:
+        raise ValidationError(f"{name} must not be empty", details={"field": name})
+    if len(value) > max_len:
+        raise ValidationError(f"{name} must be at most {max_len} characters", details={"field": name})
+    if any(ord(c) < 32 for c in value):
+        raise ValidationError(f"{name} must not contain control characters", details={"field": name})
+    return value
+
+
+def check_id(value: str, what: str) -> str:
+    """Ids in paths: 1..64 of [A-Za-z0-9._-], starting alphanumeric."""
+    if not isinstance(value, str) or not _ID.match(value):
+        raise ValidationError(
+            f"{what} must be 1-64 characters of letters, digits, '.', '_' or '-'", details={"field": what}
+        )
+    return value
+
+
+def validate_employee(body: dict[str, Any]) -> dict[str, str]:
+    _reject_unknown(body, {"name", "team", "region"})
+    return {
+        "name": _text(body, "name", max_len=100) or "",
+        "team": check_id(_text(body, "team", max_len=64) or "", "team"),
+        "region": check_id(_text(body, "region", max_len=64) or "", "region"),
+    }
+
+
+def validate_destination_url(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError("destination_url must be a string", details={"field": "destination_url"})
+    if len(value.encode("utf-8")) > MAX_URL_BYTES:
+        raise ValidationError(
+            f"destination_url must be at most {MAX_URL_BYTES} bytes", details={"field": "destination_url"}
+        )
+    if value != value.strip() or any(ord(c) < 33 or ord(c) == 127 for c in value):
+        raise ValidationError(
+            "destination_url must not contain spaces or control characters", details={"field": "destination_url"}
+        )
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a malformed port
+    except ValueError as exc:
+        raise ValidationError("destination_url is not a valid URL", details={"field": "destination_url"}) from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationError("destination_url must be an absolute http(s) URL", details={"field": "destination_url"})
+    if parts.username or parts.password:
+        raise ValidationError("destination_url must not embed credentials", details={"field": "destination_url"})
+    return value
+
+
+def _points(body: dict[str, Any]) -> PointsRules:
+    raw = body.get("points")
+    if not isinstance(raw, dict):
+        raise ValidationError("points must be an object", details={"field": "points"})
+    _reject_unknown(raw, {"unique_visit", "forward", "lead"})
+    values: dict[str, int] = {}
+    for key in ("unique_visit", "forward", "lead"):
+        v = raw.get(key, 0)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValidationError(f"points.{key} must be an integer", details={"field": f"points.{key}"})
+        if not 0 <= v <= MAX_POINTS:
+            raise ValidationError(
+                f"points.{key} must be between 0 and {MAX_POINTS}", details={"field": f"points.{key}"}
+            )
+        values[key] = v
+    return PointsRules(**values)
+
+
+def validate_campaign(body: dict[str, Any]) -> dict[str, Any]:
+    _reject_unknown(body, {"name", "destination_url", "points", "starts_at", "ends_at"})
+    name = _text(body, "name", max_len=200)
+    if "destination_url" not in body:
+        raise ValidationError("destination_url is required", details={"field": "destination_url"})
+    url = validate_destination_url(body["destination_url"])
+    points = _points(body)
+    starts_at = parse_iso_ms(body["starts_at"], "starts_at") if body.get("starts_at") is not None else None
+    ends_at = parse_iso_ms(body["ends_at"], "ends_at") if body.get("ends_at") is not None else None
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise ValidationError("ends_at must be after starts_at", details={"field": "ends_at"})
+    return {"name": name, "destination_url": url, "points": points, "starts_at": starts_at, "ends_at": ends_at}
+
+
+def validate_channel(body: dict[str, Any]) -> str:
+    _reject_unknown(body, {"channel"})
+    channel = body.get("channel")
+    if not isinstance(channel, str) or channel not in CHANNELS:
+        raise ValidationError(f"channel must be one of: {', '.join(CHANNELS)}", details={"field": "channel"})
+    return channel
+
+
+def validate_limit(value: str | None, *, default: int = 10, maximum: int = 100) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise ValidationError(f"limit must be an integer from 1 to {maximum}", details={"field": "limit"})
+    return int(value)

@@ -1,0 +1,1 @@
+"""Use cases. Each takes the ``Services`` bundle from the composition root and plain data."""

@@ -1,0 +1,25 @@
+"""Authorisation rules shared by every use case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ripple.domain.errors import ForbiddenError
+from ripple.domain.model import Role
+
+__all__ = ["Principal", "require_role"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the verified ``sub``, ``tenant`` and ``role`` claims of the token."""
+
+    tenant_id: str
+    sub: str
+    role: Role
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        allowed = " or ".join(r.value for r in roles)
+        raise ForbiddenError(f"this endpoint requires the {allowed} role")

@@ -1,0 +1,49 @@
+"""The bundle of collaborators every use case receives (built by ``ripple.bootstrap``)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ripple.service.ports import (
+    CampaignRepository,
+    EmployeeRepository,
+    LinkRepository,
+    PointsRepository,
+    TenantRepository,
+    VisitRepository,
+)
+
+__all__ = ["Services", "Settings", "new_id"]
+
+_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/l/I
+
+
+def new_id(length: int = 10) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    public_base_url: str
+    visitor_secret: bytes
+    code_length: int = 7
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    tenants: TenantRepository
+    employees: EmployeeRepository
+    campaigns: CampaignRepository
+    links: LinkRepository
+    visits: VisitRepository
+    points: PointsRepository
+    clock: Callable[[], int] = field(default=_now_ms)
+    ids: Callable[[int], str] = field(default=new_id)

@@ -1,0 +1,58 @@
+"""Issuing personal tracked links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ripple.domain.errors import ForbiddenError, GoneError, NotFoundError
+from ripple.domain.model import Link, Role
+from ripple.domain.validation import check_id, validate_channel
+from ripple.service.auth import Principal, require_role
+from ripple.service.context import Services
+
+__all__ = ["CodeTakenError", "issue_link"]
+
+
+class CodeTakenError(Exception):
+    """A freshly drawn short code already exists (astronomically rare; retried)."""
+
+
+def issue_link(svc: Services, principal: Principal, campaign_id: str, body: dict[str, Any]) -> tuple[Link, bool]:
+    """Return the caller's link for this campaign and channel, creating it if needed.
+
+    Returns ``(link, created)``; asking again returns the same link with ``created=False``.
+    """
+    require_role(principal, Role.EMPLOYEE)
+    check_id(campaign_id, "campaign_id")
+    channel = validate_channel(body)
+    campaign = svc.campaigns.get(principal.tenant_id, campaign_id)
+    if campaign is None:
+        raise NotFoundError(f"campaign {campaign_id} not found")
+    employee = svc.employees.get(principal.tenant_id, principal.sub)
+    if employee is None:
+        raise ForbiddenError("your account is not registered as an employee of this tenant")
+    if not employee.active:
+        raise ForbiddenError("your account has been deactivated")
+    existing = svc.links.find_for_owner(principal.tenant_id, campaign_id, principal.sub, channel)
+    if existing is not None:
+        return existing, False
+    if campaign.ends_at is not None and svc.clock() >= campaign.ends_at:
+        raise GoneError(f"campaign {campaign_id} has ended")
+    for _attempt in range(5):
+        link = Link(
+            code=svc.ids(svc.settings.code_length),
+            tenant_id=principal.tenant_id,
+            campaign_id=campaign_id,
+            employee_id=principal.sub,
+            channel=channel,
+            destination_url=campaign.destination_url,
+            starts_at=campaign.starts_at,
+            ends_at=campaign.ends_at,
+            created_at=svc.clock(),
+        )
+        try:
+            stored = svc.links.create(link)
+        except CodeTakenError:
+            continue
+        return stored, stored.code == link.code
+    raise RuntimeError("could not draw a free short code in 5 attempts")

@@ -1,0 +1,53 @@
+"""Read models: an employee's points and the leaderboards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ripple.domain.errors import ForbiddenError, NotFoundError, ValidationError
+from ripple.domain.model import Role
+from ripple.domain.points import ALL_CAMPAIGNS, DIMENSIONS, board_id
+from ripple.domain.ranking import RankedEntry, rank
+from ripple.domain.timeutil import parse_period
+from ripple.domain.validation import check_id, validate_limit
+from ripple.service.auth import Principal, require_role
+from ripple.service.context import Services
+
+__all__ = ["leaderboard", "me"]
+
+_LEADERBOARD_PARAMS = {"dimension", "period", "campaign_id", "limit"}
+
+
+def me(svc: Services, principal: Principal) -> dict[str, Any]:
+    require_role(principal, Role.EMPLOYEE)
+    employee = svc.employees.get(principal.tenant_id, principal.sub)
+    if employee is None:
+        raise ForbiddenError("your account is not registered as an employee of this tenant")
+    balance = svc.points.balance(principal.tenant_id, principal.sub)
+    return {
+        "employee_id": employee.employee_id,
+        "name": employee.name,
+        "team": employee.team,
+        "region": employee.region,
+        "points": {"balance": balance},
+    }
+
+
+def leaderboard(svc: Services, principal: Principal, params: dict[str, str]) -> list[RankedEntry]:
+    require_role(principal, Role.ADMIN, Role.EMPLOYEE)
+    unknown = sorted(set(params) - _LEADERBOARD_PARAMS)
+    if unknown:
+        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    dimension = params.get("dimension", "employee")
+    if dimension not in DIMENSIONS:
+        raise ValidationError(f"dimension must be one of: {', '.join(DIMENSIONS)}", details={"field": "dimension"})
+    period = parse_period(params.get("period", "all"))
+    limit = validate_limit(params.get("limit"))
+    scope = ALL_CAMPAIGNS
+    if "campaign_id" in params:
+        campaign_id = check_id(params["campaign_id"], "campaign_id")
+        if svc.campaigns.get(principal.tenant_id, campaign_id) is None:
+            raise NotFoundError(f"campaign {campaign_id} not found")
+        scope = campaign_id
+    rows = svc.points.top(board_id(principal.tenant_id, dimension, scope, period), limit)
+    return rank(rows, limit)

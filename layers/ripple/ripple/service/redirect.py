@@ -1,0 +1,138 @@
+"""The hot path: resolve a short code, record the visit, say where to go.
+
+Exactly one cached link lookup and at most one conditional write. Points, balances and
+leaderboards are *not* touched here: the visits table's stream drives them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from ripple.domain.errors import GoneError, NotFoundError
+from ripple.domain.model import Decision, Link, Visit
+from ripple.domain.tracking import classify_user_agent, decide, identify_visitor, merge_utm
+from ripple.service.auth import Principal
+from ripple.service.context import Services
+
+__all__ = ["LinkCache", "RedirectOutcome", "VisitRequest", "follow_link", "link_cache"]
+
+CODE_MAX_LEN = 32
+log = logging.getLogger("ripple.redirect")
+
+
+class LinkCache:
+    """A small per-process LRU with a TTL: warm Lambdas skip the read entirely.
+
+    Links are immutable once issued (a campaign's end date is copied onto them), so a TTL
+    bounds how long an edit takes to reach a warm container.
+    """
+
+    def __init__(self, max_size: int = 20_000, ttl_seconds: float = 300.0) -> None:
+        self._items: OrderedDict[str, tuple[float, Link]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_size = max_size
+        self.ttl = ttl_seconds
+
+    def get(self, code: str) -> Link | None:
+        with self._lock:
+            hit = self._items.get(code)
+            if hit is None:
+                return None
+            if hit[0] < time.monotonic():
+                del self._items[code]
+                return None
+            self._items.move_to_end(code)
+            return hit[1]
+
+    def put(self, link: Link) -> None:
+        with self._lock:
+            self._items[link.code] = (time.monotonic() + self.ttl, link)
+            self._items.move_to_end(link.code)
+            while len(self._items) > self.max_size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+link_cache = LinkCache()
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRequest:
+    code: str
+    method: str
+    user_agent: str
+    client_ip: str
+    visitor_cookie: str | None
+    viewer: Principal | None  # verified bearer token or session cookie, if any
+    country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectOutcome:
+    location: str
+    set_visitor_cookie: str | None
+    visit: Visit | None
+
+
+def _lookup(svc: Services, code: str) -> Link:
+    if not code or len(code) > CODE_MAX_LEN or not code.isalnum():
+        raise NotFoundError("no such link")
+    link = link_cache.get(code)
+    if link is None:
+        link = svc.links.get(code)
+        if link is None:
+            raise NotFoundError("no such link")
+        link_cache.put(link)
+    return link
+
+
+def follow_link(svc: Services, req: VisitRequest) -> RedirectOutcome:
+    link = _lookup(svc, req.code)
+    now = svc.clock()
+    if link.ends_at is not None and now >= link.ends_at:
+        raise GoneError("this campaign has ended")
+    location = merge_utm(link.destination_url, channel=link.channel, campaign_id=link.campaign_id)
+    if req.method == "HEAD":
+        return RedirectOutcome(location, None, None)
+
+    identity = identify_visitor(
+        tenant_id=link.tenant_id,
+        cookie=req.visitor_cookie,
+        client_ip=req.client_ip,
+        user_agent=req.user_agent,
+        secret=svc.settings.visitor_secret,
+    )
+    is_owner = req.viewer is not None and req.viewer.tenant_id == link.tenant_id and req.viewer.sub == link.employee_id
+    # Owner activity is enforced by the stream consumer, which reads the employee anyway;
+    # checking here would cost the hot path a second read.
+    decision = decide(link=link, user_agent=req.user_agent, is_owner=is_owner, owner_active=True, now_ms=now)
+    visit = Visit(
+        visit_id=f"{now:013d}{svc.ids(12)}",
+        tenant_id=link.tenant_id,
+        code=link.code,
+        campaign_id=link.campaign_id,
+        employee_id=link.employee_id,
+        channel=link.channel,
+        visitor=identity.visitor_key,
+        ts=now,
+        decision=decision,
+        user_agent_class=classify_user_agent(req.user_agent),
+        country=req.country[:2].upper() if req.country else "",
+    )
+    recorded: Visit | None = visit
+    try:
+        svc.visits.record(visit)
+    except Exception:
+        # The visitor still gets where they were going; the lost visit is logged and
+        # counted (an alarm on this metric beats a failed redirect in a customer's hand).
+        log.exception("visit not recorded", extra={"code": link.code})
+        recorded = None
+    cookie = identity.cookie_value if identity.new_cookie and decision is not Decision.BOT else None
+    return RedirectOutcome(location, cookie, recorded)
