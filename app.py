@@ -31,7 +31,7 @@ app.api.binary_types = []
 
 
 def _request() -> Request:
-    request = _request()
+    request = app.current_request
     assert request is not None  # Chalice sets it for every routed call
     return request
 

@@ -1,0 +1,192 @@
+"""DynamoDB Streams -> Lambda handler, with event-source-mapping semantics.
+
+What AWS Lambda's event source mapping does, reproduced for the local stack:
+
+* polls each shard and invokes the handler with up to ``BatchSize`` Lambda-shaped records;
+* at-least-once: a batch is retried until it succeeds or retries run out;
+* ``ReportBatchItemFailures``: the handler's ``batchItemFailures`` checkpoint the shard just
+  before the lowest failed sequence number, and the next batch starts there;
+* ``BisectBatchOnFunctionError``: a batch whose invocation raises is split in two;
+* ``MaximumRetryAttempts``: when exhausted, a Lambda-style on-failure record goes to the
+  destination (a JSON-lines file here, SQS on AWS) and the shard moves on.
+
+Each poll takes a fresh ``AFTER_SEQUENCE_NUMBER`` iterator: moto orphans older iterators
+when a cancelled transaction rewinds a shard.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from infra.lambda_context import LocalContext
+
+__all__ = ["Handler", "StreamPoller"]
+
+log = logging.getLogger("ripple.poller")
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class _ShardState:
+    checkpoint: str | None = None  # last sequence number fully processed
+    attempts: int = 0
+
+
+@dataclass
+class StreamPoller:
+    streams: Any  # boto3 dynamodbstreams client
+    dynamodb: Any  # boto3 dynamodb client
+    table_name: str
+    handler: Handler
+    function_name: str = "local"
+    batch_size: int = 100
+    report_batch_item_failures: bool = True
+    bisect_on_error: bool = True
+    maximum_retry_attempts: int = 10
+    starting_position: str = "TRIM_HORIZON"
+    dead_letter_path: Path | None = None
+    interval: float = 0.1
+    region: str = "us-east-1"
+    invocations: int = 0
+    records_delivered: int = 0
+    dead_lettered: int = 0
+    _shards: dict[str, _ShardState] = field(default_factory=dict)
+    _stream_arn: str | None = None
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _arn(self) -> str:
+        if self._stream_arn is None:
+            table = self.dynamodb.describe_table(TableName=self.table_name)["Table"]
+            self._stream_arn = table["LatestStreamArn"]
+        return self._stream_arn
+
+    def _lambda_record(self, record: dict[str, Any], arn: str) -> dict[str, Any]:
+        out = dict(record)
+        ddb = dict(out["dynamodb"])
+        created = ddb.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            ddb["ApproximateCreationDateTime"] = created.timestamp()
+        out["dynamodb"] = ddb
+        out["eventSourceARN"] = arn
+        out.setdefault("eventSource", "aws:dynamodb")
+        out.setdefault("awsRegion", self.region)
+        return out
+
+    def _invoke(self, records: list[dict[str, Any]]) -> int | None:
+        """Deliver ``records``; return the index of the first failed one, or None."""
+        self.invocations += 1
+        try:
+            response = self.handler({"Records": records}, LocalContext(function_name=self.function_name))
+        except Exception:
+            log.exception("%s raised on a batch of %d", self.function_name, len(records))
+            if self.bisect_on_error and len(records) > 1:
+                mid = len(records) // 2
+                first = self._invoke(records[:mid])
+                if first is not None:
+                    return first
+                second = self._invoke(records[mid:])
+                return None if second is None else mid + second
+            return 0
+        if not self.report_batch_item_failures:
+            return None
+        failures = (response or {}).get("batchItemFailures") or []
+        if not failures:
+            return None
+        failed = {str(f.get("itemIdentifier")) for f in failures}
+        for index, record in enumerate(records):
+            if record["dynamodb"]["SequenceNumber"] in failed:
+                return index
+        return 0  # an identifier we do not know: Lambda treats the whole batch as failed
+
+    def _dead_letter(self, shard_id: str, records: list[dict[str, Any]], arn: str) -> None:
+        self.dead_lettered += len(records)
+        info = {
+            "requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": self.function_name},
+            "timestamp": datetime.now().astimezone().isoformat(),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "batchSize": len(records),
+                "streamArn": arn,
+            },
+        }
+        log.error("retries exhausted, batch sent to on-failure destination: %s", info["DDBStreamBatchInfo"])
+        if self.dead_letter_path is not None:
+            self.dead_letter_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.dead_letter_path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(info) + "\n")
+
+    # ---------------------------------------------------------------- polling
+
+    def poll_once(self) -> int:
+        """One pass over every shard; returns how many records were delivered."""
+        arn = self._arn()
+        delivered = 0
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            state = self._shards.setdefault(shard_id, _ShardState())
+            if state.checkpoint is not None:
+                kwargs = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": state.checkpoint}
+            else:
+                kwargs = {"ShardIteratorType": self.starting_position}
+            iterator = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **kwargs)["ShardIterator"]
+            raw = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size).get("Records", [])
+            if not raw:
+                if state.checkpoint is None and self.starting_position == "LATEST":
+                    continue
+                continue
+            records = [self._lambda_record(r, arn) for r in raw]
+            failed_at = self._invoke(records)
+            delivered += len(records) if failed_at is None else failed_at
+            if failed_at is None:
+                state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+                state.attempts = 0
+                continue
+            if failed_at > 0:
+                state.checkpoint = records[failed_at - 1]["dynamodb"]["SequenceNumber"]
+                state.attempts = 0
+            state.attempts += 1
+            if 0 <= self.maximum_retry_attempts < state.attempts:
+                self._dead_letter(shard_id, records[failed_at:], arn)
+                state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+                state.attempts = 0
+            else:
+                time.sleep(min(2.0, self.interval * 2**state.attempts))
+        self.records_delivered += delivered
+        return delivered
+
+    def drain(self, max_polls: int = 10_000) -> int:
+        """Poll until a pass delivers nothing (tests and benchmarks)."""
+        total = 0
+        for _ in range(max_polls):
+            n = self.poll_once()
+            total += n
+            if n == 0 and all(s.attempts == 0 for s in self._shards.values()):
+                return total
+        return total
+
+    def reset(self, *, from_trim_horizon: bool = True) -> None:
+        """Forget checkpoints: the next poll replays the stream (fault tests)."""
+        if from_trim_horizon:
+            self._shards.clear()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                if self.poll_once() == 0:
+                    stop.wait(self.interval)
+            except Exception:
+                log.exception("poller error on %s; retrying", self.table_name)
+                self._stream_arn = None
+                stop.wait(1.0)
