@@ -7,6 +7,7 @@ HTTP endpoint; the product code reaches it through ``AWS_ENDPOINT_URL_*`` only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socket
 import time
 import urllib.error
@@ -50,10 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"moto server on http://{args.host}:{args.port}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
