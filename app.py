@@ -114,6 +114,14 @@ def post_link(campaign_id: str) -> Response:
     return json_response(link.to_public(svc.settings.public_base_url), 201 if created else 200)
 
 
+@app.route("/campaigns/{campaign_id}/chains", methods=["GET"])
+@handle_errors
+def get_chains(campaign_id: str) -> Response:
+    from ripple.service.chains import chain_tree
+
+    return json_response(chain_tree(bootstrap.services(), _principal(), campaign_id, _query()))
+
+
 @app.route("/me", methods=["GET"])
 @handle_errors
 def get_me() -> Response:
@@ -156,8 +164,7 @@ def _visitor_error(err: RippleError) -> Response:
     )
 
 
-@app.route("/{code}", methods=["GET", "HEAD"])
-def follow(code: str) -> Response:
+def _follow(code: str, share_token: str | None) -> Response:
     from ripple.service.redirect import VisitRequest, follow_link
 
     request = _request()
@@ -175,6 +182,7 @@ def follow(code: str) -> Response:
                 visitor_cookie=jar.get(VISITOR_COOKIE),
                 viewer=optional_viewer(request, jar, secret=cfg.jwt_secret),
                 country=request.headers.get("cloudfront-viewer-country") or "",
+                share_token=share_token[:128] if share_token else None,
             ),
         )
     except RippleError as err:
@@ -190,6 +198,25 @@ def follow(code: str) -> Response:
             f"{VISITOR_COOKIE}={outcome.set_visitor_cookie}; Max-Age=63072000; Path=/; HttpOnly; SameSite=Lax{secure}"
         )
     return Response(body="", status_code=302, headers=headers)
+
+
+@app.route("/{code}", methods=["GET", "HEAD"])
+def follow(code: str) -> Response:
+    """The public redirect. ``?rp=<token>`` marks a forward through a customer's share."""
+    query: dict[str, str] = dict(_request().query_params or {})
+    return _follow(code, query.get("rp"))
+
+
+@app.route("/s/{token}", methods=["GET", "HEAD"])
+def follow_share(token: str) -> Response:
+    """A customer's child link: the token names its link, so destination sites can build
+    ``{base}/s/{rp}`` from the query parameter alone."""
+    from ripple.domain.chains import token_code
+
+    code = token_code(token)
+    if code is None:
+        return _visitor_error(NotFoundError("no such link"))
+    return _follow(code, token)
 
 
 @app.route("/", methods=["GET"])

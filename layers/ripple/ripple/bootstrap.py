@@ -32,6 +32,7 @@ def services() -> Services:
             if _services is None:
                 from ripple.adapters.repositories import (
                     DynamoCampaigns,
+                    DynamoChains,
                     DynamoEmployees,
                     DynamoLinks,
                     DynamoPoints,
@@ -48,6 +49,7 @@ def services() -> Services:
                     links=DynamoLinks(),
                     visits=DynamoVisits(),
                     points=DynamoPoints(),
+                    chains=DynamoChains(),
                 )
     return _services
 

@@ -31,6 +31,7 @@ __all__ = [
     "BalanceItem",
     "BoardRowItem",
     "CampaignItem",
+    "ChainNodeItem",
     "EmployeeItem",
     "LedgerItem",
     "LinkItem",
@@ -119,6 +120,8 @@ class CampaignItem(MainItem):
     ends_at = NumberAttribute(null=True)
     created_at = NumberAttribute(default=0)
     created_by = UnicodeAttribute(default="")
+    share_param = UnicodeAttribute(null=True)
+    max_chain_depth = NumberAttribute(null=True)
 
     @staticmethod
     def key(tenant_id: str, campaign_id: str) -> str:
@@ -133,6 +136,34 @@ class LinkOwnerItem(MainItem):
     @staticmethod
     def key(tenant_id: str, campaign_id: str, employee_id: str, channel: str) -> str:
         return f"LINKOWNER#{tenant_id}#{campaign_id}#{employee_id}#{channel}"
+
+
+class ChainNodeItem(MainItem):
+    """One person in a campaign's spread tree (forward chains, issue 3).
+
+    Keyed per (campaign, visitor) so a visitor appears once, where they first arrived; the
+    ``by-tenant`` GSI (``<tenant>#CHAIN#<campaign>#<root>``) returns a whole tree in one
+    paginated Query. Written only by the points consumer, in the ledger's transaction.
+    """
+
+    tenant = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    root = UnicodeAttribute()
+    node = UnicodeAttribute()
+    parent = UnicodeAttribute(null=True)
+    depth = NumberAttribute(null=True)
+    first_seen = NumberAttribute(null=True)
+    visitors = NumberAttribute(default=0)
+    forwards = NumberAttribute(default=0)
+    leads = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(tenant_id: str, campaign_id: str, node: str) -> str:
+        return f"NODE#{tenant_id}#{campaign_id}#{node}"
+
+    @staticmethod
+    def tree(tenant_id: str, campaign_id: str, root: str) -> str:
+        return f"{tenant_id}#CHAIN#{campaign_id}#{root}"
 
 
 # ---------------------------------------------------------------- links table
@@ -154,6 +185,8 @@ class LinkItem(Model):
     starts_at = NumberAttribute(null=True)
     ends_at = NumberAttribute(null=True)
     created_at = NumberAttribute(default=0)
+    share_param = UnicodeAttribute(null=True)
+    max_chain_depth = NumberAttribute(null=True)
 
 
 # ---------------------------------------------------------------- visits table
@@ -177,6 +210,11 @@ class VisitItem(Model):
     ua = UnicodeAttribute(default="browser")
     country = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)  # TTL (epoch seconds): raw visits are not kept forever
+    # forward chain position (domain/chains.py)
+    via = UnicodeAttribute(default="-")
+    via_parent = UnicodeAttribute(null=True)
+    depth = NumberAttribute(default=1)
+    token_rejected = BooleanAttribute(null=True)
 
 
 # ---------------------------------------------------------------- points table
@@ -224,6 +262,9 @@ class LedgerItem(PointsItem):
     month = UnicodeAttribute(default="")
     source_id = UnicodeAttribute(default="")
     meta = MapAttribute[str, Any](default=dict)
+    node = UnicodeAttribute(null=True)
+    via = UnicodeAttribute(null=True)
+    depth = NumberAttribute(null=True)
     by_owner = LedgerByOwnerIndex()
 
     @staticmethod

@@ -16,6 +16,7 @@ from ripple.adapters.models import (
     BalanceItem,
     BoardRowItem,
     CampaignItem,
+    ChainNodeItem,
     EmployeeItem,
     LedgerItem,
     LinkItem,
@@ -26,12 +27,13 @@ from ripple.adapters.models import (
     VisitItem,
 )
 from ripple.domain.model import Campaign, Decision, Employee, LedgerEntry, Link, PointsRules, Tenant, Visit
-from ripple.domain.points import AggregateKey, aggregate, aggregate_keys
+from ripple.domain.points import NodeDelta, NodeKey, aggregate, aggregate_keys, node_deltas, node_keys
 from ripple.service.links import CodeTakenError
-from ripple.service.ports import RecordResult
+from ripple.service.ports import ChainNode, ChainPage, RecordResult
 
 __all__ = [
     "DynamoCampaigns",
+    "DynamoChains",
     "DynamoEmployees",
     "DynamoLinks",
     "DynamoPoints",
@@ -122,6 +124,8 @@ def _campaign(item: CampaignItem) -> Campaign:
         ends_at=int(item.ends_at) if item.ends_at is not None else None,
         created_at=int(item.created_at or 0),
         created_by=item.created_by or "",
+        share_param=item.share_param or "rp",
+        max_chain_depth=int(item.max_chain_depth or 10),
     )
 
 
@@ -145,6 +149,8 @@ class DynamoCampaigns:
             ends_at=campaign.ends_at,
             created_at=campaign.created_at,
             created_by=campaign.created_by,
+            share_param=campaign.share_param,
+            max_chain_depth=campaign.max_chain_depth,
         )
         item.points = PointsRulesMap(**campaign.points.to_dict())
         item.save(condition=CampaignItem.pk.does_not_exist())
@@ -169,6 +175,8 @@ def _link(item: LinkItem) -> Link:
         starts_at=int(item.starts_at) if item.starts_at is not None else None,
         ends_at=int(item.ends_at) if item.ends_at is not None else None,
         created_at=int(item.created_at or 0),
+        share_param=item.share_param or "rp",
+        max_chain_depth=int(item.max_chain_depth or 10),
     )
 
 
@@ -198,6 +206,8 @@ class DynamoLinks:
             starts_at=link.starts_at,
             ends_at=link.ends_at,
             created_at=link.created_at,
+            share_param=link.share_param,
+            max_chain_depth=link.max_chain_depth,
         )
         owner = LinkOwnerItem(
             owner_key,
@@ -236,6 +246,10 @@ class DynamoVisits:
             ua=visit.user_agent_class,
             country=visit.country or None,
             expires_at=visit.ts // 1000 + VISIT_RETENTION_SECONDS,
+            via=visit.via or "-",
+            via_parent=visit.via_parent or None,
+            depth=visit.depth,
+            token_rejected=True if visit.token_rejected else None,
         )
         try:
             item.save(condition=VisitItem.pk.does_not_exist())
@@ -243,6 +257,26 @@ class DynamoVisits:
             # Same visit id already stored: a retried request; recording it once is enough.
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
+
+
+class DynamoChains:
+    def tree(self, tenant_id: str, campaign_id: str, root_employee: str) -> ChainPage:
+        nodes: list[ChainNode] = []
+        results = ChainNodeItem.by_tenant.query(ChainNodeItem.tree(tenant_id, campaign_id, root_employee))
+        for item in results:
+            data = item.attribute_values
+            nodes.append(
+                ChainNode(
+                    node=str(data.get("node", "")),
+                    parent=data.get("parent"),
+                    depth=int(data["depth"]) if data.get("depth") is not None else None,
+                    first_seen=int(data["first_seen"]) if data.get("first_seen") is not None else None,
+                    visitors=int(data.get("visitors", 0)),
+                    forwards=int(data.get("forwards", 0)),
+                    leads=int(data.get("leads", 0)),
+                )
+            )
+        return ChainPage(nodes, len(nodes))
 
 
 def visit_from_image(image: dict[str, Any]) -> Visit:
@@ -273,7 +307,35 @@ def visit_from_image(image: dict[str, Any]) -> Visit:
         decision=Decision(s("decision")),
         user_agent_class=s("ua", "browser"),
         country=s("country"),
+        via=s("via", "-"),
+        via_parent=s("via_parent"),
+        depth=int(image["depth"]["N"]) if "N" in (image.get("depth") or {}) else 1,
+        kind=s("kind", "visit"),
+        customer_id=s("customer_id"),
     )
+
+
+def _node_actions(key: NodeKey, delta: NodeDelta) -> list[Any]:
+    item = ChainNodeItem
+    actions: list[Any] = [
+        item.gsi1pk.set(ChainNodeItem.tree(key.tenant_id, key.campaign_id, delta.root)),
+        item.gsi1sk.set(key.node),
+        item.tenant.set(key.tenant_id),
+        item.campaign_id.set(key.campaign_id),
+        item.root.set(delta.root),
+        item.node.set(key.node),
+    ]
+    if delta.parent is not None:
+        actions.append(item.parent.set(delta.parent))
+    if delta.depth is not None:
+        actions.append(item.depth.set(delta.depth))
+    if delta.first_seen is not None:
+        actions.append(item.first_seen.set(delta.first_seen))
+    for name in ("visitors", "forwards", "leads"):
+        value = getattr(delta, name)
+        if value:
+            actions.append(getattr(item, name).add(value))
+    return actions
 
 
 class DynamoPoints:
@@ -292,11 +354,13 @@ class DynamoPoints:
     # -- writes
 
     def _chunks(self, entries: Sequence[LedgerEntry]) -> list[list[LedgerEntry]]:
+        """Split entries so each transaction holds its entries plus every distinct counter
+        and chain node they move, within DynamoDB's item limit."""
         chunks: list[list[LedgerEntry]] = []
         current: list[LedgerEntry] = []
-        keys: set[AggregateKey] = set()
+        keys: set[object] = set()
         for entry in entries:
-            entry_keys = set(aggregate_keys(entry))
+            entry_keys: set[object] = set(aggregate_keys(entry)) | set(node_keys(entry))
             if current and len(current) + 1 + len(keys | entry_keys) > self.max_items:
                 chunks.append(current)
                 current, keys = [], set()
@@ -307,7 +371,8 @@ class DynamoPoints:
         return chunks
 
     def _transact(self, entries: Sequence[LedgerEntry]) -> int:
-        totals = aggregate(entries)
+        totals = {k: v for k, v in aggregate(entries).items() if v}
+        nodes = node_deltas(entries)
         with TransactWrite(connection=_connection()) as tx:
             for e in entries:
                 tx.save(
@@ -329,6 +394,9 @@ class DynamoPoints:
                         month=e.month,
                         source_id=e.source_id,
                         meta=dict(e.meta),
+                        node=e.node or None,
+                        via=e.via or None,
+                        depth=e.depth or None,
                     ),
                     condition=LedgerItem.pk.does_not_exist(),
                 )
@@ -346,7 +414,12 @@ class DynamoPoints:
                             BoardRowItem.score.add(delta),
                         ],
                     )
-        return len(entries) + len(totals)
+            for nkey, nd in sorted(nodes.items()):
+                tx.update(
+                    ChainNodeItem(ChainNodeItem.key(nkey.tenant_id, nkey.campaign_id, nkey.node)),
+                    actions=_node_actions(nkey, nd),
+                )
+        return len(entries) + len(totals) + len(nodes)
 
     def record(self, entries: Sequence[LedgerEntry]) -> RecordResult:
         result = RecordResult()

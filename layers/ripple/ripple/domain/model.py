@@ -101,6 +101,8 @@ class Campaign:
     ends_at: int | None = None
     created_at: int = 0
     created_by: str = ""
+    share_param: str = "rp"  # query parameter carrying each visitor's child share token
+    max_chain_depth: int = 10
 
     def to_public(self) -> dict[str, object]:
         from ripple.domain.timeutil import ms_to_iso
@@ -113,6 +115,7 @@ class Campaign:
             "starts_at": ms_to_iso(self.starts_at),
             "ends_at": ms_to_iso(self.ends_at),
             "created_at": ms_to_iso(self.created_at),
+            "chain": {"share_param": self.share_param, "max_depth": self.max_chain_depth},
         }
 
 
@@ -129,6 +132,8 @@ class Link:
     starts_at: int | None = None
     ends_at: int | None = None
     created_at: int = 0
+    share_param: str = "rp"
+    max_chain_depth: int = 10
 
     def to_public(self, base_url: str) -> dict[str, object]:
         return {
@@ -155,6 +160,15 @@ class Visit:
     decision: Decision
     user_agent_class: str = "browser"
     country: str = ""
+    # Forward chain (see domain/chains.py): the node whose token was opened ("-" = the
+    # employee's own link), that node's parent, and the visitor's depth in the tree.
+    via: str = "-"
+    via_parent: str = ""
+    depth: int = 1
+    token_rejected: bool = False
+    # Event kind on the visits stream: "visit", or "lead" (then customer_id is set).
+    kind: str = "visit"
+    customer_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +193,9 @@ class LedgerEntry:
     month: str = ""
     source_id: str = ""  # e.g. the visit id that won the unique-visit slot
     meta: dict[str, str] = field(default_factory=dict)
+    # Chain effects (domain/chains.py): the visitor's node, the node they came through,
+    # its parent, and the visitor's depth. Empty for entries that are not about a visitor.
+    node: str = ""
+    via: str = ""
+    via_parent: str = ""
+    depth: int = 0

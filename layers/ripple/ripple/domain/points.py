@@ -1,10 +1,16 @@
-"""Points: from recorded visits to ledger entries, and from ledger entries to aggregates.
+"""Points: from stream events to ledger entries, and from ledger entries to aggregates.
 
 Exactly-once is a property of keys, decided here: every ledger entry has a source key that
-names the *outcome* it pays for (``uv#<campaign>#<visitor>``: this visitor's first visit to
-this campaign). However often, in whatever order and through whichever link a visitor's
-visits are delivered, there is one such key, so at most one entry. Aggregates (balances,
-leaderboards) are pure functions of the entries that were actually inserted.
+names the *outcome* it pays for, never the delivery that reported it:
+
+* ``uv#<campaign>#<visitor>``  this visitor's first (eligible) visit to this campaign;
+* ``fw#<campaign>#<visitor>``  that first visit came through a customer's share token;
+* ``ld#<campaign>#<customer>`` this customer's first lead for this campaign.
+
+However often, in whatever order and through whichever path events are delivered, there is
+one such key, so at most one entry. Everything an entry moves (balances, leaderboard rows,
+chain-tree counters) is a pure function of the entries actually inserted, and is written in
+the same transaction as the entry.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ripple.domain.chains import ROOT, node_id
 from ripple.domain.model import Campaign, Decision, Employee, LedgerEntry, Visit
 from ripple.domain.timeutil import PERIOD_ALL, period_keys
 
@@ -20,9 +27,17 @@ __all__ = [
     "ALL_CAMPAIGNS",
     "DIMENSIONS",
     "AggregateKey",
+    "NodeDelta",
+    "NodeKey",
     "aggregate",
+    "aggregate_keys",
     "board_id",
     "earnings_from_visits",
+    "forward_key",
+    "lead_key",
+    "node_deltas",
+    "node_keys",
+    "root_node",
     "unique_visit_key",
 ]
 
@@ -45,6 +60,28 @@ class AggregateKey:
         return board_id(self.tenant_id, self.dim, self.scope, self.period)
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class NodeKey:
+    """One node of a campaign's spread tree: a visitor, or ``-<employee>`` for the root."""
+
+    tenant_id: str
+    campaign_id: str
+    node: str
+
+
+@dataclass(slots=True)
+class NodeDelta:
+    """What a batch changes on one node: counters to add, and (once) where it sits."""
+
+    root: str = ""  # the employee whose tree this is
+    parent: str | None = None  # set only by the entry that creates the node
+    depth: int | None = None
+    first_seen: int | None = None
+    visitors: int = 0  # new visitors who arrived through this node's link
+    forwards: int = 0  # ... of whom arrived through a customer's token (counted on that customer)
+    leads: int = 0  # leads this node's visitor submitted
+
+
 def board_id(tenant_id: str, dim: str, scope: str, period: str) -> str:
     return f"{tenant_id}#{dim}#{scope}#{period}"
 
@@ -53,16 +90,54 @@ def unique_visit_key(campaign_id: str, visitor: str) -> str:
     return f"uv#{campaign_id}#{visitor}"
 
 
+def forward_key(campaign_id: str, visitor: str) -> str:
+    return f"fw#{campaign_id}#{visitor}"
+
+
+def lead_key(campaign_id: str, customer_id: str) -> str:
+    return f"ld#{campaign_id}#{customer_id}"
+
+
+def root_node(employee_id: str) -> str:
+    return f"{ROOT}{employee_id}"
+
+
+def _entry(visit: Visit, employee: Employee, *, key: str, kind: str, points: int, tz: str) -> LedgerEntry:
+    periods = period_keys(visit.ts, tz)
+    return LedgerEntry(
+        tenant_id=visit.tenant_id,
+        source_key=key,
+        employee_id=employee.employee_id,
+        kind=kind,
+        points=points,
+        ts=visit.ts,
+        campaign_id=visit.campaign_id,
+        team=employee.team,
+        region=employee.region,
+        day=periods.day,
+        week=periods.week,
+        month=periods.month,
+        source_id=visit.visit_id,
+        meta={"channel": visit.channel, "code": visit.code},
+        node=node_id(visit.visitor),
+        via=visit.via or ROOT,
+        via_parent=visit.via_parent,
+        depth=visit.depth,
+    )
+
+
 def earnings_from_visits(
     visits: Iterable[Visit],
     campaigns: Mapping[tuple[str, str], Campaign],
     employees: Mapping[tuple[str, str], Employee],
     timezones: Mapping[str, str],
 ) -> list[LedgerEntry]:
-    """Ledger entries a batch of visits *may* produce (the store decides which are new).
+    """Ledger entries a batch of events *may* produce (the store decides which are new).
 
-    Earliest visit first, so within a batch the first visit of a visitor wins the slot.
-    Visits of unknown campaigns, inactive owners or zero-point rules produce nothing.
+    Earliest event first, so within a batch the first visit of a visitor wins the slot.
+    A visitor's first eligible visit always yields a ``unique_visit`` entry, even at zero
+    points, because it is also the record of where they joined the spread tree. Events of
+    unknown campaigns or inactive owners produce nothing.
     """
     entries: list[LedgerEntry] = []
     seen: set[tuple[str, str]] = set()
@@ -73,37 +148,42 @@ def earnings_from_visits(
         employee = employees.get((visit.tenant_id, visit.employee_id))
         if campaign is None or employee is None or not employee.active:
             continue
-        if campaign.points.unique_visit <= 0:
+        tz = timezones.get(visit.tenant_id, "UTC")
+        if visit.kind == "lead":
+            if not visit.customer_id:
+                continue
+            key = lead_key(visit.campaign_id, visit.customer_id)
+            if (visit.tenant_id, key) not in seen:
+                seen.add((visit.tenant_id, key))
+                entries.append(_entry(visit, employee, key=key, kind="lead", points=campaign.points.lead, tz=tz))
             continue
         key = unique_visit_key(visit.campaign_id, visit.visitor)
         if (visit.tenant_id, key) in seen:
             continue
         seen.add((visit.tenant_id, key))
-        periods = period_keys(visit.ts, timezones.get(visit.tenant_id, "UTC"))
         entries.append(
-            LedgerEntry(
-                tenant_id=visit.tenant_id,
-                source_key=key,
-                employee_id=employee.employee_id,
-                kind="unique_visit",
-                points=campaign.points.unique_visit,
-                ts=visit.ts,
-                campaign_id=visit.campaign_id,
-                team=employee.team,
-                region=employee.region,
-                day=periods.day,
-                week=periods.week,
-                month=periods.month,
-                source_id=visit.visit_id,
-                meta={"channel": visit.channel, "code": visit.code},
-            )
+            _entry(visit, employee, key=key, kind="unique_visit", points=campaign.points.unique_visit, tz=tz)
         )
+        if visit.via and visit.via != ROOT:
+            entries.append(
+                _entry(
+                    visit,
+                    employee,
+                    key=forward_key(visit.campaign_id, visit.visitor),
+                    kind="forward",
+                    points=campaign.points.forward,
+                    tz=tz,
+                )
+            )
     return entries
 
 
 def aggregate_keys(entry: LedgerEntry) -> list[AggregateKey]:
     """Every counter one entry moves: its owner's balance and 24 leaderboard rows
-    (3 dimensions x {this campaign, all campaigns} x {all time, day, week, month})."""
+    (3 dimensions x {this campaign, all campaigns} x {all time, day, week, month}).
+    Zero-point entries move none."""
+    if entry.points == 0:
+        return []
     keys = [AggregateKey(entry.tenant_id, "balance", "", "", entry.employee_id)]
     scopes = [ALL_CAMPAIGNS] + ([entry.campaign_id] if entry.campaign_id else [])
     periods = [PERIOD_ALL] + [p for p in (entry.day, entry.week, entry.month) if p]
@@ -125,3 +205,52 @@ def aggregate(entries: Iterable[LedgerEntry]) -> dict[AggregateKey, int]:
         for key in aggregate_keys(entry):
             totals[key] += entry.points
     return dict(totals)
+
+
+def _node_of(entry: LedgerEntry, node: str) -> NodeKey:
+    return NodeKey(entry.tenant_id, entry.campaign_id, node)
+
+
+def node_keys(entry: LedgerEntry) -> list[NodeKey]:
+    """The chain-tree nodes one entry touches (see ``node_deltas``)."""
+    if not entry.node or not entry.campaign_id:
+        return []
+    via = entry.via if entry.via and entry.via != ROOT else root_node(entry.employee_id)
+    if entry.kind == "unique_visit":
+        return [_node_of(entry, entry.node), _node_of(entry, via)]
+    if entry.kind == "forward":
+        return [_node_of(entry, via)]
+    if entry.kind == "lead":
+        return [_node_of(entry, entry.node)]
+    return []
+
+
+def node_deltas(entries: Iterable[LedgerEntry]) -> dict[NodeKey, NodeDelta]:
+    """Chain-tree changes of a batch of *inserted* entries, merged per node.
+
+    * a ``unique_visit`` entry places its visitor in the tree (parent = the node whose
+      link they opened, depth, first seen) and adds a visitor to that parent;
+    * a ``forward`` entry adds a forward to the customer node it came through;
+    * a ``lead`` entry adds a lead to the submitting visitor's node.
+    """
+    out: dict[NodeKey, NodeDelta] = {}
+
+    def delta(key: NodeKey, root: str) -> NodeDelta:
+        d = out.get(key)
+        if d is None:
+            d = out[key] = NodeDelta(root=root)
+        return d
+
+    for e in entries:
+        if not e.node or not e.campaign_id:
+            continue
+        via = e.via if e.via and e.via != ROOT else root_node(e.employee_id)
+        if e.kind == "unique_visit":
+            me = delta(_node_of(e, e.node), e.employee_id)
+            me.parent, me.depth, me.first_seen = via, e.depth, e.ts
+            delta(_node_of(e, via), e.employee_id).visitors += 1
+        elif e.kind == "forward":
+            delta(_node_of(e, via), e.employee_id).forwards += 1
+        elif e.kind == "lead":
+            delta(_node_of(e, e.node), e.employee_id).leads += 1
+    return out

@@ -133,7 +133,7 @@ def _points(body: dict[str, Any]) -> PointsRules:
 
 
 def validate_campaign(body: dict[str, Any]) -> dict[str, Any]:
-    _reject_unknown(body, {"name", "destination_url", "points", "starts_at", "ends_at"})
+    _reject_unknown(body, {"name", "destination_url", "points", "starts_at", "ends_at", "chain"})
     name = _text(body, "name", max_len=200)
     if "destination_url" not in body:
         raise ValidationError("destination_url is required", details={"field": "destination_url"})
@@ -143,7 +143,39 @@ def validate_campaign(body: dict[str, Any]) -> dict[str, Any]:
     ends_at = parse_iso_ms(body["ends_at"], "ends_at") if body.get("ends_at") is not None else None
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise ValidationError("ends_at must be after starts_at", details={"field": "ends_at"})
-    return {"name": name, "destination_url": url, "points": points, "starts_at": starts_at, "ends_at": ends_at}
+    share_param, max_depth = _chain(body.get("chain"))
+    return {
+        "name": name,
+        "destination_url": url,
+        "points": points,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "share_param": share_param,
+        "max_chain_depth": max_depth,
+    }
+
+
+_PARAM = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
+_RESERVED_PARAMS = {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"}
+
+
+def _chain(raw: object) -> tuple[str, int]:
+    """Optional forward-chain settings: the share-token query parameter and the depth cap."""
+    if raw is None:
+        return "rp", 10
+    if not isinstance(raw, dict):
+        raise ValidationError("chain must be an object", details={"field": "chain"})
+    _reject_unknown(raw, {"share_param", "max_depth"})
+    param = raw.get("share_param", "rp")
+    if not isinstance(param, str) or not _PARAM.match(param) or param in _RESERVED_PARAMS:
+        raise ValidationError(
+            "chain.share_param must be 1-16 lowercase letters, digits or '_' and not a utm_ parameter",
+            details={"field": "chain.share_param"},
+        )
+    depth = raw.get("max_depth", 10)
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 50:
+        raise ValidationError("chain.max_depth must be an integer from 1 to 50", details={"field": "chain.max_depth"})
+    return param, depth
 
 
 def validate_channel(body: dict[str, Any]) -> str:

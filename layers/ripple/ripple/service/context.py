@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ripple.service.ports import (
     CampaignRepository,
+    ChainRepository,
     EmployeeRepository,
     LinkRepository,
     PointsRepository,
@@ -45,5 +46,6 @@ class Services:
     links: LinkRepository
     visits: VisitRepository
     points: PointsRepository
+    chains: ChainRepository
     clock: Callable[[], int] = field(default=_now_ms)
     ids: Callable[[int], str] = field(default=new_id)

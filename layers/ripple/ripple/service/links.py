@@ -49,6 +49,8 @@ def issue_link(svc: Services, principal: Principal, campaign_id: str, body: dict
             starts_at=campaign.starts_at,
             ends_at=campaign.ends_at,
             created_at=svc.clock(),
+            share_param=campaign.share_param,
+            max_chain_depth=campaign.max_chain_depth,
         )
         try:
             stored = svc.links.create(link)

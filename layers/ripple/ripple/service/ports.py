@@ -13,6 +13,9 @@ from ripple.domain.model import Campaign, Employee, LedgerEntry, Link, Tenant, V
 
 __all__ = [
     "CampaignRepository",
+    "ChainNode",
+    "ChainPage",
+    "ChainRepository",
     "EmployeeRepository",
     "LinkRepository",
     "PointsRepository",
@@ -76,4 +79,27 @@ class PointsRepository(Protocol):
     def ledger(self, tenant_id: str, employee_id: str) -> list[LedgerEntry]: ...
     def snapshot(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
         """(balances, ledger sums) per (tenant, employee): for reconciliation jobs."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChainNode:
+    node: str
+    parent: str | None
+    depth: int | None
+    first_seen: int | None
+    visitors: int
+    forwards: int
+    leads: int
+
+
+@dataclass(slots=True)
+class ChainPage:
+    nodes: list[ChainNode]
+    items_read: int
+
+
+class ChainRepository(Protocol):
+    def tree(self, tenant_id: str, campaign_id: str, root_employee: str) -> ChainPage:
+        """Every node of one employee's spread tree for one campaign (one paginated Query)."""
         ...

@@ -6,19 +6,31 @@ leaderboards are *not* touched here: the visits table's stream drives them.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from ripple.domain.chains import child_token, position_for_visit
 from ripple.domain.errors import GoneError, NotFoundError
 from ripple.domain.model import Decision, Link, Visit
-from ripple.domain.tracking import classify_user_agent, decide, identify_visitor, merge_utm
+from ripple.domain.tracking import VisitorIdentity, classify_user_agent, decide, identify_visitor, merge_utm
 from ripple.service.auth import Principal
 from ripple.service.context import Services
 
-__all__ = ["LinkCache", "RedirectOutcome", "VisitRequest", "follow_link", "link_cache"]
+__all__ = [
+    "LinkCache",
+    "RecordedVisit",
+    "RedirectOutcome",
+    "VisitRequest",
+    "chain_secret",
+    "follow_link",
+    "link_cache",
+    "record_visit",
+]
 
 CODE_MAX_LEN = 32
 log = logging.getLogger("ripple.redirect")
@@ -72,6 +84,18 @@ class VisitRequest:
     visitor_cookie: str | None
     viewer: Principal | None  # verified bearer token or session cookie, if any
     country: str = ""
+    share_token: str | None = None  # the child token of whoever shared this link with us
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedVisit:
+    """What the hot path learned about one request (shared by redirect and landing page)."""
+
+    link: Link
+    visit: Visit | None  # None for HEAD, or when the write failed (logged)
+    identity: VisitorIdentity | None
+    child_token: str | None  # the token this visitor shares onward (None for bots/HEAD)
+    decision: Decision | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +103,11 @@ class RedirectOutcome:
     location: str
     set_visitor_cookie: str | None
     visit: Visit | None
+
+
+def chain_secret(svc: Services) -> bytes:
+    """Share tokens are signed with a key derived from (not equal to) the visitor secret."""
+    return hmac.new(svc.settings.visitor_secret, b"ripple-chain-tokens", hashlib.sha256).digest()
 
 
 def _lookup(svc: Services, code: str) -> Link:
@@ -93,14 +122,18 @@ def _lookup(svc: Services, code: str) -> Link:
     return link
 
 
-def follow_link(svc: Services, req: VisitRequest) -> RedirectOutcome:
+def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
+    """Resolve the link and record the visit: one cached read, at most one write.
+
+    Raises ``NotFoundError`` (unknown code) and ``GoneError`` (ended campaign). The write
+    failing is not the visitor's problem: it is logged and the visit is reported as None.
+    """
     link = _lookup(svc, req.code)
     now = svc.clock()
     if link.ends_at is not None and now >= link.ends_at:
         raise GoneError("this campaign has ended")
-    location = merge_utm(link.destination_url, channel=link.channel, campaign_id=link.campaign_id)
     if req.method == "HEAD":
-        return RedirectOutcome(location, None, None)
+        return RecordedVisit(link, None, None, None, None)
 
     identity = identify_visitor(
         tenant_id=link.tenant_id,
@@ -113,6 +146,12 @@ def follow_link(svc: Services, req: VisitRequest) -> RedirectOutcome:
     # Owner activity is enforced by the stream consumer, which reads the employee anyway;
     # checking here would cost the hot path a second read.
     decision = decide(link=link, user_agent=req.user_agent, is_owner=is_owner, owner_active=True, now_ms=now)
+    secret = chain_secret(svc)
+    position, rejected = position_for_visit(
+        secret, code=link.code, token=req.share_token, max_depth=link.max_chain_depth
+    )
+    if rejected:
+        log.warning("share token rejected; counted as a visit to the link owner", extra={"code": link.code})
     visit = Visit(
         visit_id=f"{now:013d}{svc.ids(12)}",
         tenant_id=link.tenant_id,
@@ -125,6 +164,10 @@ def follow_link(svc: Services, req: VisitRequest) -> RedirectOutcome:
         decision=decision,
         user_agent_class=classify_user_agent(req.user_agent),
         country=req.country[:2].upper() if req.country else "",
+        via=position.via,
+        via_parent=position.via_parent,
+        depth=position.depth,
+        token_rejected=rejected,
     )
     recorded: Visit | None = visit
     try:
@@ -134,5 +177,18 @@ def follow_link(svc: Services, req: VisitRequest) -> RedirectOutcome:
         # counted (an alarm on this metric beats a failed redirect in a customer's hand).
         log.exception("visit not recorded", extra={"code": link.code})
         recorded = None
-    cookie = identity.cookie_value if identity.new_cookie and decision is not Decision.BOT else None
-    return RedirectOutcome(location, cookie, recorded)
+    token = None
+    if decision is not Decision.BOT:
+        token = child_token(secret, code=link.code, visitor_key=identity.visitor_key, position=position)
+    return RecordedVisit(link, recorded, identity, token, decision)
+
+
+def follow_link(svc: Services, req: VisitRequest) -> RedirectOutcome:
+    rec = record_visit(svc, req)
+    link = rec.link
+    extra = {link.share_param: rec.child_token} if rec.child_token else None
+    location = merge_utm(link.destination_url, channel=link.channel, campaign_id=link.campaign_id, extra=extra)
+    cookie = None
+    if rec.identity is not None and rec.identity.new_cookie and rec.decision is not Decision.BOT:
+        cookie = rec.identity.cookie_value
+    return RedirectOutcome(location, cookie, rec.visit)
