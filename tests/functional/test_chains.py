@@ -16,9 +16,9 @@ UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.
 
 @pytest.fixture
 def env(aws: Any) -> Any:
+    import points_consumer
     from chalice.test import Client
 
-    import points_consumer
     from app import app
     from infra.poller import StreamPoller
 
@@ -58,7 +58,11 @@ def test_a_b_c_d_e_chain(env: Any) -> None:
         "post",
         "/admin/campaigns",
         admin,
-        {"name": "C", "destination_url": "https://example.com/p", "points": {"unique_visit": 10, "forward": 3, "lead": 0}},
+        {
+            "name": "C",
+            "destination_url": "https://example.com/p",
+            "points": {"unique_visit": 10, "forward": 3, "lead": 0},
+        },
     )
     assert status == 201
     cid = campaign["campaign_id"]
