@@ -1,0 +1,309 @@
+"""Every bad input a client can send gets a clear JSON 4xx and changes nothing in any table."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+from moto import mock_aws
+
+from tests.conftest import STACK, auth
+from tests.functional.apihelpers import ADMIN, ALICE, PHONE_UA, POINTS, body_of, call, seed, snapshot
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+    """One seeded moto world for the read-only bad-input matrix: each of those tests
+    proves it changed nothing, so sharing the world is safe and keeps the suite fast."""
+    from chalice.test import Client
+
+    from app import app
+    from infra.tables import create_tables
+    from ripple import bootstrap
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(client, STACK)
+        bootstrap.reset()
+        api = Client(app)
+        yield api, client, seed(api)
+        bootstrap.reset()
+
+
+# ------------------------------------------------------------------ auth
+
+
+def _forged(**claims: Any) -> dict[str, str]:
+    now = int(time.time())
+    base = {"sub": "alice", "tenant": "acme", "role": "employee", "iat": now, "exp": now + 60, "iss": "ripple-local"}
+    base.update(claims)
+    from ripple.config import DEV_SECRET
+
+    return {"Authorization": "Bearer " + jwt.encode(base, DEV_SECRET, algorithm="HS256")}
+
+
+BAD_AUTH = [
+    pytest.param({}, id="missing"),
+    pytest.param({"Authorization": "Basic YWxpY2U6eA=="}, id="basic-scheme"),
+    pytest.param({"Authorization": "Bearer "}, id="empty-bearer"),
+    pytest.param({"Authorization": "Bearer not.a.jwt"}, id="garbage"),
+    pytest.param({"Authorization": "Bearer " + "x" * 5000}, id="oversize"),
+    pytest.param(
+        {
+            "Authorization": "Bearer "
+            + jwt.encode(
+                {"sub": "a", "tenant": "acme", "role": "admin"}, "a-wrong-secret-that-is-long-enough-for-hs256"
+            )
+        },
+        id="wrong-secret",
+    ),
+    pytest.param(_forged(exp=int(time.time()) - 10), id="expired"),
+    pytest.param(_forged(role="superuser"), id="bad-role"),
+    pytest.param(_forged(tenant=""), id="no-tenant"),
+    pytest.param(_forged(iss="someone-else"), id="wrong-issuer"),
+]
+
+# (method, path template, body); {campaign} is replaced by the seeded campaign id
+ROUTES = [
+    ("PUT", "/admin/employees/zed", {"name": "Z", "team": "t", "region": "r"}),
+    ("POST", "/admin/campaigns", {"name": "X", "destination_url": "https://x.example/", "points": POINTS}),
+    ("GET", "/admin/tenant", None),
+    ("PUT", "/admin/tenant", {"name": "Acme"}),
+    ("GET", "/campaigns/{campaign}", None),
+    ("POST", "/campaigns/{campaign}/links", {"channel": "email"}),
+    ("GET", "/campaigns/{campaign}/chains?root=alice", None),
+    ("GET", "/me", None),
+    ("GET", "/leaderboards", None),
+]
+
+
+@pytest.mark.parametrize("headers", BAD_AUTH)
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+def test_bad_auth_is_401_and_writes_nothing(
+    shared: Any, headers: dict[str, str], method: str, path: str, body: Any
+) -> None:
+    api, aws, seeded = shared
+    before = snapshot(aws)
+    resp = call(api, method, path.format(campaign=seeded["campaign_id"]), headers, body)
+    assert resp.status_code == 401, resp.body
+    assert body_of(resp)["error"]["code"]
+    assert resp.headers.get("WWW-Authenticate", "").startswith("Bearer")
+    assert snapshot(aws) == before
+
+
+WRONG_ROLE = [
+    ("PUT", "/admin/employees/zed", {"name": "Z", "team": "t", "region": "r"}, "employee"),
+    ("POST", "/admin/campaigns", {"name": "X", "destination_url": "https://x.example/", "points": POINTS}, "employee"),
+    ("GET", "/admin/tenant", None, "employee"),
+    ("PUT", "/admin/tenant", {"name": "Evil"}, "employee"),
+    ("POST", "/campaigns/{campaign}/links", {"channel": "email"}, "admin"),
+    ("GET", "/me", None, "admin"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "role"), WRONG_ROLE, ids=[f"{m} {p}" for m, p, *_ in WRONG_ROLE])
+def test_wrong_role_is_403_and_writes_nothing(shared: Any, method: str, path: str, body: Any, role: str) -> None:
+    api, aws, seeded = shared
+    before = snapshot(aws)
+    resp = call(api, method, path.format(campaign=seeded["campaign_id"]), auth("acme", "alice", role), body)
+    assert resp.status_code == 403, resp.body
+    assert snapshot(aws) == before
+
+
+def test_unregistered_employee_cannot_get_links(shared: Any) -> None:
+    api, aws, seeded = shared
+    before = snapshot(aws)
+    resp = call(
+        api, "POST", f"/campaigns/{seeded['campaign_id']}/links", auth("acme", "ghost", "employee"), {"channel": "x"}
+    )
+    assert resp.status_code == 403
+    assert snapshot(aws) == before
+
+
+# ------------------------------------------------------------------ tenant isolation
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "role"),
+    [
+        ("GET", "/campaigns/{other}", None, "employee"),
+        ("POST", "/campaigns/{other}/links", {"channel": "wechat"}, "employee"),
+        ("GET", "/campaigns/{other}/chains?root=alice", None, "admin"),
+        ("GET", "/leaderboards?campaign_id={other}", None, "employee"),
+    ],
+)
+def test_other_tenants_ids_are_404(shared: Any, method: str, path: str, body: Any, role: str) -> None:
+    api, aws, seeded = shared
+    before = snapshot(aws)
+    resp = call(api, method, path.format(other=seeded["other_campaign_id"]), auth("acme", "alice", role), body)
+    assert resp.status_code == 404, resp.body
+    assert snapshot(aws) == before
+
+
+def test_admin_of_one_tenant_sees_only_its_own_tenant(shared: Any) -> None:
+    api, _aws, _seeded = shared
+    board = body_of(call(api, "GET", "/leaderboards?dimension=team", auth("globex", "root", "admin")))
+    assert board == {"entries": []}
+    ghost = call(api, "GET", "/me", auth("globex", "alice", "employee"))
+    assert ghost.status_code == 403
+
+
+# ------------------------------------------------------------------ bodies
+
+GOOD_CAMPAIGN = {"name": "X", "destination_url": "https://x.example/", "points": POINTS}
+BAD_CAMPAIGNS = [
+    pytest.param("{", 400, id="malformed-json"),
+    pytest.param("[1, 2]", 422, id="json-array"),
+    pytest.param('"text"', 422, id="json-string"),
+    pytest.param("", 400, id="empty"),
+    pytest.param(b"\xff\xfe\x00", 400, id="not-utf8"),
+    pytest.param(json.dumps({**GOOD_CAMPAIGN, "pad": "x" * 20_000}), 413, id="oversize"),
+    pytest.param({**GOOD_CAMPAIGN, "owner": "me"}, 422, id="unknown-field"),
+    pytest.param({k: v for k, v in GOOD_CAMPAIGN.items() if k != "name"}, 422, id="missing-name"),
+    pytest.param({**GOOD_CAMPAIGN, "name": 5}, 422, id="name-not-string"),
+    pytest.param({**GOOD_CAMPAIGN, "name": "x" * 10_000}, 422, id="name-too-long"),
+    pytest.param({**GOOD_CAMPAIGN, "destination_url": "javascript:alert(1)"}, 422, id="javascript-url"),
+    pytest.param({**GOOD_CAMPAIGN, "destination_url": "data:text/html,hi"}, 422, id="data-url"),
+    pytest.param({**GOOD_CAMPAIGN, "destination_url": "/relative/path"}, 422, id="relative-url"),
+    pytest.param({**GOOD_CAMPAIGN, "destination_url": "ftp://x.example/"}, 422, id="ftp-url"),
+    pytest.param({**GOOD_CAMPAIGN, "destination_url": "https://x.example/" + "a" * 2100}, 422, id="url-over-2kb"),
+    pytest.param({**GOOD_CAMPAIGN, "destination_url": ["https://x.example/"]}, 422, id="url-not-string"),
+    pytest.param({**GOOD_CAMPAIGN, "points": {"unique_visit": "10", "forward": 1, "lead": 1}}, 422, id="points-str"),
+    pytest.param({**GOOD_CAMPAIGN, "points": {"unique_visit": 1.5, "forward": 1, "lead": 1}}, 422, id="points-float"),
+    pytest.param({**GOOD_CAMPAIGN, "points": {"unique_visit": True, "forward": 1, "lead": 1}}, 422, id="points-bool"),
+    pytest.param({**GOOD_CAMPAIGN, "points": {"unique_visit": -1, "forward": 1, "lead": 1}}, 422, id="points-neg"),
+    pytest.param({**GOOD_CAMPAIGN, "points": {**POINTS, "bonus": 1}}, 422, id="points-unknown-key"),
+    pytest.param({**GOOD_CAMPAIGN, "points": [1, 2, 3]}, 422, id="points-not-object"),
+    pytest.param({**GOOD_CAMPAIGN, "starts_at": "yesterday"}, 422, id="bad-starts-at"),
+    pytest.param(
+        {**GOOD_CAMPAIGN, "starts_at": "2026-05-02T00:00:00Z", "ends_at": "2026-05-01T00:00:00Z"},
+        422,
+        id="ends-before-starts",
+    ),
+]
+
+
+@pytest.mark.parametrize(("payload", "status"), BAD_CAMPAIGNS)
+def test_bad_campaign_bodies(shared: Any, payload: Any, status: int) -> None:
+    api, aws, _seeded = shared
+    before = snapshot(aws)
+    resp = call(api, "POST", "/admin/campaigns", ADMIN, payload)
+    assert resp.status_code == status, resp.body
+    error = body_of(resp)["error"]
+    assert error["code"] and error["message"]
+    assert snapshot(aws) == before
+
+
+BAD_EMPLOYEES = [
+    pytest.param("/admin/employees/e9", "{oops", 400, id="malformed"),
+    pytest.param("/admin/employees/e9", {"name": "N", "team": "t"}, 422, id="missing-region"),
+    pytest.param("/admin/employees/e9", {"name": "N", "team": "t", "region": "r", "role": "admin"}, 422, id="unknown"),
+    pytest.param("/admin/employees/e9", {"name": ["N"], "team": "t", "region": "r"}, 422, id="name-list"),
+    pytest.param("/admin/employees/e9", {"name": "", "team": "t", "region": "r"}, 422, id="name-empty"),
+    pytest.param("/admin/employees/e9", {"name": "N" * 10_000, "team": "t", "region": "r"}, 422, id="name-10k"),
+    pytest.param("/admin/employees/e9", {"name": "N", "team": None, "region": "r"}, 422, id="team-null"),
+    pytest.param("/admin/employees/" + "e" * 200, {"name": "N", "team": "t", "region": "r"}, 422, id="id-too-long"),
+    pytest.param("/admin/employees/bad%20id", {"name": "N", "team": "t", "region": "r"}, 422, id="id-space"),
+    pytest.param("/admin/employees/a%23b", {"name": "N", "team": "t", "region": "r"}, 422, id="id-hash"),
+]
+
+
+@pytest.mark.parametrize(("path", "payload", "status"), BAD_EMPLOYEES)
+def test_bad_employee_bodies(shared: Any, path: str, payload: Any, status: int) -> None:
+    api, aws, _seeded = shared
+    before = snapshot(aws)
+    resp = call(api, "PUT", path, ADMIN, payload)
+    assert resp.status_code == status, resp.body
+    assert body_of(resp)["error"]["message"]
+    assert snapshot(aws) == before
+
+
+BAD_LINKS = [
+    pytest.param("{", 400, id="malformed"),
+    pytest.param({}, 422, id="missing-channel"),
+    pytest.param({"channel": "myspace"}, 422, id="unknown-channel"),
+    pytest.param({"channel": 3}, 422, id="channel-int"),
+    pytest.param({"channel": "wechat", "code": "mine"}, 422, id="unknown-field"),
+    pytest.param(json.dumps({"channel": "wechat", "x": "y" * 20_000}), 413, id="oversize"),
+]
+
+
+@pytest.mark.parametrize(("payload", "status"), BAD_LINKS)
+def test_bad_link_bodies(shared: Any, payload: Any, status: int) -> None:
+    api, aws, seeded = shared
+    before = snapshot(aws)
+    resp = call(api, "POST", f"/campaigns/{seeded['campaign_id']}/links", ALICE, payload)
+    assert resp.status_code == status, resp.body
+    assert snapshot(aws) == before
+
+
+def test_link_for_unknown_campaign_is_404(shared: Any) -> None:
+    api, aws, _seeded = shared
+    before = snapshot(aws)
+    resp = call(api, "POST", "/campaigns/cnope/links", ALICE, {"channel": "wechat"})
+    assert resp.status_code == 404
+    assert snapshot(aws) == before
+
+
+BAD_TENANT = [
+    pytest.param({"timezone": "Mars/Olympus"}, 422, id="bad-tz"),
+    pytest.param({"timezone": 8}, 422, id="tz-int"),
+    pytest.param({"currency": "CNY"}, 422, id="unknown"),
+    pytest.param("nope", 400, id="malformed"),
+]
+
+
+@pytest.mark.parametrize(("payload", "status"), BAD_TENANT)
+def test_bad_tenant_bodies(shared: Any, payload: Any, status: int) -> None:
+    api, aws, _seeded = shared
+    before = snapshot(aws)
+    resp = call(api, "PUT", "/admin/tenant", ADMIN, payload)
+    assert resp.status_code == status, resp.body
+    assert snapshot(aws) == before
+
+
+BAD_BOARDS = [
+    "dimension=planet",
+    "period=2026-13-01",
+    "period=2026-W54",
+    "period=2026-02-30",
+    "period=last-week",
+    "limit=0",
+    "limit=101",
+    "limit=ten",
+    "limit=-5",
+    "sort=asc",
+    "campaign_id=" + "c" * 200,
+]
+
+
+@pytest.mark.parametrize("query", BAD_BOARDS)
+def test_bad_leaderboard_queries(shared: Any, query: str) -> None:
+    api, aws, _seeded = shared
+    before = snapshot(aws)
+    resp = call(api, "GET", f"/leaderboards?{query}", ALICE)
+    assert resp.status_code in (400, 422), resp.body
+    assert body_of(resp)["error"]["message"]
+    assert snapshot(aws) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/" + "a" * 300,
+        "/s/not-a-token",
+        "/s/" + "x" * 2000,
+        "/%00%01",
+    ],
+)
+def test_bad_public_paths_are_4xx_not_500(shared: Any, path: str) -> None:
+    api, aws, _seeded = shared
+    before = snapshot(aws)
+    resp = api.http.get(path, headers={"User-Agent": PHONE_UA.format(n=9)})
+    assert resp.status_code == 404, resp.body
+    assert snapshot(aws) == before
