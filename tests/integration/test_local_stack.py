@@ -1,0 +1,221 @@
+"""The core loop over real HTTP against the real local stack (`ripple dev` in a subprocess:
+moto server, tables from template.yaml, Chalice's local server, the stream poller feeding
+the points consumer, the scheduler). No in-process shortcuts: only sockets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from infra.moto_server import free_port
+from tests.conftest import auth
+
+ROOT = Path(__file__).resolve().parents[2]
+TENANT = "itest"
+BROWSER = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36 v{n}"
+
+
+class Stack:
+    def __init__(self, base: str, proc: subprocess.Popen[str]) -> None:
+        self.base = base
+        self.proc = proc
+        self.admin = auth(TENANT, "boss", "admin")
+
+    def call(self, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None) -> Any:
+        resp = requests.request(method, self.base + path, headers=headers or self.admin, json=body, timeout=10)
+        return resp.status_code, resp.json()
+
+    def visit(self, code: str, session: requests.Session | None = None, **kwargs: Any) -> requests.Response:
+        getter = session or requests
+        return getter.get(f"{self.base}/{code}", allow_redirects=False, timeout=10, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RIPPLE_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ripple.cli", "dev", "--no-seed", "--port", str(port), "--poll-interval", "0.05"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"ripple dev exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if requests.get(base + "/", timeout=1).status_code == 404:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("local stack did not come up in 60 s")
+        time.sleep(0.2)
+    try:
+        yield Stack(base, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("ripple dev did not stop cleanly on SIGINT")
+
+
+def wait_for(fetch: Any, expected: Any, timeout: float) -> tuple[Any, float]:
+    """Poll until ``fetch()`` equals ``expected``; returns (last value, seconds waited)."""
+    start = time.monotonic()
+    while True:
+        value = fetch()
+        elapsed = time.monotonic() - start
+        if value == expected or elapsed > timeout:
+            return value, elapsed
+        time.sleep(0.05)
+
+
+def test_core_loop_end_to_end(stack: Stack) -> None:
+    people = {"alice": ("north", "east"), "bob": ("north", "east"), "carol": ("south", "west")}
+    for emp, (team, region) in people.items():
+        status, _ = stack.call("PUT", f"/admin/employees/{emp}", body={"name": emp, "team": team, "region": region})
+        assert status == 200
+    status, spring = stack.call(
+        "POST",
+        "/admin/campaigns",
+        body={
+            "name": "Spring",
+            "destination_url": "https://shop.example.com/p?x=1",
+            "points": {"unique_visit": 10, "forward": 3, "lead": 50},
+        },
+    )
+    assert status == 201
+    status, autumn = stack.call(
+        "POST",
+        "/admin/campaigns",
+        body={
+            "name": "Autumn",
+            "destination_url": "https://shop.example.com/a",
+            "points": {"unique_visit": 7, "forward": 0, "lead": 0},
+        },
+    )
+    assert status == 201
+    link: dict[tuple[str, str, str], str] = {}
+    for emp, campaign, channel in (
+        ("alice", spring, "wechat"),
+        ("alice", spring, "line"),
+        ("bob", spring, "weibo"),
+        ("carol", autumn, "email"),
+    ):
+        status, body = stack.call(
+            "POST", f"/campaigns/{campaign['campaign_id']}/links", auth(TENANT, emp, "employee"), {"channel": channel}
+        )
+        assert status == 201, body
+        link[(emp, campaign["name"], channel)] = body["code"]
+    status, again = stack.call(
+        "POST", f"/campaigns/{spring['campaign_id']}/links", auth(TENANT, "alice", "employee"), {"channel": "wechat"}
+    )
+    assert status == 200 and again["code"] == link[("alice", "Spring", "wechat")]
+
+    # Freshness: one earned visit must show in /me and on the board within 3 s.
+    first = stack.visit(link[("alice", "Spring", "wechat")], headers={"User-Agent": BROWSER.format(n=1)})
+    assert first.status_code == 302 and first.headers["Cache-Control"] == "no-store"
+    assert "utm_source=wechat" in first.headers["Location"] and "utm_medium=ripple" in first.headers["Location"]
+    alice = auth(TENANT, "alice", "employee")
+    balance, waited = wait_for(lambda: stack.call("GET", "/me", alice)[1]["points"]["balance"], 10, timeout=3.0)
+    assert balance == 10, f"earned visit not in /me after {waited:.2f}s"
+    print(f"\nvisit -> /me freshness: {waited:.2f}s")
+
+    # alice, Spring: visitors 2 and 3 are new; visitor 1 repeats on wechat and via her line link (same campaign).
+    with requests.Session() as v2:
+        v2.headers["User-Agent"] = BROWSER.format(n=2)
+        assert stack.visit(link[("alice", "Spring", "wechat")], v2).status_code == 302
+        assert stack.visit(link[("alice", "Spring", "wechat")], v2).status_code == 302  # cookie repeat
+    stack.visit(link[("alice", "Spring", "line")], headers={"User-Agent": BROWSER.format(n=3)})
+    stack.visit(link[("alice", "Spring", "line")], headers={"User-Agent": BROWSER.format(n=1)})
+    # bob: two new people, plus traffic that must earn nothing
+    for n in (4, 5):
+        stack.visit(link[("bob", "Spring", "weibo")], headers={"User-Agent": BROWSER.format(n=n)})
+    for ua in (
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "facebookexternalhit/1.1",
+        "curl/8.5.0",
+        "python-requests/2.32",
+        "",
+    ):
+        assert stack.visit(link[("bob", "Spring", "weibo")], headers={"User-Agent": ua}).status_code == 302
+    head = requests.head(
+        f"{stack.base}/{link[('bob', 'Spring', 'weibo')]}",
+        headers={"User-Agent": BROWSER.format(n=6)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert head.status_code == 302
+    own = {"User-Agent": BROWSER.format(n=7), **auth(TENANT, "bob", "employee")}
+    assert stack.visit(link[("bob", "Spring", "weibo")], headers=own).status_code == 302
+    # carol, Autumn: visitor 1 is new for this campaign, plus visitor 8
+    for n in (1, 8):
+        stack.visit(link[("carol", "Autumn", "email")], headers={"User-Agent": BROWSER.format(n=n)})
+    assert stack.visit("doesnotexist", headers={"User-Agent": BROWSER.format(n=9)}).status_code == 404
+
+    expected_me = {"alice": 30, "bob": 20, "carol": 14}
+    for emp, points in expected_me.items():
+        headers = auth(TENANT, emp, "employee")
+        got, waited = wait_for(lambda h=headers: stack.call("GET", "/me", h)[1]["points"]["balance"], points, 20)
+        assert got == points, f"{emp}: {got} != {points} after {waited:.1f}s"
+
+    _, tenant = stack.call("GET", "/admin/tenant")
+    now = datetime.now(ZoneInfo(tenant["timezone"]))
+    iso = now.isocalendar()
+    periods = ["all", now.strftime("%Y-%m-%d"), f"{iso.year}-W{iso.week:02d}", now.strftime("%Y-%m")]
+
+    def board(dimension: str, period: str, campaign: str | None = None, who: dict[str, str] | None = None) -> Any:
+        query = f"/leaderboards?dimension={dimension}&period={period}"
+        if campaign:
+            query += f"&campaign_id={campaign}"
+        status, body = stack.call("GET", query, who or alice)
+        assert status == 200, body
+        return body["entries"]
+
+    employee_all = [
+        {"rank": 1, "id": "alice", "score": 30},
+        {"rank": 2, "id": "bob", "score": 20},
+        {"rank": 3, "id": "carol", "score": 14},
+    ]
+    for period in periods:
+        assert board("employee", period) == employee_all, period
+        assert board("team", period, who=stack.admin) == [
+            {"rank": 1, "id": "north", "score": 50},
+            {"rank": 2, "id": "south", "score": 14},
+        ]
+        assert board("region", period) == [
+            {"rank": 1, "id": "east", "score": 50},
+            {"rank": 2, "id": "west", "score": 14},
+        ]
+        assert board("employee", period, spring["campaign_id"]) == employee_all[:2]
+        assert board("employee", period, autumn["campaign_id"]) == [{"rank": 1, "id": "carol", "score": 14}]
+        assert board("team", period, autumn["campaign_id"]) == [{"rank": 1, "id": "south", "score": 14}]
+    other_day = "2020-01-01"
+    assert board("employee", other_day) == []
+
+    # Stable: no late or duplicate deliveries move the numbers.
+    time.sleep(0.5)
+    assert stack.call("GET", "/me", alice)[1]["points"]["balance"] == 30
+    # Another tenant sees none of it.
+    assert stack.call("GET", "/leaderboards", auth("elsewhere", "x", "admin"))[1] == {"entries": []}
