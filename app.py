@@ -37,8 +37,18 @@ def _request() -> Request:
 
 
 def _principal() -> Principal:
+    """The verified caller. Employees who have been offboarded are refused even while
+    their token has not expired yet (one read; the API path, never the redirect)."""
+    from ripple.domain.errors import AuthenticationError
+    from ripple.domain.model import Role
+
     cfg = bootstrap.config()
-    return authenticate(_request(), secret=cfg.jwt_secret, mode=cfg.auth_mode)
+    principal = authenticate(_request(), secret=cfg.jwt_secret, mode=cfg.auth_mode)
+    if principal.role is Role.EMPLOYEE:
+        employee = bootstrap.services().employees.get(principal.tenant_id, principal.sub)
+        if employee is not None and not employee.active:
+            raise AuthenticationError("this account has been deactivated")
+    return principal
 
 
 def _body() -> dict[str, Any]:
@@ -47,6 +57,15 @@ def _body() -> dict[str, Any]:
 
 def _query() -> dict[str, str]:
     return dict(_request().query_params or {})
+
+
+def _base_url(configured: str) -> str:
+    """Base of short links: ``PublicBaseUrl``, else the API's own ``https://{domain}/{stage}``
+    (template.yaml cannot pass that in: it would make the function depend on its own RestApi)."""
+    if configured:
+        return configured
+    ctx = _request().context or {}
+    return f"https://{ctx.get('domainName', '')}/{ctx.get('stage', '')}".rstrip("/")
 
 
 # ------------------------------------------------------------------ admin
@@ -78,7 +97,7 @@ def get_tenant() -> Response:
     from ripple.service.admin import get_tenant as get_tenant_uc
 
     tenant = get_tenant_uc(bootstrap.services(), _principal())
-    return json_response({"tenant_id": tenant.tenant_id, "name": tenant.name, "timezone": tenant.timezone})
+    return json_response(tenant.settings_dict())
 
 
 @app.route("/admin/tenant", methods=["PUT"])
@@ -88,7 +107,104 @@ def put_tenant() -> Response:
 
     principal = _principal()
     tenant = update_tenant(bootstrap.services(), principal, _body())
-    return json_response({"tenant_id": tenant.tenant_id, "name": tenant.name, "timezone": tenant.timezone})
+    return json_response(tenant.settings_dict())
+
+
+@app.route("/admin/employees/{employee_id}/offboard", methods=["POST"])
+@handle_errors
+def post_offboard(employee_id: str) -> Response:
+    from ripple.service.customers import offboard_employee
+
+    principal = _principal()
+    return json_response(offboard_employee(bootstrap.services(), principal, employee_id, _body()))
+
+
+# ------------------------------------------------------------------ customers and the lead pool
+
+
+@app.route("/customers", methods=["GET"])
+@handle_errors
+def get_customers() -> Response:
+    from ripple.service.customers import list_customers
+
+    return json_response(list_customers(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/customers/{customer_id}", methods=["GET"])
+@handle_errors
+def get_customer(customer_id: str) -> Response:
+    from ripple.service.customers import get_customer as get_customer_uc
+
+    return json_response(get_customer_uc(bootstrap.services(), _principal(), customer_id))
+
+
+@app.route("/customers/{customer_id}", methods=["PATCH"])
+@handle_errors
+def patch_customer(customer_id: str) -> Response:
+    from ripple.service.customers import patch_customer as patch_customer_uc
+
+    principal = _principal()
+    return json_response(patch_customer_uc(bootstrap.services(), principal, customer_id, _body()))
+
+
+@app.route("/customers/{customer_id}/notes", methods=["POST"])
+@handle_errors
+def post_customer_note(customer_id: str) -> Response:
+    from ripple.service.customers import note_customer
+
+    principal = _principal()
+    return json_response(note_customer(bootstrap.services(), principal, customer_id, _body()), 201)
+
+
+@app.route("/lead-pool", methods=["GET"])
+@handle_errors
+def get_lead_pool() -> Response:
+    from ripple.service.customers import lead_pool
+
+    return json_response(lead_pool(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/lead-pool/{customer_id}/claim", methods=["POST"])
+@handle_errors
+def post_claim(customer_id: str) -> Response:
+    from ripple.service.customers import claim_from_pool
+
+    return json_response(claim_from_pool(bootstrap.services(), _principal(), customer_id))
+
+
+_LEADS_CORS: dict[str, str | list[str]] = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+
+
+@app.route("/leads", methods=["OPTIONS"])
+def options_lead() -> Response:
+    """CORS preflight: forms on a customer's own site may post leads (no credentials)."""
+    return Response(body="", status_code=204, headers=_LEADS_CORS)
+
+
+@app.route("/leads", methods=["POST"], cors=True)
+@handle_errors
+def post_lead() -> Response:
+    """Public lead capture (the landing page's form, or a form on the customer's site
+    carrying the visitor's share token). Rate limited per network and per token."""
+    from ripple.service.leads import LeadRequest, submit_lead
+
+    request = _request()
+    identity = (request.context or {}).get("identity") or {}
+    receipt = submit_lead(
+        bootstrap.services(),
+        LeadRequest(
+            body=_body(),
+            client_ip=str(identity.get("sourceIp") or ""),
+            user_agent=(request.headers.get("user-agent") or "")[:512],
+            visitor_cookie=cookies(request).get(VISITOR_COOKIE),
+        ),
+    )
+    return json_response({"lead_id": receipt.lead_id, "status": "received"}, 201)
 
 
 # ------------------------------------------------------------------ employees
@@ -111,7 +227,7 @@ def post_link(campaign_id: str) -> Response:
     principal = _principal()
     svc = bootstrap.services()
     link, created = issue_link(svc, principal, campaign_id, _body())
-    return json_response(link.to_public(svc.settings.public_base_url), 201 if created else 200)
+    return json_response(link.to_public(_base_url(svc.settings.public_base_url)), 201 if created else 200)
 
 
 @app.route("/campaigns/{campaign_id}/chains", methods=["GET"])
@@ -184,6 +300,7 @@ def _follow(code: str, share_token: str | None) -> Response:
                 country=request.headers.get("cloudfront-viewer-country") or "",
                 share_token=share_token[:128] if share_token else None,
             ),
+            base_url=_base_url(cfg.public_base_url),
         )
     except RippleError as err:
         return _visitor_error(err)
@@ -217,6 +334,63 @@ def follow_share(token: str) -> Response:
     if code is None:
         return _visitor_error(NotFoundError("no such link"))
     return _follow(code, token)
+
+
+@app.route("/p/{code}", methods=["GET", "HEAD"])
+def landing_page(code: str) -> Response:
+    """The hosted mobile landing page: recorded like a redirect, rendered in the visitor's
+    language, no third-party anything, a strict nonce-based CSP."""
+    from ripple.service.landing import render_landing
+    from ripple.service.redirect import VisitRequest
+    from ripple.web.landing_page import content_security_policy, render_landing_error
+
+    request = _request()
+    query: dict[str, str] = dict(request.query_params or {})
+    accept_language = (request.headers.get("accept-language") or "")[:256]
+    try:
+        cfg = bootstrap.config()
+        jar = cookies(request)
+        identity = (request.context or {}).get("identity") or {}
+        share_token = query.get("rp")
+        outcome = render_landing(
+            bootstrap.services(),
+            VisitRequest(
+                code=code,
+                method=request.method,
+                user_agent=(request.headers.get("user-agent") or "")[:512],
+                client_ip=str(identity.get("sourceIp") or ""),
+                visitor_cookie=jar.get(VISITOR_COOKIE),
+                viewer=optional_viewer(request, jar, secret=cfg.jwt_secret),
+                country=request.headers.get("cloudfront-viewer-country") or "",
+                share_token=share_token[:160] if share_token else None,
+            ),
+            base_url=_base_url(cfg.public_base_url),
+            accept_language=accept_language,
+            query_lang=query.get("lang"),
+        )
+    except RippleError as err:
+        from ripple.domain.landing import negotiate_language
+
+        lang = negotiate_language(accept_language, query.get("lang"), ("en", "ja", "zh-Hans", "zh-Hant"), "en")
+        return Response(
+            body=render_landing_error(lang, err.status),
+            status_code=err.status if err.status in (404, 410) else 400,
+            headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+        )
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": content_security_policy(outcome.nonce),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Content-Language": outcome.lang,
+    }
+    if outcome.set_visitor_cookie:
+        secure = "; Secure" if (request.headers.get("x-forwarded-proto") or "") == "https" else ""
+        headers["Set-Cookie"] = (
+            f"{VISITOR_COOKIE}={outcome.set_visitor_cookie}; Max-Age=63072000; Path=/; HttpOnly; SameSite=Lax{secure}"
+        )
+    return Response(body="" if request.method == "HEAD" else outcome.html, status_code=200, headers=headers)
 
 
 @app.route("/", methods=["GET"])

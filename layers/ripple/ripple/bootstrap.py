@@ -30,6 +30,7 @@ def services() -> Services:
     if _services is None:
         with _lock:
             if _services is None:
+                from ripple.adapters.customers import DynamoCustomers, DynamoRateLimiter
                 from ripple.adapters.repositories import (
                     DynamoCampaigns,
                     DynamoChains,
@@ -50,6 +51,8 @@ def services() -> Services:
                     visits=DynamoVisits(),
                     points=DynamoPoints(),
                     chains=DynamoChains(),
+                    customers=DynamoCustomers(),
+                    rate_limits=DynamoRateLimiter(),
                 )
     return _services
 
@@ -57,9 +60,11 @@ def services() -> Services:
 def reset() -> None:
     """Forget cached config, services and the link cache (tests and the local stack)."""
     global _services, _config
+    from ripple.service.landing import landing_cache
     from ripple.service.redirect import link_cache
 
     with _lock:
         _services = None
         _config = None
     link_cache.clear()
+    landing_cache.clear()

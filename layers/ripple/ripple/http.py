@@ -49,6 +49,9 @@ def error_response(err: RippleError, request: Request | None = None) -> Response
     headers: dict[str, str] = {}
     if err.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="ripple"'
+    retry_after = getattr(err, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
     return json_response(err.to_dict(), err.status, headers)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -32,10 +33,14 @@ __all__ = [
     "BoardRowItem",
     "CampaignItem",
     "ChainNodeItem",
+    "ContactItem",
+    "CustomerEventItem",
+    "CustomerItem",
     "EmployeeItem",
     "LedgerItem",
     "LinkItem",
     "LinkOwnerItem",
+    "RateLimitItem",
     "TenantItem",
     "VisitItem",
     "all_models",
@@ -71,6 +76,17 @@ class ByTenantIndex(GlobalSecondaryIndex["MainItem"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class ByOwnerIndex(GlobalSecondaryIndex["MainItem"]):
+    """Customers by owner (``<tenant>#OWNER#<employee>`` or ``<tenant>#OWNER#-pool``)."""
+
+    class Meta:
+        index_name = "by-owner"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class MainItem(Model):
     class Meta(_Meta):
         table_name = _table("RIPPLE_MAIN_TABLE", "ripple-main")
@@ -78,12 +94,20 @@ class MainItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL (epoch seconds), rate-limit windows only
     by_tenant = ByTenantIndex()
+    by_owner = ByOwnerIndex()
 
 
 class TenantItem(MainItem):
     name = UnicodeAttribute(default="")
     timezone = UnicodeAttribute(default="UTC")
+    attribution_mode = UnicodeAttribute(null=True)  # "first_touch" | "last_touch"
+    attribution_days = NumberAttribute(null=True)
+    recycle_after_days = NumberAttribute(null=True)  # customers untouched this long return to the pool
+    phone_region = UnicodeAttribute(null=True)  # default region for national phone numbers
 
     @staticmethod
     def key(tenant_id: str) -> str:
@@ -122,6 +146,7 @@ class CampaignItem(MainItem):
     created_by = UnicodeAttribute(default="")
     share_param = UnicodeAttribute(null=True)
     max_chain_depth = NumberAttribute(null=True)
+    landing = UnicodeAttribute(null=True)  # JSON of domain.landing.Landing (hosted page)
 
     @staticmethod
     def key(tenant_id: str, campaign_id: str) -> str:
@@ -164,6 +189,91 @@ class ChainNodeItem(MainItem):
     @staticmethod
     def tree(tenant_id: str, campaign_id: str, root: str) -> str:
         return f"{tenant_id}#CHAIN#{campaign_id}#{root}"
+
+
+class CustomerItem(MainItem):
+    """A customer the tenant owns (issue 3). ``gsi1`` lists a tenant's customers newest
+    first; ``gsi2`` lists them by owner, the pool being the owner ``-pool``."""
+
+    tenant = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="new")
+    tags = ListAttribute[str](default=list)  # list of strings
+    owner = UnicodeAttribute(default="")  # employee id, "" = public lead pool
+    owner_since = NumberAttribute(default=0)
+    first_touch_employee = UnicodeAttribute(default="")
+    first_touch_at = NumberAttribute(default=0)
+    last_touch_employee = UnicodeAttribute(default="")
+    last_touch_at = NumberAttribute(default=0)
+    source_campaign = UnicodeAttribute(default="")
+    source_channel = UnicodeAttribute(default="")
+    source_code = UnicodeAttribute(default="")
+    node = UnicodeAttribute(default="")  # the customer's node in the source campaign's tree
+    via = UnicodeAttribute(default="-")  # the node they arrived through ("-" = the employee)
+    depth = NumberAttribute(default=1)
+    campaigns = ListAttribute[str](default=list)  # list of strings
+    consent_text = UnicodeAttribute(default="")
+    consent_at = NumberAttribute(default=0)
+    consent_lang = UnicodeAttribute(default="")
+    created_at = NumberAttribute(default=0)
+    updated_at = NumberAttribute(default=0)
+    last_contacted_at = NumberAttribute(null=True)
+    leads = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)  # optimistic lock for merges and claims
+
+    @staticmethod
+    def key(tenant_id: str, customer_id: str) -> str:
+        return f"CUST#{tenant_id}#{customer_id}"
+
+    @staticmethod
+    def listing(tenant_id: str) -> str:
+        return f"{tenant_id}#CUSTOMERS"
+
+    @staticmethod
+    def owned_by(tenant_id: str, owner: str) -> str:
+        return f"{tenant_id}#OWNER#{owner or '-pool'}"
+
+
+class ContactItem(MainItem):
+    """Contact (normalised phone or e-mail) -> customer: makes merging a conditional write."""
+
+    customer_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(tenant_id: str, contact_key: str) -> str:
+        return f"CONTACT#{tenant_id}#{contact_key}"
+
+
+class CustomerEventItem(MainItem):
+    """One entry of a customer's interaction history (lead, note, status, handover, claim)."""
+
+    tenant = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    ts = NumberAttribute()
+    actor = UnicodeAttribute(default="")
+    data = MapAttribute[str, Any](default=dict)
+
+    @staticmethod
+    def key(tenant_id: str, customer_id: str, ts: int, event_id: str) -> str:
+        return f"CEV#{tenant_id}#{customer_id}#{ts:013d}#{event_id}"
+
+    @staticmethod
+    def history(tenant_id: str, customer_id: str) -> str:
+        return f"{tenant_id}#CEV#{customer_id}"
+
+
+class RateLimitItem(MainItem):
+    """A fixed-window counter; the TTL removes old windows on AWS."""
+
+    hits = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(bucket: str, window: int) -> str:
+        return f"RL#{bucket}#{window}"
 
 
 # ---------------------------------------------------------------- links table
@@ -215,6 +325,10 @@ class VisitItem(Model):
     via_parent = UnicodeAttribute(null=True)
     depth = NumberAttribute(default=1)
     token_rejected = BooleanAttribute(null=True)
+    # lead events (kind "lead") share the stream so leads earn points like visits do
+    kind = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    node = UnicodeAttribute(null=True)
 
 
 # ---------------------------------------------------------------- points table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import random
 import time
 from collections.abc import Iterable, Sequence
@@ -58,13 +59,25 @@ class DynamoTenants:
             item = TenantItem.get(TenantItem.key(tenant_id))
         except DoesNotExist:
             return Tenant(tenant_id)
-        return Tenant(tenant_id, item.name, item.timezone)
+        return Tenant(
+            tenant_id,
+            item.name,
+            item.timezone,
+            attribution_mode=item.attribution_mode or "first_touch",
+            attribution_days=int(item.attribution_days or 30),
+            recycle_after_days=int(item.recycle_after_days) if item.recycle_after_days else None,
+            phone_region=item.phone_region or "CN",
+        )
 
     def put(self, tenant: Tenant) -> None:
         TenantItem(
             TenantItem.key(tenant.tenant_id),
             name=tenant.name,
             timezone=tenant.timezone,
+            attribution_mode=tenant.attribution_mode,
+            attribution_days=tenant.attribution_days,
+            recycle_after_days=tenant.recycle_after_days,
+            phone_region=tenant.phone_region,
             gsi1pk="TENANTS",
             gsi1sk=tenant.tenant_id,
         ).save()
@@ -126,6 +139,7 @@ def _campaign(item: CampaignItem) -> Campaign:
         created_by=item.created_by or "",
         share_param=item.share_param or "rp",
         max_chain_depth=int(item.max_chain_depth or 10),
+        landing=json.loads(item.landing) if item.landing else None,
     )
 
 
@@ -151,6 +165,7 @@ class DynamoCampaigns:
             created_by=campaign.created_by,
             share_param=campaign.share_param,
             max_chain_depth=campaign.max_chain_depth,
+            landing=json.dumps(campaign.landing, ensure_ascii=False, sort_keys=True) if campaign.landing else None,
         )
         item.points = PointsRulesMap(**campaign.points.to_dict())
         item.save(condition=CampaignItem.pk.does_not_exist())
@@ -250,6 +265,9 @@ class DynamoVisits:
             via_parent=visit.via_parent or None,
             depth=visit.depth,
             token_rejected=True if visit.token_rejected else None,
+            kind=visit.kind if visit.kind != "visit" else None,
+            customer_id=visit.customer_id or None,
+            node=visit.node or None,
         )
         try:
             item.save(condition=VisitItem.pk.does_not_exist())
@@ -259,24 +277,32 @@ class DynamoVisits:
                 raise
 
 
+def _chain_node(data: dict[str, Any]) -> ChainNode:
+    return ChainNode(
+        node=str(data.get("node", "")),
+        parent=data.get("parent"),
+        depth=int(data["depth"]) if data.get("depth") is not None else None,
+        first_seen=int(data["first_seen"]) if data.get("first_seen") is not None else None,
+        visitors=int(data.get("visitors", 0)),
+        forwards=int(data.get("forwards", 0)),
+        leads=int(data.get("leads", 0)),
+    )
+
+
 class DynamoChains:
     def tree(self, tenant_id: str, campaign_id: str, root_employee: str) -> ChainPage:
         nodes: list[ChainNode] = []
         results = ChainNodeItem.by_tenant.query(ChainNodeItem.tree(tenant_id, campaign_id, root_employee))
         for item in results:
-            data = item.attribute_values
-            nodes.append(
-                ChainNode(
-                    node=str(data.get("node", "")),
-                    parent=data.get("parent"),
-                    depth=int(data["depth"]) if data.get("depth") is not None else None,
-                    first_seen=int(data["first_seen"]) if data.get("first_seen") is not None else None,
-                    visitors=int(data.get("visitors", 0)),
-                    forwards=int(data.get("forwards", 0)),
-                    leads=int(data.get("leads", 0)),
-                )
-            )
+            nodes.append(_chain_node(item.attribute_values))
         return ChainPage(nodes, len(nodes))
+
+    def node(self, tenant_id: str, campaign_id: str, node: str) -> ChainNode | None:
+        try:
+            item = ChainNodeItem.get(ChainNodeItem.key(tenant_id, campaign_id, node))
+        except DoesNotExist:
+            return None
+        return _chain_node(item.attribute_values)
 
 
 def visit_from_image(image: dict[str, Any]) -> Visit:
@@ -312,6 +338,7 @@ def visit_from_image(image: dict[str, Any]) -> Visit:
         depth=int(image["depth"]["N"]) if "N" in (image.get("depth") or {}) else 1,
         kind=s("kind", "visit"),
         customer_id=s("customer_id"),
+        node=s("node"),
     )
 
 
@@ -460,15 +487,14 @@ class DynamoPoints:
         """Every balance and every owner's ledger sum (a full scan: for the reconcile job only)."""
         balances: dict[tuple[str, str], int] = {}
         sums: dict[tuple[str, str], int] = {}
-        for item in PointsItem.scan(attributes_to_get=None):
-            data = item.attribute_values
-            pk = str(data.get("pk", ""))
-            if pk.startswith("BAL#"):
-                tenant, _, employee = pk[4:].partition("#")
-                balances[(tenant, employee)] = int(data.get("balance", 0))
-            elif pk.startswith("L#"):
-                key = (str(data["tenant"]), str(data["employee_id"]))
-                sums[key] = sums.get(key, 0) + int(data.get("points", 0))
+        # Scan through the concrete models: the PointsItem base knows only ``pk`` and would
+        # drop every other attribute (balances read as 0, ledger entries without owner).
+        for bal in BalanceItem.scan(BalanceItem.pk.startswith("BAL#")):
+            tenant, _, employee = bal.pk[4:].partition("#")
+            balances[(tenant, employee)] = int(bal.balance or 0)
+        for entry in LedgerItem.scan(LedgerItem.pk.startswith("L#")):
+            key = (entry.tenant, entry.employee_id)
+            sums[key] = sums.get(key, 0) + int(entry.points or 0)
         return balances, sums
 
     # -- reads

@@ -17,6 +17,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "RippleError",
+    "TooManyRequestsError",
     "ValidationError",
 ]
 
@@ -93,3 +94,14 @@ class ValidationError(RippleError):
 
     status = 422
     code = "validation_error"
+
+
+class TooManyRequestsError(RippleError):
+    """A public endpoint's rate limit was hit; ``retry_after`` is in seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

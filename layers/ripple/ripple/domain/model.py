@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "CHANNELS",
@@ -58,6 +59,25 @@ class Tenant:
     tenant_id: str
     name: str = ""
     timezone: str = "UTC"
+    # customers (issue 3): attribution rule, days before untouched customers return to
+    # the pool (None = never), default region for phone numbers given without +country
+    attribution_mode: str = "first_touch"
+    attribution_days: int = 30
+    recycle_after_days: int | None = None
+    phone_region: str = "CN"
+
+    def settings_dict(self) -> dict[str, object]:
+        attribution: dict[str, object] = {"mode": self.attribution_mode}
+        if self.attribution_mode == "first_touch":
+            attribution["days"] = self.attribution_days
+        return {
+            "tenant_id": self.tenant_id,
+            "name": self.name,
+            "timezone": self.timezone,
+            "attribution": attribution,
+            "recycle_after_days": self.recycle_after_days,
+            "phone_region": self.phone_region,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +123,13 @@ class Campaign:
     created_by: str = ""
     share_param: str = "rp"  # query parameter carrying each visitor's child share token
     max_chain_depth: int = 10
+    landing: dict[str, Any] | None = None  # hosted landing page (domain.landing), as stored
 
     def to_public(self) -> dict[str, object]:
         from ripple.domain.timeutil import ms_to_iso
 
         return {
+            "landing": self.landing,
             "campaign_id": self.campaign_id,
             "name": self.name,
             "destination_url": self.destination_url,
@@ -169,6 +191,9 @@ class Visit:
     # Event kind on the visits stream: "visit", or "lead" (then customer_id is set).
     kind: str = "visit"
     customer_id: str = ""
+    # The submitter's own chain node for lead events (their share token's node); visits
+    # derive it from the visitor key instead.
+    node: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,7 @@ def _entry(visit: Visit, employee: Employee, *, key: str, kind: str, points: int
         month=periods.month,
         source_id=visit.visit_id,
         meta={"channel": visit.channel, "code": visit.code},
-        node=node_id(visit.visitor),
+        node=visit.node or node_id(visit.visitor),
         via=visit.via or ROOT,
         via_parent=visit.via_parent,
         depth=visit.depth,

@@ -23,9 +23,9 @@ __all__ = [
 ]
 
 PERIOD_ALL = "all"
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DAY = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
+_WEEK = re.compile(r"^([0-9]{4})-W([0-9]{2})\Z")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})\Z")
 
 
 class PeriodKeys(tuple[str, str, str]):
@@ -72,7 +72,7 @@ def parse_period(value: str) -> str:
     if m := _WEEK.match(value):
         year, week = int(m[1]), int(m[2])
         # ISO years have 52 or 53 weeks; 28 December is always in the last one.
-        if not 1 <= week <= date(year, 12, 28).isocalendar().week:
+        if year < 1 or not 1 <= week <= date(year, 12, 28).isocalendar().week:
             raise ValidationError(f"period {value!r} is not a real ISO week")
         return value
     if m := _MONTH.match(value):

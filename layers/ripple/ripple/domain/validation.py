@@ -30,7 +30,7 @@ __all__ = [
 MAX_BODY_BYTES = 16 * 1024
 MAX_URL_BYTES = 2048
 MAX_POINTS = 1_000_000
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
 def parse_json_body(raw: bytes | str | None, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def parse_json_body(raw: bytes | str | None, *, max_bytes: int = MAX_BODY_BYTES)
         raise PayloadTooLargeError(f"request body exceeds {max_bytes} bytes")
     try:
         body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BadRequestError(f"malformed JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise ValidationError("request body must be a JSON object")
@@ -133,11 +133,20 @@ def _points(body: dict[str, Any]) -> PointsRules:
 
 
 def validate_campaign(body: dict[str, Any]) -> dict[str, Any]:
-    _reject_unknown(body, {"name", "destination_url", "points", "starts_at", "ends_at", "chain"})
+    """A campaign sends visitors to ``destination_url``, or to its hosted ``landing`` page
+    (then ``destination_url`` may be omitted and the short link opens ``/p/{code}``)."""
+    _reject_unknown(body, {"name", "destination_url", "points", "starts_at", "ends_at", "chain", "landing"})
     name = _text(body, "name", max_len=200)
-    if "destination_url" not in body:
-        raise ValidationError("destination_url is required", details={"field": "destination_url"})
-    url = validate_destination_url(body["destination_url"])
+    landing: dict[str, Any] | None = None
+    if body.get("landing") is not None:
+        from ripple.domain.landing import landing_to_dict, validate_landing
+
+        landing = landing_to_dict(validate_landing(body["landing"]))
+    if "destination_url" not in body and landing is None:
+        raise ValidationError(
+            "destination_url is required (or a hosted landing page)", details={"field": "destination_url"}
+        )
+    url = validate_destination_url(body["destination_url"]) if "destination_url" in body else ""
     points = _points(body)
     starts_at = parse_iso_ms(body["starts_at"], "starts_at") if body.get("starts_at") is not None else None
     ends_at = parse_iso_ms(body["ends_at"], "ends_at") if body.get("ends_at") is not None else None
@@ -152,10 +161,11 @@ def validate_campaign(body: dict[str, Any]) -> dict[str, Any]:
         "ends_at": ends_at,
         "share_param": share_param,
         "max_chain_depth": max_depth,
+        "landing": landing,
     }
 
 
-_PARAM = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
+_PARAM = re.compile(r"^[a-z][a-z0-9_]{0,15}\Z")
 _RESERVED_PARAMS = {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"}
 
 
@@ -189,6 +199,6 @@ def validate_channel(body: dict[str, Any]) -> str:
 def validate_limit(value: str | None, *, default: int = 10, maximum: int = 100) -> int:
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= maximum:
         raise ValidationError(f"limit must be an integer from 1 to {maximum}", details={"field": "limit"})
     return int(value)

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from ripple.service.ports import (
     CampaignRepository,
     ChainRepository,
+    CustomerRepository,
     EmployeeRepository,
     LinkRepository,
     PointsRepository,
+    RateLimiter,
     TenantRepository,
     VisitRepository,
 )
@@ -47,5 +49,7 @@ class Services:
     visits: VisitRepository
     points: PointsRepository
     chains: ChainRepository
+    customers: CustomerRepository
+    rate_limits: RateLimiter
     clock: Callable[[], int] = field(default=_now_ms)
     ids: Callable[[int], str] = field(default=new_id)

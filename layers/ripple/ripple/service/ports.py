@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
+from ripple.domain.customers import Customer
 from ripple.domain.model import Campaign, Employee, LedgerEntry, Link, Tenant, Visit
 
 __all__ = [
@@ -16,10 +17,17 @@ __all__ = [
     "ChainNode",
     "ChainPage",
     "ChainRepository",
+    "ContactTakenError",
+    "CustomerEvent",
+    "CustomerFilter",
+    "CustomerPage",
+    "CustomerRepository",
     "EmployeeRepository",
     "LinkRepository",
     "PointsRepository",
+    "RateLimiter",
     "RecordResult",
+    "StaleCustomerError",
     "TenantRepository",
     "VisitRepository",
 ]
@@ -102,4 +110,80 @@ class ChainPage:
 class ChainRepository(Protocol):
     def tree(self, tenant_id: str, campaign_id: str, root_employee: str) -> ChainPage:
         """Every node of one employee's spread tree for one campaign (one paginated Query)."""
+        ...
+
+    def node(self, tenant_id: str, campaign_id: str, node: str) -> ChainNode | None: ...
+
+
+class ContactTakenError(Exception):
+    """Another customer already holds this phone or e-mail (a concurrent first lead)."""
+
+
+class StaleCustomerError(Exception):
+    """The customer changed since it was read (optimistic lock); re-read and retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerEvent:
+    """One entry of a customer's interaction history."""
+
+    event_id: str
+    kind: str  # lead | note | status | tags | handover | claim | recycle
+    ts: int
+    actor: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    owner: str | None = None  # None = every customer of the tenant; "" = the pool
+    status: str | None = None
+    tag: str | None = None
+    campaign_id: str | None = None
+
+
+@dataclass(slots=True)
+class CustomerPage:
+    customers: list[Customer]
+    cursor: str | None
+    items_read: int = 0
+
+
+class CustomerRepository(Protocol):
+    def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
+    def contact_owners(self, tenant_id: str, contact_keys: Sequence[str]) -> dict[str, str]:
+        """contact key -> customer id, for the keys already indexed."""
+        ...
+
+    def find_by_node(self, tenant_id: str, node: str) -> str | None:
+        """The customer whose chain node this is (nodes are per visitor, not per campaign)."""
+        ...
+
+    def create(self, customer: Customer, contact_keys: Sequence[str], event: CustomerEvent) -> None:
+        """Insert a new customer with its contact index entries, atomically; raises
+        ``ContactTakenError`` if a contact is already indexed."""
+        ...
+
+    def save(
+        self,
+        customer: Customer,
+        *,
+        expected_version: int,
+        events: Sequence[CustomerEvent],
+        new_contact_keys: Sequence[str] = (),
+        expected_owner: str | None = None,
+    ) -> Customer:
+        """Write ``customer`` (version bumped) if it is still at ``expected_version``
+        (and, if given, still owned by ``expected_owner``); raises ``StaleCustomerError``."""
+        ...
+
+    def search(self, tenant_id: str, filt: CustomerFilter, limit: int, cursor: str | None) -> CustomerPage: ...
+    def history(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerEvent]: ...
+    def owned_by(self, tenant_id: str, owner: str) -> Iterable[Customer]: ...
+    def tenants_with_customers(self) -> Iterable[str]: ...
+
+
+class RateLimiter(Protocol):
+    def hit(self, bucket: str, *, limit: int, window_seconds: int, now_ms: int) -> bool:
+        """Count one hit; False when the bucket is over ``limit`` in this window."""
         ...

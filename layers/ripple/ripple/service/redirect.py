@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from ripple.domain.chains import child_token, position_for_visit
 from ripple.domain.errors import GoneError, NotFoundError
@@ -183,7 +184,19 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
     return RecordedVisit(link, recorded, identity, token, decision)
 
 
-def follow_link(svc: Services, req: VisitRequest) -> RedirectOutcome:
+def follow_link(svc: Services, req: VisitRequest, *, base_url: str = "") -> RedirectOutcome:
+    """Record the visit and say where to send the visitor.
+
+    Campaigns with a hosted landing page have no destination: the short link forwards to
+    ``{base_url}/p/{code}`` (carrying the share token) and the page records the visit, so
+    it is counted once, where the visitor actually lands.
+    """
+    link = _lookup(svc, req.code)  # cached: record_visit below reuses it
+    if not link.destination_url:
+        if link.ends_at is not None and svc.clock() >= link.ends_at:
+            raise GoneError("this campaign has ended")
+        suffix = f"?{urlencode({'rp': req.share_token})}" if req.share_token else ""
+        return RedirectOutcome(f"{base_url}/p/{link.code}{suffix}", None, None)
     rec = record_visit(svc, req)
     link = rec.link
     extra = {link.share_param: rec.child_token} if rec.child_token else None

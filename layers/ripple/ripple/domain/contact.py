@@ -1,0 +1,192 @@
+"""Contact details of a lead: normalised for matching, masked for display.
+
+The same person submits "138 0013 8000" today and "+86 13800138000" tomorrow; both must
+land on one lead, so phone numbers become E.164 and e-mail addresses are lowercased with an
+IDNA domain before they are used as keys (``contact_keys``). Employees see leads they brought
+in, but only masked (``mask_*``): who converted is their business, the phone number is not.
+
+``phonenumbers`` (Google's libphonenumber metadata) is imported on first use so that the
+modules importing this one keep a light cold start.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ripple.domain.errors import ValidationError
+
+__all__ = [
+    "MAX_EMAIL",
+    "MAX_NAME",
+    "MAX_PHONE",
+    "contact_keys",
+    "mask_email",
+    "mask_name",
+    "mask_phone",
+    "normalise_email",
+    "normalise_name",
+    "normalise_phone",
+]
+
+MAX_PHONE = 32
+MAX_EMAIL = 254  # RFC 5321 path limit
+MAX_NAME = 100
+_MAX_LOCAL = 64
+
+# What people type into a phone field: digits and the usual separators. Letters ("1-800-FLOWERS",
+# "ext. 12") are refused rather than guessed at.
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+\Z")
+# RFC 5322 atext plus dots, and any non-ASCII (SMTPUTF8); no quoted local parts.
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\u0080-\U0010ffff-]+\Z")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError(message, details={"field": field})
+
+
+def _has_unsafe_char(value: str) -> bool:
+    """Control characters, lone surrogates (not storable as UTF-8) and bidi overrides."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS for c in value)
+
+
+def normalise_phone(raw: object, default_region: str = "CN") -> str:
+    """``raw`` as an E.164 string (``+8613800138000``); national numbers read in ``default_region``."""
+    import phonenumbers  # lazy: see the module docstring
+
+    if not isinstance(raw, str):
+        raise _invalid("phone", "phone must be a string")
+    if len(raw) > MAX_PHONE:
+        raise _invalid("phone", f"phone must be at most {MAX_PHONE} characters")
+    # NFKC turns full-width digits and plus signs typed with a CJK input method into ASCII.
+    value = unicodedata.normalize("NFKC", raw).strip()
+    if not value:
+        raise _invalid("phone", "phone must not be empty")
+    if not _PHONE_CHARS.match(value) or value.count("+") > 1:
+        raise _invalid("phone", "phone may contain only digits, spaces, '+', '-', '.', '/' and parentheses")
+    try:
+        number = phonenumbers.parse(value, default_region.upper())
+    except phonenumbers.NumberParseException as exc:
+        raise _invalid("phone", "phone is not a valid phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise _invalid("phone", "phone is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: object) -> str:
+    """``raw`` trimmed and lowercased, its domain IDNA-encoded (``Bob@Bücher.de`` → ``bob@xn--bcher-kva.de``)."""
+    if not isinstance(raw, str):
+        raise _invalid("email", "email must be a string")
+    if len(raw) > 4 * MAX_EMAIL:  # before any work on it; the exact limit is checked below
+        raise _invalid("email", f"email must be at most {MAX_EMAIL} characters")
+    # NFKC: a full-width at sign or full stop from a CJK input method is still the address the person meant.
+    value = unicodedata.normalize("NFKC", raw).strip()
+    if not value:
+        raise _invalid("email", "email must not be empty")
+    if any(c.isspace() for c in value) or _has_unsafe_char(value):
+        raise _invalid("email", "email must not contain spaces or control characters")
+    if value.count("@") != 1:
+        raise _invalid("email", "email must contain exactly one '@'")
+    local, domain = value.split("@")
+    local = local.lower()
+    if not local or len(local) > _MAX_LOCAL or not _LOCAL.match(local):
+        raise _invalid("email", "email has an invalid part before the '@'")
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        raise _invalid("email", "email must not have leading, trailing or consecutive dots")
+    domain = domain.lower()
+    if ".." in domain or domain.startswith(".") or domain.endswith("."):
+        raise _invalid("email", "email must not have leading, trailing or consecutive dots")
+    if "." not in domain:
+        raise _invalid("email", "email domain must contain a dot")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise _invalid("email", "email domain is not a valid domain name") from exc
+    labels = ascii_domain.split(".")
+    if not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        raise _invalid("email", "email domain is not a valid domain name")
+    result = f"{local}@{ascii_domain}"
+    if len(result) > MAX_EMAIL:
+        raise _invalid("email", f"email must be at most {MAX_EMAIL} characters")
+    return result
+
+
+def normalise_name(raw: object) -> str:
+    """``raw`` trimmed with runs of whitespace collapsed to one space; 1..100 characters."""
+    if not isinstance(raw, str):
+        raise _invalid("name", "name must be a string")
+    if len(raw) > 4 * MAX_NAME:
+        raise _invalid("name", f"name must be at most {MAX_NAME} characters")
+    # Tabs and newlines count as whitespace to collapse; every other control character is refused.
+    value = " ".join(raw.split())
+    if _has_unsafe_char(value):
+        raise _invalid("name", "name must not contain control characters")
+    if not value:
+        raise _invalid("name", "name must not be empty")
+    if len(value) > MAX_NAME:
+        raise _invalid("name", f"name must be at most {MAX_NAME} characters")
+    return value
+
+
+# --- masks ---------------------------------------------------------------------------------
+
+
+def _mask_digits(national: str) -> str:
+    n = len(national)
+    if n >= 8:
+        return national[:3] + "*" * (n - 7) + national[-4:]
+    if n >= 5:
+        return "*" * (n - 2) + national[-2:]
+    return "*" * n
+
+
+def mask_phone(phone: str) -> str:
+    """``+8613800138000`` → ``+86 138****8000``: country code, first 3 and last 4 of the national number."""
+    import phonenumbers  # lazy: see the module docstring
+
+    try:
+        number = phonenumbers.parse(phone, None)
+        country, national = str(number.country_code), phonenumbers.national_significant_number(number)
+    except phonenumbers.NumberParseException:
+        digits = "".join(c for c in phone if c.isdigit())
+        return _mask_digits(digits) if digits else "***"
+    return f"+{country} {_mask_digits(national)}"
+
+
+def mask_email(email: str) -> str:
+    """``alice@example.com`` → ``a***@example.com`` (always three stars: the length is not shown)."""
+    local, at, domain = email.rpartition("@")
+    if not at or not local:
+        return "***"
+    return f"{local[0]}***@{domain}"
+
+
+def _is_wide(c: str) -> bool:
+    return unicodedata.east_asian_width(c) in ("W", "F")
+
+
+def mask_name(name: str) -> str:
+    """First character of each word: ``张三丰`` → ``张**``, ``Alice Wang`` → ``A*** W***``.
+
+    Words written in wide (CJK) characters keep one star per hidden character, as is usual for
+    Chinese and Japanese names; other words get three stars whatever their length.
+    """
+    masked: list[str] = []
+    for word in name.split():
+        if any(_is_wide(c) for c in word):
+            masked.append("*" if len(word) == 1 else word[0] + "*" * (len(word) - 1))
+        else:
+            masked.append(word[0] + "***")
+    return " ".join(masked) or "***"
+
+
+def contact_keys(phone: str | None, email: str | None) -> list[str]:
+    """Index keys that find earlier submissions by the same person (inputs already normalised)."""
+    keys: list[str] = []
+    if phone:
+        keys.append(f"phone:{phone}")
+    if email:
+        keys.append(f"email:{email}")
+    return keys

@@ -1,0 +1,344 @@
+"""Customer use cases: the company's customer base, offboarding handover, the lead pool.
+
+Employees see and work the customers they own; admins see all. Nothing is ever deleted:
+ownership moves (handover, recycle, claim) are recorded in each customer's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from ripple.domain.contact import mask_email, mask_name, mask_phone
+from ripple.domain.customers import (
+    POOL,
+    Customer,
+    CustomerStatus,
+    due_for_recycling,
+    validate_customer_patch,
+    validate_note,
+)
+from ripple.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from ripple.domain.model import Employee, Role
+from ripple.domain.timeutil import ms_to_iso
+from ripple.domain.validation import check_id, validate_limit
+from ripple.service.auth import Principal, require_role
+from ripple.service.context import Services
+from ripple.service.ports import CustomerEvent, CustomerFilter, StaleCustomerError
+
+__all__ = [
+    "claim_from_pool",
+    "customer_view",
+    "get_customer",
+    "lead_pool",
+    "list_customers",
+    "note_customer",
+    "offboard_employee",
+    "patch_customer",
+    "recycle_customers",
+]
+
+_LIST_PARAMS = {"owner", "status", "tag", "campaign_id", "limit", "cursor"}
+_MAX_RETRIES = 6
+
+
+def customer_view(c: Customer, *, masked: bool = False) -> dict[str, Any]:
+    """The API shape. ``masked`` hides contact details (the public lead pool)."""
+    view: dict[str, Any] = {
+        "customer_id": c.customer_id,
+        "name": mask_name(c.name) if masked and c.name else c.name,
+        "phone": mask_phone(c.phone) if masked and c.phone else c.phone,
+        "email": mask_email(c.email) if masked and c.email else c.email,
+        "status": c.status.value,
+        "tags": list(c.tags),
+        "owner": c.owner or None,
+        "in_pool": c.in_pool,
+        "source": {"campaign_id": c.source_campaign, "channel": c.source_channel, "code": c.source_code},
+        "first_touch": {"employee_id": c.first_touch_employee, "at": ms_to_iso(c.first_touch_at)},
+        "last_touch": {"employee_id": c.last_touch_employee, "at": ms_to_iso(c.last_touch_at)},
+        "campaigns": list(c.campaigns),
+        "leads": c.leads,
+        "created_at": ms_to_iso(c.created_at),
+        "updated_at": ms_to_iso(c.updated_at),
+        "last_contacted_at": ms_to_iso(c.last_contacted_at),
+    }
+    if not masked:
+        view["owner_since"] = ms_to_iso(c.owner_since)
+        view["consent"] = {"text": c.consent_text, "at": ms_to_iso(c.consent_at), "lang": c.consent_lang}
+    return view
+
+
+def _visible(svc: Services, principal: Principal, customer_id: str) -> Customer:
+    """The customer, if the caller may see it; otherwise 404 (existence is not leaked)."""
+    require_role(principal, Role.ADMIN, Role.EMPLOYEE)
+    check_id(customer_id, "customer_id")
+    customer = svc.customers.get(principal.tenant_id, customer_id)
+    if customer is None or (principal.role is Role.EMPLOYEE and customer.owner != principal.sub):
+        raise NotFoundError(f"customer {customer_id} not found")
+    return customer
+
+
+def list_customers(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
+    require_role(principal, Role.ADMIN, Role.EMPLOYEE)
+    unknown = sorted(set(params) - _LIST_PARAMS)
+    if unknown:
+        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    owner: str | None
+    if principal.role is Role.EMPLOYEE:
+        if params.get("owner") not in (None, principal.sub):
+            raise ForbiddenError("employees list their own customers; the pool is at /lead-pool")
+        owner = principal.sub
+    else:
+        raw_owner = params.get("owner")
+        owner = None if raw_owner is None else (POOL if raw_owner == "pool" else check_id(raw_owner, "owner"))
+    status = params.get("status")
+    if status is not None and status not in {s.value for s in CustomerStatus}:
+        raise ValidationError("status must be one of: " + ", ".join(s.value for s in CustomerStatus))
+    tag = params.get("tag")
+    if tag is not None and not 1 <= len(tag) <= 32:
+        raise ValidationError("tag must be 1..32 characters", details={"field": "tag"})
+    campaign_id = check_id(params["campaign_id"], "campaign_id") if "campaign_id" in params else None
+    limit = validate_limit(params.get("limit"), default=20)
+    cursor = params.get("cursor")
+    if cursor is not None and len(cursor) > 2048:
+        raise ValidationError("cursor is not valid", details={"field": "cursor"})
+    try:
+        page = svc.customers.search(principal.tenant_id, CustomerFilter(owner, status, tag, campaign_id), limit, cursor)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
+    return {"customers": [customer_view(c) for c in page.customers], "next_cursor": page.cursor}
+
+
+def get_customer(svc: Services, principal: Principal, customer_id: str) -> dict[str, Any]:
+    customer = _visible(svc, principal, customer_id)
+    view = customer_view(customer)
+    view["chain"] = _chain_view(svc, customer)
+    view["history"] = [
+        {"kind": e.kind, "at": ms_to_iso(e.ts), "actor": e.actor or None, **({"data": e.data} if e.data else {})}
+        for e in svc.customers.history(principal.tenant_id, customer_id)
+    ]
+    return view
+
+
+def _chain_view(svc: Services, c: Customer) -> dict[str, Any]:
+    """Where the customer sits in the spread: the path from the employee, who brought them
+    (an influencer customer, if that node became one), and whom they brought in turn."""
+    path: list[str] = []
+    parent = c.via
+    for _ in range(64):  # bounded: chains are capped far below this
+        if not parent or parent.startswith("-"):  # "-" or "-<employee>": the employee's own link
+            break
+        path.append(parent)
+        node = svc.chains.node(c.tenant_id, c.source_campaign, parent)
+        parent = node.parent if node is not None and node.parent else ""
+    own = svc.chains.node(c.tenant_id, c.source_campaign, c.node) if c.node else None
+    influencer = svc.customers.find_by_node(c.tenant_id, c.via) if c.via and c.via != "-" else None
+    return {
+        "root_employee": c.first_touch_employee,
+        "node": c.node or None,
+        "depth": c.depth,
+        "path": [f"-{c.first_touch_employee}", *reversed(path), c.node] if c.node else [],
+        "influenced_by": {"node": c.via, "customer_id": influencer} if c.via and c.via != "-" else None,
+        "influence": {"visitors": own.visitors if own else 0, "forwards": own.forwards if own else 0},
+    }
+
+
+def _update(
+    svc: Services,
+    tenant_id: str,
+    customer_id: str,
+    change: Callable[[Customer], tuple[Customer, list[CustomerEvent]] | None],
+    *,
+    expected_owner: Callable[[Customer], str | None] = lambda c: None,
+) -> Customer:
+    """Read, change, conditionally write; retried on concurrent changes."""
+    for _ in range(_MAX_RETRIES):
+        current = svc.customers.get(tenant_id, customer_id)
+        if current is None:
+            raise NotFoundError(f"customer {customer_id} not found")
+        result = change(current)
+        if result is None:
+            return current
+        updated, events = result
+        try:
+            return svc.customers.save(
+                updated, expected_version=current.version, events=events, expected_owner=expected_owner(current)
+            )
+        except StaleCustomerError:
+            continue
+    raise ConflictError("customer is being changed concurrently; please retry")
+
+
+def patch_customer(svc: Services, principal: Principal, customer_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    _visible(svc, principal, customer_id)
+    patch = validate_customer_patch(body)
+    now = svc.clock()
+
+    def change(c: Customer) -> tuple[Customer, list[CustomerEvent]] | None:
+        if principal.role is Role.EMPLOYEE and c.owner != principal.sub:
+            raise NotFoundError(f"customer {customer_id} not found")
+        events: list[CustomerEvent] = []
+        updated = replace(c, tags=list(c.tags), campaigns=list(c.campaigns), updated_at=now)
+        if "status" in patch and patch["status"] is not c.status:
+            events.append(
+                CustomerEvent(
+                    svc.ids(10), "status", now, principal.sub, {"from": c.status.value, "to": patch["status"].value}
+                )
+            )
+            updated.status = patch["status"]
+            updated.last_contacted_at = now
+        tags = [t for t in updated.tags if t not in patch.get("remove_tags", [])]
+        tags += [t for t in patch.get("add_tags", []) if t not in tags]
+        if len(tags) > 20:
+            raise ValidationError("a customer has at most 20 tags", details={"field": "add_tags"})
+        if tags != c.tags:
+            events.append(CustomerEvent(svc.ids(10), "tags", now, principal.sub, {"tags": tags}))
+            updated.tags = tags
+        if not events:
+            return None
+        return updated, events
+
+    return customer_view(_update(svc, principal.tenant_id, customer_id, change))
+
+
+def note_customer(svc: Services, principal: Principal, customer_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    _visible(svc, principal, customer_id)
+    text = validate_note(body)
+    now = svc.clock()
+
+    def change(c: Customer) -> tuple[Customer, list[CustomerEvent]]:
+        if principal.role is Role.EMPLOYEE and c.owner != principal.sub:
+            raise NotFoundError(f"customer {customer_id} not found")
+        updated = replace(c, tags=list(c.tags), campaigns=list(c.campaigns), updated_at=now)
+        if principal.sub == c.owner:
+            updated.last_contacted_at = now  # the owner working the customer keeps it
+        return updated, [CustomerEvent(svc.ids(10), "note", now, principal.sub, {"text": text})]
+
+    return customer_view(_update(svc, principal.tenant_id, customer_id, change))
+
+
+def _move(svc: Services, c: Customer, to: str, now: int, kind: str, actor: str) -> Customer | None:
+    """Move one customer to ``to`` (employee or pool) unless someone else moved it first."""
+    previous = c.owner
+
+    def change(cur: Customer) -> tuple[Customer, list[CustomerEvent]] | None:
+        if cur.owner != previous:
+            return None  # already moved by someone else: leave it
+        updated = replace(
+            cur, tags=list(cur.tags), campaigns=list(cur.campaigns), owner=to, owner_since=now, updated_at=now
+        )
+        return updated, [CustomerEvent(svc.ids(10), kind, now, actor, {"from": previous or "pool", "to": to or "pool"})]
+
+    moved = _update(svc, c.tenant_id, c.customer_id, change)
+    return moved if moved.owner == to else None
+
+
+def offboard_employee(svc: Services, principal: Principal, employee_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    require_role(principal, Role.ADMIN)
+    check_id(employee_id, "employee_id")
+    unknown = sorted(set(body) - {"to"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    target = body.get("to")
+    if not isinstance(target, str) or not target:
+        raise ValidationError('to is required: an employee id or "pool"', details={"field": "to"})
+    employee = svc.employees.get(principal.tenant_id, employee_id)
+    if employee is None:
+        raise NotFoundError(f"employee {employee_id} not found")
+    to = POOL
+    if target != "pool":
+        check_id(target, "to")
+        if target == employee_id:
+            raise ValidationError(
+                "cannot hand customers over to the employee being offboarded", details={"field": "to"}
+            )
+        receiver = svc.employees.get(principal.tenant_id, target)
+        if receiver is None:
+            raise NotFoundError(f"employee {target} not found")
+        if not receiver.active:
+            raise ConflictError(f"employee {target} has been offboarded too")
+        to = target
+    now = svc.clock()
+    if employee.active:
+        svc.employees.put(Employee(**{**_employee_fields(employee), "active": False, "updated_at": now}))
+    moved = 0
+    for customer in list(svc.customers.owned_by(principal.tenant_id, employee_id)):
+        if _move(svc, customer, to, now, "handover", principal.sub) is not None:
+            moved += 1
+    return {"employee_id": employee_id, "active": False, "to": target, "customers_moved": moved}
+
+
+def _employee_fields(e: Employee) -> dict[str, Any]:
+    return {
+        "tenant_id": e.tenant_id,
+        "employee_id": e.employee_id,
+        "name": e.name,
+        "team": e.team,
+        "region": e.region,
+        "active": e.active,
+        "updated_at": e.updated_at,
+    }
+
+
+def lead_pool(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
+    require_role(principal, Role.ADMIN, Role.EMPLOYEE)
+    unknown = sorted(set(params) - {"limit", "cursor", "status", "tag", "campaign_id"})
+    if unknown:
+        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    limit = validate_limit(params.get("limit"), default=20)
+    campaign_id = check_id(params["campaign_id"], "campaign_id") if "campaign_id" in params else None
+    try:
+        page = svc.customers.search(
+            principal.tenant_id,
+            CustomerFilter(POOL, params.get("status"), params.get("tag"), campaign_id),
+            limit,
+            params.get("cursor"),
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
+    return {"customers": [customer_view(c, masked=True) for c in page.customers], "next_cursor": page.cursor}
+
+
+def claim_from_pool(svc: Services, principal: Principal, customer_id: str) -> dict[str, Any]:
+    """Exactly one of any number of concurrent claimers wins; the others get 409."""
+    require_role(principal, Role.EMPLOYEE)
+    check_id(customer_id, "customer_id")
+    employee = svc.employees.get(principal.tenant_id, principal.sub)
+    if employee is None or not employee.active:
+        raise ForbiddenError("only active employees can claim customers")
+    now = svc.clock()
+
+    def change(c: Customer) -> tuple[Customer, list[CustomerEvent]]:
+        if not c.in_pool:
+            raise ConflictError("this customer has already been claimed")
+        updated = replace(
+            c, tags=list(c.tags), campaigns=list(c.campaigns), owner=principal.sub, owner_since=now, updated_at=now
+        )
+        return updated, [CustomerEvent(svc.ids(10), "claim", now, principal.sub, {"to": principal.sub})]
+
+    claimed = _update(svc, principal.tenant_id, customer_id, change, expected_owner=lambda c: POOL)
+    return customer_view(claimed)
+
+
+def recycle_customers(svc: Services) -> dict[str, int]:
+    """Scheduled: customers nobody contacted within the tenant's limit return to the pool."""
+    now = svc.clock()
+    report = {"tenants": 0, "checked": 0, "recycled": 0}
+    for tenant_id in svc.customers.tenants_with_customers():
+        tenant = svc.tenants.get(tenant_id)
+        if not tenant.recycle_after_days:
+            continue
+        report["tenants"] += 1
+        cursor: str | None = None
+        while True:
+            page = svc.customers.search(tenant_id, CustomerFilter(), 100, cursor)
+            for customer in page.customers:
+                report["checked"] += 1
+                due = due_for_recycling(customer, now=now, after_days=tenant.recycle_after_days)
+                if due and _move(svc, customer, POOL, now, "recycle", "scheduler") is not None:
+                    report["recycled"] += 1
+            if page.cursor is None:
+                break
+            cursor = page.cursor
+    return report

@@ -1,0 +1,90 @@
+"""The hosted landing page (``/p/{code}``): record the visit, render the campaign's page.
+
+The page *is* the visit for campaigns without an external destination, so it goes through
+the same ``record_visit`` as the redirect (bots, HEAD, owner clicks, chains, one write).
+The campaign's page config is cached per process like links, so a warm page costs one
+write and no read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from ripple.domain.errors import NotFoundError
+from ripple.domain.landing import Landing, landing_from_dict, negotiate_language
+from ripple.service.context import Services
+from ripple.service.redirect import VisitRequest, _lookup, record_visit
+
+__all__ = ["LandingOutcome", "landing_cache", "render_landing"]
+
+
+class _LandingCache:
+    def __init__(self, ttl_seconds: float = 300.0, max_size: int = 2_000) -> None:
+        self._items: dict[tuple[str, str], tuple[float, Landing | None, str]] = {}
+        self._lock = threading.Lock()
+        self.ttl = ttl_seconds
+        self.max_size = max_size
+
+    def get(self, svc: Services, tenant_id: str, campaign_id: str) -> tuple[Landing | None, str]:
+        key = (tenant_id, campaign_id)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1], hit[2]
+        campaign = svc.campaigns.get(tenant_id, campaign_id)
+        landing = landing_from_dict(campaign.landing) if campaign is not None and campaign.landing else None
+        name = campaign.name if campaign is not None else ""
+        with self._lock:
+            if len(self._items) >= self.max_size:
+                self._items.clear()
+            self._items[key] = (time.monotonic() + self.ttl, landing, name)
+        return landing, name
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+landing_cache = _LandingCache()
+
+
+@dataclass(frozen=True, slots=True)
+class LandingOutcome:
+    html: str
+    lang: str
+    nonce: str
+    set_visitor_cookie: str | None
+
+
+def render_landing(
+    svc: Services, req: VisitRequest, *, base_url: str, accept_language: str, query_lang: str | None
+) -> LandingOutcome:
+    """Raises NotFoundError (unknown code, or a campaign without a hosted page) and
+    GoneError (ended campaign), which the entry point renders as a localized page."""
+    from ripple.domain.model import Decision
+    from ripple.web.landing_page import new_nonce, render_landing_page
+
+    link = _lookup(svc, req.code)  # cached; record_visit below reuses it
+    landing, campaign_name = landing_cache.get(svc, link.tenant_id, link.campaign_id)
+    if landing is None:
+        raise NotFoundError("this link has no hosted page")
+    rec = record_visit(svc, req)
+    lang = negotiate_language(accept_language, query_lang, landing.copies.keys(), landing.default_lang)
+    token = rec.child_token or ""
+    share_url = f"{base_url}/s/{token}" if token else f"{base_url}/{link.code}"
+    nonce = new_nonce()
+    html = render_landing_page(
+        landing,
+        lang,
+        share_url=share_url,
+        leads_url=f"{base_url}/leads",
+        share_token=token,
+        nonce=nonce,
+        campaign_name=campaign_name,
+    )
+    cookie = None
+    if rec.identity is not None and rec.identity.new_cookie and rec.decision is not Decision.BOT:
+        cookie = rec.identity.cookie_value
+    return LandingOutcome(html, lang, nonce, cookie)
