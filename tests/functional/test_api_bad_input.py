@@ -79,6 +79,13 @@ ROUTES = [
     ("GET", "/campaigns/{campaign}/chains?root=alice", None),
     ("GET", "/me", None),
     ("GET", "/leaderboards", None),
+    ("POST", "/admin/employees/bob/offboard", {"to": "pool"}),
+    ("GET", "/customers", None),
+    ("GET", "/customers/cuXXXX", None),
+    ("PATCH", "/customers/cuXXXX", {"status": "won"}),
+    ("POST", "/customers/cuXXXX/notes", {"text": "hi"}),
+    ("GET", "/lead-pool", None),
+    ("POST", "/lead-pool/cuXXXX/claim", None),
 ]
 
 
@@ -103,6 +110,9 @@ WRONG_ROLE = [
     ("PUT", "/admin/tenant", {"name": "Evil"}, "employee"),
     ("POST", "/campaigns/{campaign}/links", {"channel": "email"}, "admin"),
     ("GET", "/me", None, "admin"),
+    ("POST", "/admin/employees/bob/offboard", {"to": "pool"}, "employee"),
+    ("PUT", "/admin/tenant", {"recycle_after_days": 1}, "employee"),
+    ("POST", "/lead-pool/cuXXXX/claim", None, "admin"),
 ]
 
 
@@ -306,4 +316,54 @@ def test_bad_public_paths_are_4xx_not_500(shared: Any, path: str) -> None:
     before = snapshot(aws)
     resp = api.http.get(path, headers={"User-Agent": PHONE_UA.format(n=9)})
     assert resp.status_code == 404, resp.body
+    assert snapshot(aws) == before
+
+
+BAD_CUSTOMER_CALLS = [
+    pytest.param("POST", "/admin/employees/bob/offboard", {}, 422, id="offboard-no-target"),
+    pytest.param("POST", "/admin/employees/bob/offboard", {"to": "bob"}, 422, id="offboard-to-self"),
+    pytest.param("POST", "/admin/employees/bob/offboard", {"to": "ghost"}, 404, id="offboard-to-unknown"),
+    pytest.param("POST", "/admin/employees/ghost/offboard", {"to": "pool"}, 404, id="offboard-unknown"),
+    pytest.param("POST", "/admin/employees/bob/offboard", {"to": "pool", "x": 1}, 422, id="offboard-unknown-field"),
+    pytest.param("POST", "/admin/employees/bob/offboard", {"to": 5}, 422, id="offboard-to-int"),
+    pytest.param("GET", "/customers?status=happy", None, 422, id="list-bad-status"),
+    pytest.param("GET", "/customers?limit=1000", None, 422, id="list-bad-limit"),
+    pytest.param("GET", "/customers?cursor=%%%", None, 422, id="list-bad-cursor"),
+    pytest.param("GET", "/customers?cursor=" + "x" * 3000, None, 422, id="list-huge-cursor"),
+    pytest.param("GET", "/customers?sort=name", None, 422, id="list-unknown-param"),
+    pytest.param("GET", "/customers/cu-nope", None, 404, id="get-unknown"),
+    pytest.param("GET", "/customers/" + "c" * 100, None, 422, id="get-bad-id"),
+    pytest.param("PATCH", "/customers/cunope", {"status": "won"}, 404, id="patch-unknown"),
+    pytest.param("POST", "/customers/cunope/notes", {"text": "x"}, 404, id="note-unknown"),
+    pytest.param("GET", "/lead-pool?limit=0", None, 422, id="pool-bad-limit"),
+    pytest.param("PUT", "/admin/tenant", {"attribution": {"mode": "random"}}, 422, id="tenant-bad-attribution"),
+    pytest.param("PUT", "/admin/tenant", {"attribution": {"mode": "first_touch", "days": 0}}, 422, id="tenant-days-0"),
+    pytest.param("PUT", "/admin/tenant", {"recycle_after_days": "7"}, 422, id="tenant-recycle-str"),
+    pytest.param("PUT", "/admin/tenant", {"phone_region": "China"}, 422, id="tenant-bad-region"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), BAD_CUSTOMER_CALLS)
+def test_bad_customer_calls(shared: Any, method: str, path: str, body: Any, status: int) -> None:
+    api, aws, _ = shared
+    before = snapshot(aws)
+    resp = call(api, method, path, ADMIN, body)
+    assert resp.status_code == status, resp.body
+    assert body_of(resp)["error"]["message"]
+    assert snapshot(aws) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        pytest.param("GET", "/customers?owner=alice", None, 403, id="employee-lists-others"),
+        pytest.param("POST", "/lead-pool/cunope/claim", None, 404, id="claim-unknown"),
+        pytest.param("PATCH", "/customers/cunope", {"status": "won", "extra": 1}, 404, id="patch-unknown-first-404"),
+    ],
+)
+def test_bad_employee_customer_calls(shared: Any, method: str, path: str, body: Any, status: int) -> None:
+    api, aws, _ = shared
+    before = snapshot(aws)
+    resp = call(api, method, path, auth("acme", "bob", "employee"), body)
+    assert resp.status_code == status, resp.body
     assert snapshot(aws) == before
