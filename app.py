@@ -119,6 +119,15 @@ def post_offboard(employee_id: str) -> Response:
     return json_response(offboard_employee(bootstrap.services(), principal, employee_id, _body()))
 
 
+@app.route("/admin/links/{code}/reassign", methods=["POST"])
+@handle_errors
+def post_reassign_link(code: str) -> Response:
+    from ripple.service.customers import reassign_link
+
+    principal = _principal()
+    return json_response(reassign_link(bootstrap.services(), principal, code, _body()))
+
+
 # ------------------------------------------------------------------ customers and the lead pool
 
 

@@ -361,3 +361,33 @@ def test_external_destination_leads_need_consent_text(env: Any) -> None:
     assert status == 201, body
     preflight = client.http.options("/leads", headers={"Origin": "https://shop.example.com"})
     assert preflight.status_code == 204 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_reassigned_links_credit_the_new_owner(env: Any) -> None:
+    client, poller = env
+    _, code = setup_campaign(client, landing=False)
+    status, report = call(client, "POST", "/admin/employees/alice/offboard", ADMIN, {"to": "pool"})
+    assert status == 200 and report["links"] == [code] and report["links_reassigned"] is False
+    client.http.get(f"/{code}", headers={"User-Agent": UA.format(n=60)})
+    poller.drain()
+    assert call(client, "GET", "/me", BOB)[1]["points"]["balance"] == 0
+    assert call(client, "POST", f"/admin/links/{code}/reassign", BOB, {"employee_id": "bob"})[0] == 403
+    assert call(client, "POST", f"/admin/links/{code}/reassign", ADMIN, {"employee_id": "alice"})[0] == 409
+    assert call(client, "POST", f"/admin/links/{code}/reassign", ADMIN, {"employee_id": "ghost"})[0] == 404
+    assert call(client, "POST", "/admin/links/nosuch/reassign", ADMIN, {"employee_id": "bob"})[0] == 404
+    other = auth("globex", "root", "admin")
+    assert call(client, "POST", f"/admin/links/{code}/reassign", other, {"employee_id": "bob"})[0] == 404
+    status, moved = call(client, "POST", f"/admin/links/{code}/reassign", ADMIN, {"employee_id": "bob"})
+    assert status == 200 and moved["employee_id"] == "bob"
+    resp = client.http.get(f"/{code}", headers={"User-Agent": UA.format(n=61)})
+    assert resp.status_code == 302
+    poller.drain()
+    assert call(client, "GET", "/me", BOB)[1]["points"]["balance"] == 10
+    # offboarding bob with reassign_links hands his links (incl. this one) to carol
+    status, report = call(
+        client, "POST", "/admin/employees/bob/offboard", ADMIN, {"to": "carol", "reassign_links": True}
+    )
+    assert status == 200 and code in report["links"]
+    assert (
+        call(client, "POST", "/admin/employees/carol/offboard", ADMIN, {"to": "pool", "reassign_links": True})[0] == 422
+    )

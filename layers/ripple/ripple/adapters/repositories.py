@@ -245,6 +245,27 @@ class DynamoLinks:
             raise
         return link
 
+    def reassign(self, link: Link, employee_id: str) -> Link:
+        """Credit an existing link to another employee from now on (offboarding)."""
+        item = LinkItem(link.code)
+        item.update(
+            actions=[LinkItem.employee_id.set(employee_id)],
+            condition=LinkItem.code.exists() & (LinkItem.tenant == link.tenant_id),
+        )
+        LinkOwnerItem(
+            f"LINKREASSIGNED#{link.tenant_id}#{link.code}",
+            code=link.code,
+            gsi1pk=f"{link.tenant_id}#LINK#{employee_id}",
+            gsi1sk=f"{link.campaign_id}#{link.channel}#{link.code}",
+        ).save()
+        return _link(LinkItem.get(link.code, consistent_read=True))
+
+    def owned_by(self, tenant_id: str, employee_id: str) -> list[Link]:
+        """Every link issued to (or reassigned to) this employee."""
+        codes = [o.code for o in LinkOwnerItem.by_tenant.query(f"{tenant_id}#LINK#{employee_id}")]  # type: ignore[attr-defined]
+        links = [self.get(code) for code in codes]
+        return [link for link in links if link is not None and link.employee_id == employee_id]
+
 
 class DynamoVisits:
     def record(self, visit: Visit) -> None:

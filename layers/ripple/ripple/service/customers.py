@@ -36,6 +36,7 @@ __all__ = [
     "note_customer",
     "offboard_employee",
     "patch_customer",
+    "reassign_link",
     "recycle_customers",
 ]
 
@@ -237,12 +238,17 @@ def _move(svc: Services, c: Customer, to: str, now: int, kind: str, actor: str) 
 def offboard_employee(svc: Services, principal: Principal, employee_id: str, body: dict[str, Any]) -> dict[str, Any]:
     require_role(principal, Role.ADMIN)
     check_id(employee_id, "employee_id")
-    unknown = sorted(set(body) - {"to"})
+    unknown = sorted(set(body) - {"to", "reassign_links"})
     if unknown:
         raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
     target = body.get("to")
     if not isinstance(target, str) or not target:
         raise ValidationError('to is required: an employee id or "pool"', details={"field": "to"})
+    reassign_links = body.get("reassign_links", False)
+    if not isinstance(reassign_links, bool):
+        raise ValidationError("reassign_links must be true or false", details={"field": "reassign_links"})
+    if reassign_links and target == "pool":
+        raise ValidationError("links can be reassigned to an employee, not to the pool", details={"field": "to"})
     employee = svc.employees.get(principal.tenant_id, employee_id)
     if employee is None:
         raise NotFoundError(f"employee {employee_id} not found")
@@ -266,7 +272,44 @@ def offboard_employee(svc: Services, principal: Principal, employee_id: str, bod
     for customer in list(svc.customers.owned_by(principal.tenant_id, employee_id)):
         if _move(svc, customer, to, now, "handover", principal.sub) is not None:
             moved += 1
-    return {"employee_id": employee_id, "active": False, "to": target, "customers_moved": moved}
+    links = svc.links.owned_by(principal.tenant_id, employee_id)
+    if reassign_links:
+        links = [svc.links.reassign(link, to) for link in links]
+    return {
+        "employee_id": employee_id,
+        "active": False,
+        "to": target,
+        "customers_moved": moved,
+        "links": [link.code for link in links],
+        "links_reassigned": reassign_links,
+    }
+
+
+def reassign_link(svc: Services, principal: Principal, code: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Point an existing link's credit at another (active) employee, e.g. after offboarding."""
+    require_role(principal, Role.ADMIN)
+    unknown = sorted(set(body) - {"employee_id"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    target = body.get("employee_id")
+    if not isinstance(target, str):
+        raise ValidationError("employee_id is required", details={"field": "employee_id"})
+    check_id(target, "employee_id")
+    if not code.isalnum() or len(code) > 32:
+        raise NotFoundError("no such link")
+    link = svc.links.get(code)
+    if link is None or link.tenant_id != principal.tenant_id:
+        raise NotFoundError("no such link")
+    receiver = svc.employees.get(principal.tenant_id, target)
+    if receiver is None:
+        raise NotFoundError(f"employee {target} not found")
+    if not receiver.active:
+        raise ConflictError(f"employee {target} has been offboarded")
+    updated = svc.links.reassign(link, target)
+    from ripple.service.redirect import link_cache
+
+    link_cache.put(updated)  # this container at once; others within the cache TTL
+    return {"code": updated.code, "employee_id": updated.employee_id, "campaign_id": updated.campaign_id}
 
 
 def _employee_fields(e: Employee) -> dict[str, Any]:
