@@ -58,6 +58,7 @@ class StreamPoller:
     invocations: int = 0
     records_delivered: int = 0
     dead_lettered: int = 0
+    _isolated: bool = False  # the last failure was a function error bisected down to one record
     _shards: dict[str, _ShardState] = field(default_factory=dict)
     _stream_arn: str | None = None
 
@@ -95,12 +96,14 @@ class StreamPoller:
                     return first
                 second = self._invoke(records[mid:])
                 return None if second is None else mid + second
+            self._isolated = len(records) == 1
             return 0
         if not self.report_batch_item_failures:
             return None
         failures = (response or {}).get("batchItemFailures") or []
         if not failures:
             return None
+        self._isolated = False
         failed = {str(f.get("itemIdentifier")) for f in failures}
         for index, record in enumerate(records):
             if record["dynamodb"]["SequenceNumber"] in failed:
@@ -158,8 +161,10 @@ class StreamPoller:
                 state.attempts = 0
             state.attempts += 1
             if 0 <= self.maximum_retry_attempts < state.attempts:
-                self._dead_letter(shard_id, records[failed_at:], arn)
-                state.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+                # Bisected to one record: only it goes; the ones after it were never delivered.
+                end = failed_at + 1 if self._isolated else len(records)
+                self._dead_letter(shard_id, records[failed_at:end], arn)
+                state.checkpoint = records[end - 1]["dynamodb"]["SequenceNumber"]
                 state.attempts = 0
             else:
                 time.sleep(min(2.0, self.interval * 2**state.attempts))
@@ -170,9 +175,11 @@ class StreamPoller:
         """Poll until a pass delivers nothing (tests and benchmarks)."""
         total = 0
         for _ in range(max_polls):
+            dead_lettered = self.dead_lettered
             n = self.poll_once()
             total += n
-            if n == 0 and all(s.attempts == 0 for s in self._shards.values()):
+            # a pass that only dead-lettered a batch delivered nothing but moved the shard on
+            if n == 0 and self.dead_lettered == dead_lettered and all(s.attempts == 0 for s in self._shards.values()):
                 return total
         return total
 
