@@ -387,7 +387,12 @@ class LedgerItem(PointsItem):
 
 
 class BalanceItem(PointsItem):
+    """``balance`` = ``available`` + ``pending``, always equal to the sum of the owner's
+    ledger entries. Spending is a conditional ADD on ``available`` (never below zero)."""
+
     balance = NumberAttribute(default=0)
+    available = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)
     earned = NumberAttribute(default=0)
 
     @staticmethod

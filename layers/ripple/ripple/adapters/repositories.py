@@ -41,6 +41,8 @@ __all__ = [
     "DynamoTenants",
     "DynamoVisits",
     "TransactionLimit",
+    "add_spend",
+    "ledger_item",
 ]
 
 VISIT_RETENTION_SECONDS = 400 * 24 * 3600
@@ -386,6 +388,48 @@ def _node_actions(key: NodeKey, delta: NodeDelta) -> list[Any]:
     return actions
 
 
+def ledger_item(e: LedgerEntry) -> LedgerItem:
+    """The stored form of a ledger entry; put it with ``LedgerItem.pk.does_not_exist()``
+    so a replay of the same source key is rejected instead of counted twice."""
+    return LedgerItem(
+        LedgerItem.key(e.tenant_id, e.source_key),
+        tenant=e.tenant_id,
+        source_key=e.source_key,
+        employee_id=e.employee_id,
+        owner=f"{e.tenant_id}#{e.employee_id}",
+        sort=f"{e.ts:013d}#{e.source_key}",
+        kind=e.kind,
+        points=e.points,
+        ts=e.ts,
+        campaign_id=e.campaign_id,
+        team=e.team,
+        region=e.region,
+        day=e.day,
+        week=e.week,
+        month=e.month,
+        source_id=e.source_id,
+        meta=dict(e.meta),
+        node=e.node or None,
+        via=e.via or None,
+        depth=e.depth or None,
+    )
+
+
+def add_spend(tx: TransactWrite, entry: LedgerEntry) -> None:
+    """Add to ``tx`` a spend (``entry.points`` < 0) or refund (> 0) of *available* points:
+    the ledger entry (unique source key) and the balance change, conditional on the
+    available points never going below zero. A cancelled transaction reports the reason
+    per item: index 0 = duplicate source key, index 1 = insufficient points."""
+    tx.save(ledger_item(entry), condition=LedgerItem.pk.does_not_exist())
+    bal = BalanceItem(BalanceItem.key(entry.tenant_id, entry.employee_id))
+    condition = BalanceItem.available >= -entry.points if entry.points < 0 else None
+    tx.update(
+        bal,
+        actions=[BalanceItem.balance.add(entry.points), BalanceItem.available.add(entry.points)],
+        condition=condition,
+    )
+
+
 class DynamoPoints:
     """Ledger, balances and leaderboards, kept consistent by transactions.
 
@@ -427,35 +471,18 @@ class DynamoPoints:
         nodes = node_deltas(entries)
         with TransactWrite(connection=_connection()) as tx:
             for e in entries:
-                tx.save(
-                    LedgerItem(
-                        LedgerItem.key(e.tenant_id, e.source_key),
-                        tenant=e.tenant_id,
-                        source_key=e.source_key,
-                        employee_id=e.employee_id,
-                        owner=f"{e.tenant_id}#{e.employee_id}",
-                        sort=f"{e.ts:013d}#{e.source_key}",
-                        kind=e.kind,
-                        points=e.points,
-                        ts=e.ts,
-                        campaign_id=e.campaign_id,
-                        team=e.team,
-                        region=e.region,
-                        day=e.day,
-                        week=e.week,
-                        month=e.month,
-                        source_id=e.source_id,
-                        meta=dict(e.meta),
-                        node=e.node or None,
-                        via=e.via or None,
-                        depth=e.depth or None,
-                    ),
-                    condition=LedgerItem.pk.does_not_exist(),
-                )
+                tx.save(ledger_item(e), condition=LedgerItem.pk.does_not_exist())
             for key, delta in sorted(totals.items()):
                 if key.dim == "balance":
                     bal = BalanceItem(BalanceItem.key(key.tenant_id, key.member))
-                    tx.update(bal, actions=[BalanceItem.balance.add(delta), BalanceItem.earned.add(max(delta, 0))])
+                    tx.update(
+                        bal,
+                        actions=[
+                            BalanceItem.balance.add(delta),
+                            BalanceItem.available.add(delta),
+                            BalanceItem.earned.add(max(delta, 0)),
+                        ],
+                    )
                 else:
                     row = BoardRowItem(BoardRowItem.key(key.board, key.member))
                     tx.update(
@@ -525,10 +552,19 @@ class DynamoPoints:
     # -- reads
 
     def balance(self, tenant_id: str, employee_id: str) -> int:
+        return self.balances(tenant_id, employee_id)["balance"]
+
+    def balances(self, tenant_id: str, employee_id: str) -> dict[str, int]:
+        """``{"balance", "available", "pending"}`` (balance = available + pending)."""
         try:
-            return int(BalanceItem.get(BalanceItem.key(tenant_id, employee_id)).balance or 0)
+            item = BalanceItem.get(BalanceItem.key(tenant_id, employee_id), consistent_read=True)
         except DoesNotExist:
-            return 0
+            return {"balance": 0, "available": 0, "pending": 0}
+        return {
+            "balance": int(item.balance or 0),
+            "available": int(item.available or 0),
+            "pending": int(item.pending or 0),
+        }
 
     def top(self, board: str, limit: int) -> list[tuple[str, int]]:
         rows: dict[str, int] = {}

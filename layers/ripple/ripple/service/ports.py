@@ -82,6 +82,10 @@ class PointsRepository(Protocol):
         ...
 
     def balance(self, tenant_id: str, employee_id: str) -> int: ...
+    def balances(self, tenant_id: str, employee_id: str) -> dict[str, int]:
+        """``{"balance", "available", "pending"}``; balance = available + pending."""
+        ...
+
     def top(self, board: str, limit: int) -> list[tuple[str, int]]:
         """Rows of one board with the ``limit`` highest scores, plus any rows tied with
         the lowest of them (so the caller can order ties stably)."""

@@ -23,13 +23,13 @@ def me(svc: Services, principal: Principal) -> dict[str, Any]:
     employee = svc.employees.get(principal.tenant_id, principal.sub)
     if employee is None:
         raise ForbiddenError("your account is not registered as an employee of this tenant")
-    balance = svc.points.balance(principal.tenant_id, principal.sub)
+    balances = svc.points.balances(principal.tenant_id, principal.sub)
     return {
         "employee_id": employee.employee_id,
         "name": employee.name,
         "team": employee.team,
         "region": employee.region,
-        "points": {"balance": balance},
+        "points": balances,
     }
 
 
