@@ -110,6 +110,43 @@ def put_tenant() -> Response:
     return json_response(tenant.settings_dict())
 
 
+@app.route("/admin/campaigns/{campaign_id}/rules", methods=["PUT"])
+@handle_errors
+def put_campaign_rules(campaign_id: str) -> Response:
+    """A new rules version, in force from now (earlier events keep their version)."""
+    from ripple.service.admin import update_rules
+
+    principal = _principal()
+    campaign = update_rules(bootstrap.services(), principal, campaign_id, _body())
+    return json_response(campaign.to_public())
+
+
+@app.route("/admin/points/reversals", methods=["POST"])
+@handle_errors
+def post_reversal() -> Response:
+    from ripple.service.ledger import reverse_points
+
+    principal = _principal()
+    return json_response(reverse_points(bootstrap.services(), principal, _body()), 201)
+
+
+@app.route("/admin/employees/{employee_id}/ledger", methods=["GET"])
+@handle_errors
+def get_employee_ledger(employee_id: str) -> Response:
+    from ripple.service.ledger import ledger_for
+
+    return json_response(ledger_for(bootstrap.services(), _principal(), employee_id, _query()))
+
+
+@app.route("/admin/customers/{customer_id}/convert", methods=["POST"])
+@handle_errors
+def post_convert(customer_id: str) -> Response:
+    from ripple.service.ledger import convert_customer
+
+    principal = _principal()
+    return json_response(convert_customer(bootstrap.services(), principal, customer_id, _body()), 201)
+
+
 @app.route("/admin/employees/{employee_id}/offboard", methods=["POST"])
 @handle_errors
 def post_offboard(employee_id: str) -> Response:
@@ -216,6 +253,83 @@ def post_lead() -> Response:
     return json_response({"lead_id": receipt.lead_id, "status": "received"}, 201)
 
 
+# ------------------------------------------------------------------ points mall
+
+
+@app.route("/admin/rewards", methods=["POST"])
+@handle_errors
+def post_reward() -> Response:
+    from ripple.service.rewards import create_reward
+
+    principal = _principal()
+    return json_response(create_reward(bootstrap.services(), principal, _body()).to_public(), 201)
+
+
+@app.route("/admin/rewards/{reward_id}", methods=["PUT"])
+@handle_errors
+def put_reward(reward_id: str) -> Response:
+    from ripple.service.rewards import update_reward
+
+    principal = _principal()
+    return json_response(update_reward(bootstrap.services(), principal, reward_id, _body()).to_public())
+
+
+@app.route("/rewards", methods=["GET"])
+@handle_errors
+def get_rewards() -> Response:
+    from ripple.service.rewards import list_rewards
+
+    return json_response(list_rewards(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/rewards/{reward_id}/redeem", methods=["POST"])
+@handle_errors
+def post_redeem(reward_id: str) -> Response:
+    """Needs an ``Idempotency-Key`` header; a replay returns the first result (200)."""
+    from ripple.service.rewards import redeem
+
+    principal = _principal()
+    request = _request()
+    key = request.headers.get("idempotency-key")
+    status, body = redeem(bootstrap.services(), principal, reward_id, key, request.raw_body)
+    return json_response(body, status)
+
+
+@app.route("/me/redemptions", methods=["GET"])
+@handle_errors
+def get_my_redemptions() -> Response:
+    from ripple.service.rewards import my_redemptions
+
+    return json_response(my_redemptions(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/admin/redemptions", methods=["GET"])
+@handle_errors
+def get_admin_redemptions() -> Response:
+    from ripple.service.rewards import admin_redemptions
+
+    return json_response(admin_redemptions(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/admin/redemptions/{redemption_id}/fulfil", methods=["POST"])
+@handle_errors
+def post_fulfil(redemption_id: str) -> Response:
+    from ripple.service.rewards import fulfil_redemption
+
+    principal = _principal()
+    body = _body() if _request().raw_body else {}
+    return json_response(fulfil_redemption(bootstrap.services(), principal, redemption_id, body).to_public())
+
+
+@app.route("/admin/redemptions/{redemption_id}/cancel", methods=["POST"])
+@handle_errors
+def post_cancel_redemption(redemption_id: str) -> Response:
+    from ripple.service.rewards import cancel_redemption
+
+    principal = _principal()
+    return json_response(cancel_redemption(bootstrap.services(), principal, redemption_id, _body()))
+
+
 # ------------------------------------------------------------------ employees
 
 
@@ -255,6 +369,14 @@ def get_me() -> Response:
     return json_response(me(bootstrap.services(), _principal()))
 
 
+@app.route("/me/ledger", methods=["GET"])
+@handle_errors
+def get_my_ledger() -> Response:
+    from ripple.service.ledger import ledger_for
+
+    return json_response(ledger_for(bootstrap.services(), _principal(), None, _query()))
+
+
 @app.route("/leaderboards", methods=["GET"])
 @handle_errors
 def get_leaderboards() -> Response:
@@ -262,6 +384,34 @@ def get_leaderboards() -> Response:
 
     entries = leaderboard(bootstrap.services(), _principal(), _query())
     return json_response({"entries": [e.to_dict() for e in entries]})
+
+
+# ------------------------------------------------------------------ period-end settlement
+
+
+@app.route("/admin/prizes", methods=["GET"])
+@handle_errors
+def get_prizes() -> Response:
+    from ripple.service.settlement import get_prizes as get_prizes_uc
+
+    return json_response(get_prizes_uc(bootstrap.services(), _principal()))
+
+
+@app.route("/admin/prizes", methods=["PUT"])
+@handle_errors
+def put_prizes() -> Response:
+    from ripple.service.settlement import put_prizes as put_prizes_uc
+
+    principal = _principal()
+    return json_response(put_prizes_uc(bootstrap.services(), principal, _body()))
+
+
+@app.route("/settlements/{period}", methods=["GET"])
+@handle_errors
+def get_settlement(period: str) -> Response:
+    from ripple.service.settlement import get_settlement as get_settlement_uc
+
+    return json_response(get_settlement_uc(bootstrap.services(), _principal(), period, _query()))
 
 
 # ------------------------------------------------------------------ public redirect

@@ -2,8 +2,8 @@
 
 The event's ``job`` field picks the job. ``reconcile`` recomputes every balance it is
 given from the ledger and reports drift; ``recycle`` returns customers nobody contacted
-within their tenant's limit to the public lead pool; ``settle`` belongs to the rewards work and says
-so instead of pretending.
+within their tenant's limit to the public lead pool; ``settle`` settles every day, ISO week and month that has
+ended in its tenant's time zone and is not settled yet (``service/settlement.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         report = reconcile_all(bootstrap.services())
         logger.info("reconciled", extra=report)
         return report
+    if job == "release":
+        from ripple import bootstrap
+        from ripple.service.ledger import release_due
+
+        released = release_due(bootstrap.services())
+        logger.info("released held points", extra=released)
+        return {"job": "release", **released}
     if job == "recycle":
         from ripple import bootstrap
         from ripple.service.customers import recycle_customers
@@ -35,7 +42,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("recycled untouched customers to the lead pool", extra=recycled)
         return {"job": "recycle", **recycled}
     if job == "settle":
-        logger.info("settlement is not implemented yet (rewards work)", extra={"event": event})
-        return {"job": "settle", "status": "not_implemented"}
+        from ripple import bootstrap
+        from ripple.service.settlement import settle_due
+
+        tenants = event.get("tenants")
+        settled = settle_due(bootstrap.services(), tenants=tenants if isinstance(tenants, list) else None)
+        logger.info("settled due periods", extra=settled)
+        return settled
     logger.warning("unknown job", extra={"event": event})
     return {"status": "unknown_job"}

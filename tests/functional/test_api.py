@@ -40,7 +40,11 @@ def test_employee_upsert_returns_employee_and_updates_in_place(api: Any) -> None
     second = call(api, "PUT", "/admin/employees/e1", ADMIN, {"name": "Eve Li", "team": "t2", "region": "r"})
     assert body_of(second)["team"] == "t2"
     me = body_of(call(api, "GET", "/me", auth("acme", "e1", "employee")))
-    assert me["employee_id"] == "e1" and me["team"] == "t2" and me["points"] == {"balance": 0, "available": 0, "pending": 0}
+    assert (
+        me["employee_id"] == "e1"
+        and me["team"] == "t2"
+        and me["points"] == {"balance": 0, "available": 0, "pending": 0}
+    )
 
 
 def test_campaign_and_link_contract(api: Any, seeded: dict[str, Any]) -> None:

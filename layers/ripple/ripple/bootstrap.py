@@ -40,6 +40,8 @@ def services() -> Services:
                     DynamoTenants,
                     DynamoVisits,
                 )
+                from ripple.adapters.rewards import DynamoRewards
+                from ripple.adapters.settlement import DynamoSettlements
 
                 cfg = config()
                 _services = Services(
@@ -53,6 +55,8 @@ def services() -> Services:
                     chains=DynamoChains(),
                     customers=DynamoCustomers(),
                     rate_limits=DynamoRateLimiter(),
+                    rewards=DynamoRewards(),
+                    settlements=DynamoSettlements(),
                 )
     return _services
 

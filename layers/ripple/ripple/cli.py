@@ -3,7 +3,7 @@
 ripple dev [--port 8000]                 the whole local stack (what ``make run`` calls)
 ripple token --tenant T --sub ID --role admin|employee
 ripple reconcile                         balances vs ledger on the running local stack
-ripple settle --period P                 period-end settlement (rewards work: not yet)
+ripple settle --tenant T --period P      period-end settlement on the running local stack
 """
 
 from __future__ import annotations
@@ -28,6 +28,31 @@ def _use_running_stack() -> None:
     os.environ.update(local_env(state["moto"], state["stack"]))
 
 
+def _settle(tenant: str, period: str) -> int:
+    """Settle one period of one tenant on the running stack; print the summary JSON."""
+    from ripple.domain.errors import RippleError
+    from ripple.domain.settlement import parse_settlement_period
+    from ripple.domain.validation import check_id
+
+    try:
+        check_id(tenant, "tenant")
+        parse_settlement_period(period)
+    except RippleError as err:
+        print(f"ripple settle: {err.message}", file=sys.stderr)
+        return 2
+    _use_running_stack()
+    from ripple import bootstrap
+    from ripple.service.settlement import settle
+
+    try:
+        summary = settle(bootstrap.services(), tenant, period)
+    except RippleError as err:
+        print(f"ripple settle: {err.message}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="ripple", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,8 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("reconcile", help="recompute balances from the ledger and report drift")
 
     settle = sub.add_parser("settle", help="period-end settlement")
-    settle.add_argument("--period", required=True)
-    settle.add_argument("--tenant")
+    settle.add_argument("--period", required=True, help="YYYY-MM-DD | YYYY-Www | YYYY-MM")
+    settle.add_argument("--tenant", required=True)
 
     args = parser.parse_args(argv)
     if args.command == "dev":
@@ -73,8 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(report, indent=2))
         sys.exit(0 if report["ok"] else 1)
     elif args.command == "settle":
-        print("ripple settle: not yet - period-end settlement arrives with the rewards work.")
-        sys.exit(2)
+        sys.exit(_settle(args.tenant, args.period))
 
 
 if __name__ == "__main__":

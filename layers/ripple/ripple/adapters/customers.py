@@ -16,8 +16,10 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ripple.adapters.models import ContactItem, CustomerEventItem, CustomerItem, RateLimitItem, TenantItem
-from ripple.adapters.repositories import _connection
+from ripple.adapters.repositories import DynamoPoints, _connection, add_spend
 from ripple.domain.customers import POOL, Customer, CustomerStatus
+from ripple.domain.model import LedgerEntry
+from ripple.domain.rewards import InsufficientPointsError, shortfall
 from ripple.service.ports import (
     ContactTakenError,
     CustomerEvent,
@@ -182,7 +184,10 @@ class DynamoCustomers:
         events: Sequence[CustomerEvent],
         new_contact_keys: Sequence[str] = (),
         expected_owner: str | None = None,
+        spend: LedgerEntry | None = None,
     ) -> Customer:
+        """``spend`` (a lead-pool claim's price) is charged in the same transaction: a lost
+        race charges nothing, and too few available points refuse the whole write."""
         condition = CustomerItem.version == expected_version
         if expected_owner is not None:
             condition = condition & (CustomerItem.owner == expected_owner)
@@ -197,11 +202,17 @@ class DynamoCustomers:
                     )
                 for event in events:
                     tx.save(_event_item(customer.tenant_id, customer.customer_id, event))
+                if spend is not None:
+                    add_spend(tx, spend)  # items: ledger put, then the balance update
         except TransactWriteError as exc:
             if _cancelled_on(exc, 0):
                 raise StaleCustomerError from exc
             if any(_cancelled_on(exc, i) for i in range(1, 1 + len(new_contact_keys))):
                 raise ContactTakenError from exc
+            if spend is not None and _cancelled_on(exc, 1 + len(new_contact_keys) + len(events) + 1):
+                available = DynamoPoints().balances(spend.tenant_id, spend.employee_id)["available"]
+                price = -spend.points
+                raise InsufficientPointsError(shortfall(price, available), price=price, available=available) from exc
             raise
         customer.version = expected_version + 1
         return customer

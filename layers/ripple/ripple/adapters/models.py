@@ -40,6 +40,7 @@ __all__ = [
     "LedgerItem",
     "LinkItem",
     "LinkOwnerItem",
+    "PendingItem",
     "RateLimitItem",
     "TenantItem",
     "VisitItem",
@@ -108,6 +109,7 @@ class TenantItem(MainItem):
     attribution_days = NumberAttribute(null=True)
     recycle_after_days = NumberAttribute(null=True)  # customers untouched this long return to the pool
     phone_region = UnicodeAttribute(null=True)  # default region for national phone numbers
+    pool_claim_price = NumberAttribute(null=True)  # points a lead-pool claim costs (absent = 0)
 
     @staticmethod
     def key(tenant_id: str) -> str:
@@ -147,6 +149,7 @@ class CampaignItem(MainItem):
     share_param = UnicodeAttribute(null=True)
     max_chain_depth = NumberAttribute(null=True)
     landing = UnicodeAttribute(null=True)  # JSON of domain.landing.Landing (hosted page)
+    rules_history = UnicodeAttribute(null=True)  # JSON list of rule versions (domain.model.RulesVersion)
 
     @staticmethod
     def key(tenant_id: str, campaign_id: str) -> str:
@@ -329,6 +332,7 @@ class VisitItem(Model):
     kind = UnicodeAttribute(null=True)
     customer_id = UnicodeAttribute(null=True)
     node = UnicodeAttribute(null=True)
+    amount = UnicodeAttribute(null=True)  # conversion events: "1999.00 CNY"
 
 
 # ---------------------------------------------------------------- points table
@@ -379,6 +383,9 @@ class LedgerItem(PointsItem):
     node = UnicodeAttribute(null=True)
     via = UnicodeAttribute(null=True)
     depth = NumberAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # "pending" when held at insertion (see PendingItem)
+    release_at = NumberAttribute(null=True)
+    rules_version = NumberAttribute(null=True)
     by_owner = LedgerByOwnerIndex()
 
     @staticmethod
@@ -398,6 +405,47 @@ class BalanceItem(PointsItem):
     @staticmethod
     def key(tenant_id: str, employee_id: str) -> str:
         return f"BAL#{tenant_id}#{employee_id}"
+
+
+class PendingDueIndex(GlobalSecondaryIndex["PendingItem"]):
+    class Meta:
+        index_name = "ledger-by-owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)
+
+
+class PendingItem(PointsItem):
+    """A ledger entry's points while they are held (holding period and/or threshold).
+
+    While ``state == "pending"`` it carries ``owner = PENDING#<tenant>`` and ``sort =
+    <release_at>#<source_key>``, so the ``ledger-by-owner`` GSI lists what is due in one
+    Query; releasing or reversing it removes both (a sparse index) in the same transaction
+    as the balance move, conditional on the state still being pending: exactly once.
+    """
+
+    tenant = UnicodeAttribute()
+    employee_id = UnicodeAttribute()
+    campaign_id = UnicodeAttribute(default="")
+    source_key = UnicodeAttribute()
+    points = NumberAttribute()
+    release_at = NumberAttribute()
+    threshold = NumberAttribute(default=0)
+    state = UnicodeAttribute(default="pending")  # pending | released | reversed
+    owner = UnicodeAttribute(null=True)
+    sort = UnicodeAttribute(null=True)
+    updated_at = NumberAttribute(default=0)
+    reason = UnicodeAttribute(null=True)
+    due = PendingDueIndex()
+
+    @staticmethod
+    def key(tenant_id: str, source_key: str) -> str:
+        return f"P#{tenant_id}#{source_key}"
+
+    @staticmethod
+    def due_owner(tenant_id: str) -> str:
+        return f"PENDING#{tenant_id}"
 
 
 class BoardRowItem(PointsItem):

@@ -7,10 +7,11 @@ import json
 import random
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ripple.adapters.models import (
@@ -22,12 +23,24 @@ from ripple.adapters.models import (
     LedgerItem,
     LinkItem,
     LinkOwnerItem,
+    PendingItem,
     PointsItem,
     PointsRulesMap,
     TenantItem,
     VisitItem,
 )
-from ripple.domain.model import Campaign, Decision, Employee, LedgerEntry, Link, PointsRules, Tenant, Visit
+from ripple.domain.errors import ConflictError
+from ripple.domain.model import (
+    Campaign,
+    Decision,
+    Employee,
+    LedgerEntry,
+    Link,
+    PointsRules,
+    RulesVersion,
+    Tenant,
+    Visit,
+)
 from ripple.domain.points import NodeDelta, NodeKey, aggregate, aggregate_keys, node_deltas, node_keys
 from ripple.service.links import CodeTakenError
 from ripple.service.ports import ChainNode, ChainPage, RecordResult
@@ -69,7 +82,12 @@ class DynamoTenants:
             attribution_days=int(item.attribution_days or 30),
             recycle_after_days=int(item.recycle_after_days) if item.recycle_after_days else None,
             phone_region=item.phone_region or "CN",
+            pool_claim_price=int(item.pool_claim_price or 0),
         )
+
+    def all_ids(self) -> list[str]:
+        """Every registered tenant (registered by settings or its first campaign)."""
+        return [str(item.attribute_values.get("gsi1sk", "")) for item in TenantItem.by_tenant.query("TENANTS")]
 
     def put(self, tenant: Tenant) -> None:
         TenantItem(
@@ -80,6 +98,7 @@ class DynamoTenants:
             attribution_days=tenant.attribution_days,
             recycle_after_days=tenant.recycle_after_days,
             phone_region=tenant.phone_region,
+            pool_claim_price=tenant.pool_claim_price,
             gsi1pk="TENANTS",
             gsi1sk=tenant.tenant_id,
         ).save()
@@ -127,6 +146,32 @@ class DynamoEmployees:
         return out
 
 
+def _points_map(rules: PointsRules) -> PointsRulesMap:
+    return PointsRulesMap(unique_visit=rules.unique_visit, forward=rules.forward, lead=rules.lead)
+
+
+def rules_to_json(versions: Sequence[RulesVersion]) -> str:
+    return json.dumps(
+        [
+            {
+                "version": v.version,
+                "effective_from": v.effective_from,
+                "rules": {**v.rules.to_dict(), "conversion": v.rules.conversion, **v.rules.limits_dict()},
+            }
+            for v in versions
+        ],
+        sort_keys=True,
+    )
+
+
+def _versions(raw: str | None) -> tuple[RulesVersion, ...]:
+    if not raw:
+        return ()
+    return tuple(
+        RulesVersion(int(v["version"]), int(v["effective_from"]), PointsRules(**v["rules"])) for v in json.loads(raw)
+    )
+
+
 def _campaign(item: CampaignItem) -> Campaign:
     pts = item.points
     return Campaign(
@@ -142,7 +187,8 @@ def _campaign(item: CampaignItem) -> Campaign:
         share_param=item.share_param or "rp",
         max_chain_depth=int(item.max_chain_depth or 10),
         landing=json.loads(item.landing) if item.landing else None,
-    )
+        rules_history=_versions(item.rules_history),
+    ).with_current_rules()
 
 
 class DynamoCampaigns:
@@ -168,9 +214,34 @@ class DynamoCampaigns:
             share_param=campaign.share_param,
             max_chain_depth=campaign.max_chain_depth,
             landing=json.dumps(campaign.landing, ensure_ascii=False, sort_keys=True) if campaign.landing else None,
+            rules_history=rules_to_json(campaign.rules_history) if campaign.rules_history else None,
         )
-        item.points = PointsRulesMap(**campaign.points.to_dict())
+        item.points = _points_map(campaign.points)
         item.save(condition=CampaignItem.pk.does_not_exist())
+
+    def add_rules_version(self, campaign: Campaign, version: RulesVersion) -> Campaign:
+        """Append a rules version, conditional on nobody else having added one meanwhile."""
+        history = (*campaign.rules_history, version)
+        item = CampaignItem(CampaignItem.key(campaign.tenant_id, campaign.campaign_id))
+        previous = rules_to_json(campaign.rules_history) if campaign.rules_history else None
+        condition = (
+            CampaignItem.rules_history == previous
+            if previous is not None
+            else CampaignItem.rules_history.does_not_exist()
+        )
+        try:
+            item.update(
+                actions=[
+                    CampaignItem.rules_history.set(rules_to_json(history)),
+                    CampaignItem.points.set(_points_map(version.rules)),
+                ],
+                condition=CampaignItem.pk.exists() & condition,
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise ConflictError("the campaign's rules changed meanwhile; read them again") from exc
+            raise
+        return replace(campaign, points=version.rules, rules_history=history)
 
     def batch_get(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Campaign]:
         wanted = [CampaignItem.key(t, c) for t, c in set(keys)]
@@ -291,6 +362,7 @@ class DynamoVisits:
             kind=visit.kind if visit.kind != "visit" else None,
             customer_id=visit.customer_id or None,
             node=visit.node or None,
+            amount=visit.amount or None,
         )
         try:
             item.save(condition=VisitItem.pk.does_not_exist())
@@ -362,6 +434,7 @@ def visit_from_image(image: dict[str, Any]) -> Visit:
         kind=s("kind", "visit"),
         customer_id=s("customer_id"),
         node=s("node"),
+        amount=s("amount"),
     )
 
 
@@ -412,6 +485,27 @@ def ledger_item(e: LedgerEntry) -> LedgerItem:
         node=e.node or None,
         via=e.via or None,
         depth=e.depth or None,
+        status=e.status if e.status != "available" else None,
+        release_at=e.release_at,
+        rules_version=e.rules_version or None,
+    )
+
+
+def pending_item(e: LedgerEntry) -> PendingItem:
+    release_at = e.release_at if e.release_at is not None else e.ts
+    return PendingItem(
+        PendingItem.key(e.tenant_id, e.source_key),
+        tenant=e.tenant_id,
+        employee_id=e.employee_id,
+        campaign_id=e.campaign_id,
+        source_key=e.source_key,
+        points=e.points,
+        release_at=release_at,
+        threshold=e.threshold,
+        state="pending",
+        owner=PendingItem.due_owner(e.tenant_id),
+        sort=f"{release_at:013d}#{e.source_key}",
+        updated_at=e.ts,
     )
 
 
@@ -457,6 +551,8 @@ class DynamoPoints:
         ordered = sorted(entries, key=lambda e: (e.tenant_id, e.region, e.team, e.employee_id, e.campaign_id, e.ts))
         for entry in ordered:
             entry_keys: set[object] = set(aggregate_keys(entry)) | set(node_keys(entry))
+            if entry.status == "pending" and entry.points > 0:
+                entry_keys.add(("pending", entry.tenant_id, entry.source_key))
             if current and len(current) + 1 + len(keys | entry_keys) > self.max_items:
                 chunks.append(current)
                 current, keys = [], set()
@@ -469,17 +565,25 @@ class DynamoPoints:
     def _transact(self, entries: Sequence[LedgerEntry]) -> int:
         totals = {k: v for k, v in aggregate(entries).items() if v}
         nodes = node_deltas(entries)
+        pending_by_owner: dict[tuple[str, str], int] = {}
+        held = [e for e in entries if e.status == "pending" and e.points > 0]
+        for e in entries:
+            if e.status == "pending":
+                owner = (e.tenant_id, e.employee_id)
+                pending_by_owner[owner] = pending_by_owner.get(owner, 0) + e.points
         with TransactWrite(connection=_connection()) as tx:
             for e in entries:
                 tx.save(ledger_item(e), condition=LedgerItem.pk.does_not_exist())
             for key, delta in sorted(totals.items()):
                 if key.dim == "balance":
                     bal = BalanceItem(BalanceItem.key(key.tenant_id, key.member))
+                    held_delta = pending_by_owner.get((key.tenant_id, key.member), 0)
                     tx.update(
                         bal,
                         actions=[
                             BalanceItem.balance.add(delta),
-                            BalanceItem.available.add(delta),
+                            BalanceItem.available.add(delta - held_delta),
+                            BalanceItem.pending.add(held_delta),
                             BalanceItem.earned.add(max(delta, 0)),
                         ],
                     )
@@ -498,7 +602,9 @@ class DynamoPoints:
                     ChainNodeItem(ChainNodeItem.key(nkey.tenant_id, nkey.campaign_id, nkey.node)),
                     actions=_node_actions(nkey, nd),
                 )
-        return len(entries) + len(totals) + len(nodes)
+            for e in held:
+                tx.save(pending_item(e), condition=PendingItem.pk.does_not_exist())
+        return len(entries) + len(totals) + len(nodes) + len(held)
 
     def record(self, entries: Sequence[LedgerEntry]) -> RecordResult:
         result = RecordResult()
@@ -549,6 +655,132 @@ class DynamoPoints:
             sums[key] = sums.get(key, 0) + int(entry.points or 0)
         return balances, sums
 
+    # -- holds, releases, reversals
+
+    def existing(self, tenant_id: str, source_keys: Iterable[str]) -> set[str]:
+        """Which of these source keys are already in the ledger (BatchGet, keys only)."""
+        wanted = {LedgerItem.key(tenant_id, k): k for k in set(source_keys)}
+        found: set[str] = set()
+        if wanted:
+            for item in LedgerItem.batch_get(list(wanted), attributes_to_get=["pk"]):
+                found.add(wanted[item.pk])
+        return found
+
+    def scores(self, rows: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Current score of (board, member) rows; absent rows are 0."""
+        wanted = {BoardRowItem.key(b, m): (b, m) for b, m in set(rows)}
+        out = dict.fromkeys(wanted.values(), 0)
+        if wanted:
+            for item in BoardRowItem.batch_get(list(wanted), consistent_read=True):
+                out[wanted[item.pk]] = int(item.score or 0)
+        return out
+
+    def due(self, tenant_id: str, now: int) -> list[PendingItem]:
+        """Pending entries whose holding period has ended (threshold checked by the caller)."""
+        return list(PendingItem.due.query(PendingItem.due_owner(tenant_id), PendingItem.sort <= f"{now:013d}~"))
+
+    def pending(self, tenant_id: str, source_key: str) -> PendingItem | None:
+        try:
+            return PendingItem.get(PendingItem.key(tenant_id, source_key), consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def release(self, item: PendingItem, now: int) -> bool:
+        """Move one held entry's points from pending to available; False if it was
+        released or reversed meanwhile (the state condition makes this exactly once)."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(
+                    PendingItem(item.pk),
+                    actions=[
+                        PendingItem.state.set("released"),
+                        PendingItem.updated_at.set(now),
+                        PendingItem.owner.remove(),
+                        PendingItem.sort.remove(),
+                    ],
+                    condition=PendingItem.state == "pending",
+                )
+                tx.update(
+                    BalanceItem(BalanceItem.key(item.tenant, item.employee_id)),
+                    actions=[BalanceItem.pending.add(-int(item.points)), BalanceItem.available.add(int(item.points))],
+                )
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def reverse(self, item: PendingItem, reversal: LedgerEntry, reason: str, now: int) -> bool:
+        """Reverse a held entry: mark it reversed, add the negative ledger entry and take
+        its points off the balance (pending) and every leaderboard row it counted on, in
+        one transaction conditional on the entry still being pending."""
+        totals = {k: v for k, v in aggregate([reversal]).items() if v}
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(
+                    PendingItem(item.pk),
+                    actions=[
+                        PendingItem.state.set("reversed"),
+                        PendingItem.updated_at.set(now),
+                        PendingItem.reason.set(reason),
+                        PendingItem.owner.remove(),
+                        PendingItem.sort.remove(),
+                    ],
+                    condition=PendingItem.state == "pending",
+                )
+                tx.save(ledger_item(reversal), condition=LedgerItem.pk.does_not_exist())
+                for key, delta in sorted(totals.items()):
+                    if key.dim == "balance":
+                        tx.update(
+                            BalanceItem(BalanceItem.key(key.tenant_id, key.member)),
+                            actions=[BalanceItem.balance.add(delta), BalanceItem.pending.add(delta)],
+                        )
+                    else:
+                        tx.update(
+                            BoardRowItem(BoardRowItem.key(key.board, key.member)),
+                            actions=[
+                                BoardRowItem.board.set(key.board),
+                                BoardRowItem.member.set(key.member),
+                                BoardRowItem.score.add(delta),
+                            ],
+                        )
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[:2]):
+                return False
+            raise
+        return True
+
+    def entry(self, tenant_id: str, source_key: str) -> LedgerEntry | None:
+        try:
+            return _ledger_entry(LedgerItem.get(LedgerItem.key(tenant_id, source_key), consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def ledger_page(
+        self, tenant_id: str, employee_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[LedgerEntry], str | None]:
+        """Newest first; ``cursor`` is the opaque value this returned last time."""
+        start = None
+        if cursor:
+            start = {
+                "pk": {"S": LedgerItem.key(tenant_id, cursor.split("#", 1)[1])},
+                "owner": {"S": f"{tenant_id}#{employee_id}"},
+                "sort": {"S": cursor},
+            }
+        out: list[LedgerEntry] = []
+        last: str | None = None
+        results = LedgerItem.by_owner.query(
+            f"{tenant_id}#{employee_id}", scan_index_forward=False, last_evaluated_key=start, page_size=limit + 1
+        )
+        for item in results:
+            if len(out) == limit:
+                return out, last
+            out.append(_ledger_entry(item))
+            last = item.sort
+        return out, None
+
     # -- reads
 
     def balance(self, tenant_id: str, employee_id: str) -> int:
@@ -579,27 +811,33 @@ class DynamoPoints:
         return list(rows.items())
 
     def ledger(self, tenant_id: str, employee_id: str) -> list[LedgerEntry]:
-        out: list[LedgerEntry] = []
-        for item in LedgerItem.by_owner.query(f"{tenant_id}#{employee_id}", scan_index_forward=False):
-            out.append(
-                LedgerEntry(
-                    tenant_id=item.tenant,
-                    source_key=item.source_key,
-                    employee_id=item.employee_id,
-                    kind=item.kind,
-                    points=int(item.points),
-                    ts=int(item.ts),
-                    campaign_id=item.campaign_id,
-                    team=item.team,
-                    region=item.region,
-                    day=item.day,
-                    week=item.week,
-                    month=item.month,
-                    source_id=item.source_id,
-                    meta={
-                        k: str(v)
-                        for k, v in (item.meta.as_dict() if hasattr(item.meta, "as_dict") else item.meta or {}).items()
-                    },
-                )
-            )
-        return out
+        return [
+            _ledger_entry(item)
+            for item in LedgerItem.by_owner.query(f"{tenant_id}#{employee_id}", scan_index_forward=False)
+        ]
+
+
+def _ledger_entry(item: LedgerItem) -> LedgerEntry:
+    meta = item.meta.as_dict() if hasattr(item.meta, "as_dict") else dict(item.meta or {})
+    return LedgerEntry(
+        tenant_id=item.tenant,
+        source_key=item.source_key,
+        employee_id=item.employee_id,
+        kind=item.kind,
+        points=int(item.points),
+        ts=int(item.ts),
+        campaign_id=item.campaign_id,
+        team=item.team,
+        region=item.region,
+        day=item.day,
+        week=item.week,
+        month=item.month,
+        source_id=item.source_id,
+        meta={k: str(v) for k, v in meta.items()},
+        node=item.node or "",
+        via=item.via or "",
+        depth=int(item.depth or 0),
+        status=item.status or "available",
+        release_at=int(item.release_at) if item.release_at is not None else None,
+        rules_version=int(item.rules_version or 0),
+    )

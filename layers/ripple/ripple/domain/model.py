@@ -65,6 +65,8 @@ class Tenant:
     attribution_days: int = 30
     recycle_after_days: int | None = None
     phone_region: str = "CN"
+    # points mall (issue 4): what claiming a customer from the lead pool costs (0 = free)
+    pool_claim_price: int = 0
 
     def settings_dict(self) -> dict[str, object]:
         attribution: dict[str, object] = {"mode": self.attribution_mode}
@@ -77,6 +79,7 @@ class Tenant:
             "attribution": attribution,
             "recycle_after_days": self.recycle_after_days,
             "phone_region": self.phone_region,
+            "pool_claim_price": self.pool_claim_price,
         }
 
 
@@ -102,12 +105,54 @@ class Employee:
 
 @dataclass(frozen=True, slots=True)
 class PointsRules:
+    """What one campaign pays for outcomes (never for the share click itself).
+
+    ``daily_cap`` / ``campaign_cap`` bound what one employee can earn from the campaign per
+    day (tenant time zone) and in total; ``threshold`` keeps an employee's points from the
+    campaign pending until they have earned that much in it; ``holding_days`` keeps every
+    entry pending that long, during which an admin fraud review may reverse it.
+    """
+
     unique_visit: int = 0
     forward: int = 0
     lead: int = 0
+    conversion: int = 0
+    daily_cap: int | None = None
+    campaign_cap: int | None = None
+    threshold: int = 0
+    holding_days: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {"unique_visit": self.unique_visit, "forward": self.forward, "lead": self.lead}
+        """The per-outcome points (the API's ``points`` object)."""
+        out = {"unique_visit": self.unique_visit, "forward": self.forward, "lead": self.lead}
+        if self.conversion:
+            out["conversion"] = self.conversion
+        return out
+
+    def limits_dict(self) -> dict[str, int | None]:
+        """Caps, threshold and holding period (the API's ``rules`` object)."""
+        return {
+            "daily_cap": self.daily_cap,
+            "campaign_cap": self.campaign_cap,
+            "threshold": self.threshold,
+            "holding_days": self.holding_days,
+        }
+
+    def for_kind(self, kind: str) -> int:
+        return int(getattr(self, kind, 0) or 0) if kind in ("unique_visit", "forward", "lead", "conversion") else 0
+
+    @property
+    def holds(self) -> bool:
+        return self.holding_days > 0 or self.threshold > 0
+
+
+@dataclass(frozen=True, slots=True)
+class RulesVersion:
+    """One version of a campaign's rules, in force from ``effective_from`` (epoch ms)."""
+
+    version: int
+    effective_from: int
+    rules: PointsRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +169,31 @@ class Campaign:
     share_param: str = "rp"  # query parameter carrying each visitor's child share token
     max_chain_depth: int = 10
     landing: dict[str, Any] | None = None  # hosted landing page (domain.landing), as stored
+    # Every version of the rules, oldest first (``points`` is the newest). Events are paid
+    # by the version in force when they happened, so a change never rewrites what was earned.
+    rules_history: tuple[RulesVersion, ...] = ()
+
+    def rules_at(self, ts: int) -> tuple[int, PointsRules]:
+        """(version, rules) in force at ``ts`` (the first version for earlier events)."""
+        if not self.rules_history:
+            return 1, self.points
+        chosen = self.rules_history[0]
+        for v in self.rules_history:
+            if v.effective_from <= ts:
+                chosen = v
+        return chosen.version, chosen.rules
+
+    def with_current_rules(self) -> Campaign:
+        """``points`` = the newest version's rules (as stored in the history)."""
+        if not self.rules_history or self.rules_history[-1].rules == self.points:
+            return self
+        from dataclasses import replace
+
+        return replace(self, points=self.rules_history[-1].rules)
+
+    @property
+    def rules_version(self) -> int:
+        return self.rules_history[-1].version if self.rules_history else 1
 
     def to_public(self) -> dict[str, object]:
         from ripple.domain.timeutil import ms_to_iso
@@ -134,6 +204,7 @@ class Campaign:
             "name": self.name,
             "destination_url": self.destination_url,
             "points": self.points.to_dict(),
+            "rules": {**self.points.limits_dict(), "version": self.rules_version},
             "starts_at": ms_to_iso(self.starts_at),
             "ends_at": ms_to_iso(self.ends_at),
             "created_at": ms_to_iso(self.created_at),
@@ -194,6 +265,7 @@ class Visit:
     # The submitter's own chain node for lead events (their share token's node); visits
     # derive it from the visitor key instead.
     node: str = ""
+    amount: str = ""  # conversion events: the won deal's amount, e.g. "1999.00 CNY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,3 +296,9 @@ class LedgerEntry:
     via: str = ""
     via_parent: str = ""
     depth: int = 0
+    # "available" (spendable now) or "pending" (held until ``release_at`` and the campaign
+    # threshold; reversible by an admin review until then)
+    status: str = "available"
+    release_at: int | None = None
+    threshold: int = 0
+    rules_version: int = 0

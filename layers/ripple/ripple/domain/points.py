@@ -5,7 +5,8 @@ names the *outcome* it pays for, never the delivery that reported it:
 
 * ``uv#<campaign>#<visitor>``  this visitor's first (eligible) visit to this campaign;
 * ``fw#<campaign>#<visitor>``  that first visit came through a customer's share token;
-* ``ld#<campaign>#<customer>`` this customer's first lead for this campaign.
+* ``ld#<campaign>#<customer>`` this customer's first lead for this campaign;
+* ``cv#<campaign>#<customer>`` this customer's won deal, credited to the first-touch employee.
 
 However often, in whatever order and through whichever path events are delivered, there is
 one such key, so at most one entry. Everything an entry moves (balances, leaderboard rows,
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ripple.domain.chains import ROOT, node_id
 from ripple.domain.model import Campaign, Decision, Employee, LedgerEntry, Visit
@@ -31,7 +32,10 @@ __all__ = [
     "NodeKey",
     "aggregate",
     "aggregate_keys",
+    "apply_caps",
     "board_id",
+    "cap_rows",
+    "conversion_key",
     "earnings_from_visits",
     "forward_key",
     "lead_key",
@@ -98,18 +102,28 @@ def lead_key(campaign_id: str, customer_id: str) -> str:
     return f"ld#{campaign_id}#{customer_id}"
 
 
+def conversion_key(campaign_id: str, customer_id: str) -> str:
+    return f"cv#{campaign_id}#{customer_id}"
+
+
+def visit_meta(visit: Visit) -> dict[str, str]:
+    """Extra facts an event carries into its ledger entry (a conversion's deal amount)."""
+    return {"amount": visit.amount} if visit.amount else {}
+
+
 def root_node(employee_id: str) -> str:
     return f"{ROOT}{employee_id}"
 
 
-def _entry(visit: Visit, employee: Employee, *, key: str, kind: str, points: int, tz: str) -> LedgerEntry:
+def _entry(visit: Visit, employee: Employee, campaign: Campaign, *, key: str, kind: str, tz: str) -> LedgerEntry:
     periods = period_keys(visit.ts, tz)
+    version, rules = campaign.rules_at(visit.ts)
     return LedgerEntry(
         tenant_id=visit.tenant_id,
         source_key=key,
         employee_id=employee.employee_id,
         kind=kind,
-        points=points,
+        points=rules.for_kind(kind),
         ts=visit.ts,
         campaign_id=visit.campaign_id,
         team=employee.team,
@@ -123,6 +137,10 @@ def _entry(visit: Visit, employee: Employee, *, key: str, kind: str, points: int
         via=visit.via or ROOT,
         via_parent=visit.via_parent,
         depth=visit.depth,
+        status="pending" if rules.holds else "available",
+        release_at=visit.ts + rules.holding_days * 86_400_000 if rules.holds else None,
+        threshold=rules.threshold,
+        rules_version=version,
     )
 
 
@@ -149,30 +167,27 @@ def earnings_from_visits(
         if campaign is None or employee is None or not employee.active:
             continue
         tz = timezones.get(visit.tenant_id, "UTC")
-        if visit.kind == "lead":
+        if visit.kind in ("lead", "conversion"):
             if not visit.customer_id:
                 continue
-            key = lead_key(visit.campaign_id, visit.customer_id)
+            make_key = lead_key if visit.kind == "lead" else conversion_key
+            key = make_key(visit.campaign_id, visit.customer_id)
             if (visit.tenant_id, key) not in seen:
                 seen.add((visit.tenant_id, key))
-                entries.append(_entry(visit, employee, key=key, kind="lead", points=campaign.points.lead, tz=tz))
+                entry = _entry(visit, employee, campaign, key=key, kind=visit.kind, tz=tz)
+                if visit.kind == "conversion":
+                    entry = replace(entry, meta={**entry.meta, **visit_meta(visit)})
+                entries.append(entry)
             continue
         key = unique_visit_key(visit.campaign_id, visit.visitor)
         if (visit.tenant_id, key) in seen:
             continue
         seen.add((visit.tenant_id, key))
-        entries.append(
-            _entry(visit, employee, key=key, kind="unique_visit", points=campaign.points.unique_visit, tz=tz)
-        )
+        entries.append(_entry(visit, employee, campaign, key=key, kind="unique_visit", tz=tz))
         if visit.via and visit.via != ROOT:
             entries.append(
                 _entry(
-                    visit,
-                    employee,
-                    key=forward_key(visit.campaign_id, visit.visitor),
-                    kind="forward",
-                    points=campaign.points.forward,
-                    tz=tz,
+                    visit, employee, campaign, key=forward_key(visit.campaign_id, visit.visitor), kind="forward", tz=tz
                 )
             )
     return entries
@@ -253,4 +268,51 @@ def node_deltas(entries: Iterable[LedgerEntry]) -> dict[NodeKey, NodeDelta]:
             delta(_node_of(e, via), e.employee_id).forwards += 1
         elif e.kind == "lead":
             delta(_node_of(e, e.node), e.employee_id).leads += 1
+    return out
+
+
+def cap_rows(entries: Iterable[LedgerEntry]) -> set[tuple[str, str]]:
+    """The leaderboard rows (board, member) that hold what each entry's employee has earned
+    in its campaign today and in total: the state caps are checked against."""
+    rows: set[tuple[str, str]] = set()
+    for e in entries:
+        if e.campaign_id:
+            rows.add((board_id(e.tenant_id, "employee", e.campaign_id, e.day), e.employee_id))
+            rows.add((board_id(e.tenant_id, "employee", e.campaign_id, PERIOD_ALL), e.employee_id))
+    return rows
+
+
+def apply_caps(
+    entries: Iterable[LedgerEntry],
+    campaigns: Mapping[tuple[str, str], Campaign],
+    earned: Mapping[tuple[str, str], int],
+) -> list[LedgerEntry]:
+    """Clamp entries to the per-employee daily and per-campaign caps of the rules version
+    that pays them, earliest first. ``earned`` maps ``cap_rows`` to points already earned
+    (entries already in the ledger must not be in ``entries``). A clamped entry keeps its
+    source key (the outcome happened, and must not be paid later) and says why in ``meta``.
+    """
+    running: dict[tuple[str, str], int] = dict(earned)
+    out: list[LedgerEntry] = []
+    for e in sorted(entries, key=lambda x: (x.ts, x.source_key)):
+        campaign = campaigns.get((e.tenant_id, e.campaign_id))
+        if campaign is None or e.points <= 0:
+            out.append(e)
+            continue
+        rules = campaign.rules_at(e.ts)[1]
+        if rules.daily_cap is None and rules.campaign_cap is None:
+            out.append(e)
+            continue
+        day_row = (board_id(e.tenant_id, "employee", e.campaign_id, e.day), e.employee_id)
+        all_row = (board_id(e.tenant_id, "employee", e.campaign_id, PERIOD_ALL), e.employee_id)
+        room, why = e.points, ""
+        if rules.daily_cap is not None and rules.daily_cap - running.get(day_row, 0) < room:
+            room, why = max(0, rules.daily_cap - running.get(day_row, 0)), "daily_cap"
+        if rules.campaign_cap is not None and rules.campaign_cap - running.get(all_row, 0) < room:
+            room, why = max(0, rules.campaign_cap - running.get(all_row, 0)), "campaign_cap"
+        if room < e.points:
+            e = replace(e, points=room, meta={**e.meta, "capped": why, "uncapped_points": str(e.points)})
+        running[day_row] = running.get(day_row, 0) + room
+        running[all_row] = running.get(all_row, 0) + room
+        out.append(e)
     return out

@@ -114,13 +114,25 @@ def validate_destination_url(value: object) -> str:
     return value
 
 
+_OUTCOMES = ("unique_visit", "forward", "lead", "conversion")
+_LIMITS = ("daily_cap", "campaign_cap", "threshold", "holding_days")
+
+
 def _points(body: dict[str, Any]) -> PointsRules:
+    """``points`` (what each outcome pays) and the optional ``rules`` (caps, threshold,
+    holding period) into one PointsRules. Outcomes only: there is no way to pay for the
+    share itself (WeChat's external-link rules forbid rewarding the act of sharing)."""
     raw = body.get("points")
     if not isinstance(raw, dict):
         raise ValidationError("points must be an object", details={"field": "points"})
-    _reject_unknown(raw, {"unique_visit", "forward", "lead"})
-    values: dict[str, int] = {}
-    for key in ("unique_visit", "forward", "lead"):
+    if "share" in raw or "shares" in raw:
+        raise ValidationError(
+            "points cannot pay for the share itself, only for outcomes: " + ", ".join(_OUTCOMES),
+            details={"field": "points", "rule": "no-reward-for-sharing"},
+        )
+    _reject_unknown(raw, set(_OUTCOMES))
+    values: dict[str, Any] = {}
+    for key in _OUTCOMES:
         v = raw.get(key, 0)
         if isinstance(v, bool) or not isinstance(v, int):
             raise ValidationError(f"points.{key} must be an integer", details={"field": f"points.{key}"})
@@ -129,13 +141,36 @@ def _points(body: dict[str, Any]) -> PointsRules:
                 f"points.{key} must be between 0 and {MAX_POINTS}", details={"field": f"points.{key}"}
             )
         values[key] = v
+    limits = body.get("rules")
+    if limits is not None:
+        if not isinstance(limits, dict):
+            raise ValidationError("rules must be an object", details={"field": "rules"})
+        _reject_unknown(limits, set(_LIMITS))
+        for key in _LIMITS:
+            v = limits.get(key)
+            if v is None:
+                continue
+            top = 3650 if key == "holding_days" else 10_000_000
+            if isinstance(v, bool) or not isinstance(v, int) or not (1 if key.endswith("cap") else 0) <= v <= top:
+                raise ValidationError(
+                    f"rules.{key} must be an integer in range", details={"field": f"rules.{key}", "max": top}
+                )
+            values[key] = v
+    values.setdefault("threshold", 0)
+    values.setdefault("holding_days", 0)
     return PointsRules(**values)
+
+
+def validate_rules_update(body: dict[str, Any]) -> PointsRules:
+    """A new rules version: the full ``points`` object and optionally ``rules``."""
+    _reject_unknown(body, {"points", "rules"})
+    return _points(body)
 
 
 def validate_campaign(body: dict[str, Any]) -> dict[str, Any]:
     """A campaign sends visitors to ``destination_url``, or to its hosted ``landing`` page
     (then ``destination_url`` may be omitted and the short link opens ``/p/{code}``)."""
-    _reject_unknown(body, {"name", "destination_url", "points", "starts_at", "ends_at", "chain", "landing"})
+    _reject_unknown(body, {"name", "destination_url", "points", "rules", "starts_at", "ends_at", "chain", "landing"})
     name = _text(body, "name", max_len=200)
     landing: dict[str, Any] | None = None
     if body.get("landing") is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ripple.domain.errors import NotFoundError, ValidationError
@@ -11,7 +12,7 @@ from ripple.domain.validation import check_id, validate_campaign, validate_emplo
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
-__all__ = ["create_campaign", "get_campaign", "get_tenant", "update_tenant", "upsert_employee"]
+__all__ = ["create_campaign", "get_campaign", "get_tenant", "update_rules", "update_tenant", "upsert_employee"]
 
 
 def upsert_employee(svc: Services, principal: Principal, employee_id: str, body: dict[str, Any]) -> Employee:
@@ -33,17 +34,41 @@ def upsert_employee(svc: Services, principal: Principal, employee_id: str, body:
 
 
 def create_campaign(svc: Services, principal: Principal, body: dict[str, Any]) -> Campaign:
+    from ripple.domain.compliance import check_campaign
+    from ripple.domain.model import RulesVersion
+
     require_role(principal, Role.ADMIN)
     fields = validate_campaign(body)
+    check_campaign(fields["name"], fields.get("landing"))
     campaign = Campaign(
         tenant_id=principal.tenant_id,
         campaign_id="c" + svc.ids(11),
         created_at=svc.clock(),
         created_by=principal.sub,
+        rules_history=(RulesVersion(1, 0, fields["points"]),),
         **fields,
     )
     svc.campaigns.create(campaign)
+    tenant = svc.tenants.get(principal.tenant_id)
+    if not tenant.name:  # register the tenant (scheduled jobs iterate registered tenants)
+        svc.tenants.put(replace(tenant, name=principal.tenant_id))
     return campaign
+
+
+def update_rules(svc: Services, principal: Principal, campaign_id: str, body: dict[str, Any]) -> Campaign:
+    """A new version of a campaign's rules, in force from now. Events that happened earlier
+    are still paid by the version in force then, so nothing already earned is rewritten."""
+    from ripple.domain.model import RulesVersion
+    from ripple.domain.validation import validate_rules_update
+
+    require_role(principal, Role.ADMIN)
+    check_id(campaign_id, "campaign_id")
+    rules = validate_rules_update(body)
+    campaign = svc.campaigns.get(principal.tenant_id, campaign_id)
+    if campaign is None:
+        raise NotFoundError(f"campaign {campaign_id} not found")
+    version = RulesVersion(campaign.rules_version + 1, svc.clock(), rules)
+    return svc.campaigns.add_rules_version(campaign, version)
 
 
 def get_campaign(svc: Services, principal: Principal, campaign_id: str) -> Campaign:
@@ -62,13 +87,11 @@ def get_tenant(svc: Services, principal: Principal) -> Tenant:
 def update_tenant(svc: Services, principal: Principal, body: dict[str, Any]) -> Tenant:
     """Partial update of tenant settings: name, timezone, attribution rule, recycling of
     untouched customers to the pool (days, or null to switch it off), phone region."""
-    from dataclasses import replace
-
     from ripple.domain.customers import validate_attribution
     from ripple.domain.validation import _reject_unknown, _text
 
     require_role(principal, Role.ADMIN)
-    _reject_unknown(body, {"name", "timezone", "attribution", "recycle_after_days", "phone_region"})
+    _reject_unknown(body, {"name", "timezone", "attribution", "recycle_after_days", "phone_region", "pool_claim_price"})
     current = svc.tenants.get(principal.tenant_id)
     name = _text(body, "name", max_len=200, required=False) or current.name
     timezone = _text(body, "timezone", max_len=64, required=False) or current.timezone
@@ -89,5 +112,12 @@ def update_tenant(svc: Services, principal: Principal, body: dict[str, Any]) -> 
         if not isinstance(region, str) or len(region) != 2 or not region.isascii() or not region.isalpha():
             raise ValidationError("phone_region must be a two-letter region code", details={"field": "phone_region"})
         tenant = replace(tenant, phone_region=region.upper())
+    if "pool_claim_price" in body:
+        price = body["pool_claim_price"]
+        if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= 1_000_000:
+            raise ValidationError(
+                "pool_claim_price must be an integer 0..1000000", details={"field": "pool_claim_price"}
+            )
+        tenant = replace(tenant, pool_claim_price=price)
     svc.tenants.put(tenant)
     return tenant

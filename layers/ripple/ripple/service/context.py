@@ -6,6 +6,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ripple.service.ports import (
     CampaignRepository,
@@ -53,3 +54,5 @@ class Services:
     rate_limits: RateLimiter
     clock: Callable[[], int] = field(default=_now_ms)
     ids: Callable[[int], str] = field(default=new_id)
+    rewards: Any = None  # service.rewards.RewardRepository (points mall)
+    settlements: Any = None  # service.settlement.SettlementRepository (period-end settlement)

@@ -20,7 +20,7 @@ from ripple.domain.customers import (
     validate_note,
 )
 from ripple.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from ripple.domain.model import Employee, Role
+from ripple.domain.model import Employee, LedgerEntry, Role
 from ripple.domain.timeutil import ms_to_iso
 from ripple.domain.validation import check_id, validate_limit
 from ripple.service.auth import Principal, require_role
@@ -152,8 +152,10 @@ def _update(
     change: Callable[[Customer], tuple[Customer, list[CustomerEvent]] | None],
     *,
     expected_owner: Callable[[Customer], str | None] = lambda c: None,
+    spend: Callable[[Customer], LedgerEntry | None] = lambda c: None,
 ) -> Customer:
-    """Read, change, conditionally write; retried on concurrent changes."""
+    """Read, change, conditionally write; retried on concurrent changes. ``spend`` is a
+    charge made atomically with the write (the lead-pool claim price)."""
     for _ in range(_MAX_RETRIES):
         current = svc.customers.get(tenant_id, customer_id)
         if current is None:
@@ -164,7 +166,11 @@ def _update(
         updated, events = result
         try:
             return svc.customers.save(
-                updated, expected_version=current.version, events=events, expected_owner=expected_owner(current)
+                updated,
+                expected_version=current.version,
+                events=events,
+                expected_owner=expected_owner(current),
+                spend=spend(current),
             )
         except StaleCustomerError:
             continue
@@ -360,7 +366,23 @@ def claim_from_pool(svc: Services, principal: Principal, customer_id: str) -> di
         )
         return updated, [CustomerEvent(svc.ids(10), "claim", now, principal.sub, {"to": principal.sub})]
 
-    claimed = _update(svc, principal.tenant_id, customer_id, change, expected_owner=lambda c: POOL)
+    price = svc.tenants.get(principal.tenant_id).pool_claim_price
+
+    def charge(c: Customer) -> LedgerEntry | None:
+        """The tenant's claim price, keyed by the customer's version: one charge per claim."""
+        if price <= 0:
+            return None
+        return LedgerEntry(
+            tenant_id=principal.tenant_id,
+            source_key=f"pc#{customer_id}#v{c.version}",
+            employee_id=principal.sub,
+            kind="pool_claim",
+            points=-price,
+            ts=now,
+            source_id=customer_id,
+        )
+
+    claimed = _update(svc, principal.tenant_id, customer_id, change, expected_owner=lambda c: POOL, spend=charge)
     return customer_view(claimed)
 
 

@@ -1,0 +1,228 @@
+"""Ledger use cases: reading it, releasing held points, reversing them, conversions.
+
+Every change to a balance is a ledger entry with a unique source key; this module adds the
+ones that do not come from visits: reversals (``rv#<source key>``) after a fraud review,
+and the release of held points (a state change of the held entry, not a new amount: the
+balance stays, points move from pending to available).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ripple.domain.customers import CustomerStatus
+from ripple.domain.errors import ConflictError, NotFoundError, ValidationError
+from ripple.domain.model import Decision, LedgerEntry, Role, Visit
+from ripple.domain.points import board_id
+from ripple.domain.timeutil import PERIOD_ALL, ms_to_iso
+from ripple.domain.validation import check_id, validate_limit
+from ripple.service.auth import Principal, require_role
+from ripple.service.context import Services
+from ripple.service.ports import CustomerEvent, StaleCustomerError
+
+__all__ = ["convert_customer", "entry_view", "ledger_for", "release_due", "reverse_points"]
+
+
+def entry_view(e: LedgerEntry) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "source_key": e.source_key,
+        "kind": e.kind,
+        "points": e.points,
+        "status": e.status,
+        "at": ms_to_iso(e.ts),
+        "campaign_id": e.campaign_id or None,
+    }
+    if e.release_at is not None:
+        view["release_at"] = ms_to_iso(e.release_at)
+    if e.rules_version:
+        view["rules_version"] = e.rules_version
+    if e.meta:
+        view["meta"] = dict(e.meta)
+    return view
+
+
+def ledger_for(svc: Services, principal: Principal, employee_id: str | None, params: dict[str, str]) -> dict[str, Any]:
+    """``GET /me/ledger`` (employee_id None) and ``GET /admin/employees/{id}/ledger``."""
+    if employee_id is None:
+        require_role(principal, Role.EMPLOYEE)
+        employee_id = principal.sub
+    else:
+        require_role(principal, Role.ADMIN)
+        check_id(employee_id, "employee_id")
+        if svc.employees.get(principal.tenant_id, employee_id) is None:
+            raise NotFoundError(f"employee {employee_id} not found")
+    unknown = sorted(set(params) - {"limit", "cursor"})
+    if unknown:
+        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    limit = validate_limit(params.get("limit"), default=50)
+    cursor = _decode_cursor(params.get("cursor"))
+    entries, next_cursor = svc.points.ledger_page(principal.tenant_id, employee_id, limit, cursor)
+    return {
+        "employee_id": employee_id,
+        "points": svc.points.balances(principal.tenant_id, employee_id),
+        "entries": [entry_view(e) for e in entries],
+        "next_cursor": base64.urlsafe_b64encode(next_cursor.encode()).decode().rstrip("=") if next_cursor else None,
+    }
+
+
+def _decode_cursor(raw: str | None) -> str | None:
+    """Cursors are opaque (base64url of the last entry's sort key) and URL-safe."""
+    if raw is None:
+        return None
+    try:
+        if len(raw) > 400:
+            raise ValueError
+        value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
+    if "#" not in value or not value[:13].isdigit():
+        raise ValidationError("cursor is not valid", details={"field": "cursor"})
+    return value
+
+
+def reverse_points(svc: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Admin fraud review: reverse a *pending* entry (points still held), with a reason.
+    Its points leave the balance and every leaderboard row they counted on."""
+    require_role(principal, Role.ADMIN)
+    unknown = sorted(set(body) - {"source_key", "reason"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    source_key, reason = body.get("source_key"), body.get("reason")
+    if not isinstance(source_key, str) or not 1 <= len(source_key) <= 300:
+        raise ValidationError("source_key is required (from the ledger)", details={"field": "source_key"})
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        raise ValidationError("reason is required (1..500 characters)", details={"field": "reason"})
+    original = svc.points.entry(principal.tenant_id, source_key)
+    if original is None:
+        raise NotFoundError("no such ledger entry")
+    held = svc.points.pending(principal.tenant_id, source_key)
+    if held is None:
+        raise ConflictError("only held (pending) points can be reversed; these were spendable at once")
+    if held.state != "pending":
+        raise ConflictError(f"these points were already {held.state}")
+    now = svc.clock()
+    reversal = replace(
+        original,
+        source_key=f"rv#{source_key}",
+        kind="reversal",
+        points=-int(held.points),
+        ts=now,
+        source_id=source_key,
+        meta={"reason": reason.strip(), "by": principal.sub, "reverses": source_key},
+        node="",
+        via="",
+        via_parent="",
+        depth=0,
+        status="pending",
+        release_at=None,
+    )
+    if not svc.points.reverse(held, reversal, reason.strip(), now):
+        raise ConflictError("these points were released or reversed meanwhile")
+    return {"reversal": entry_view(reversal), "points": svc.points.balances(principal.tenant_id, original.employee_id)}
+
+
+def release_due(svc: Services) -> dict[str, int]:
+    """Scheduled: held points whose holding period is over and whose campaign threshold
+    the employee has reached become available. Exactly once per entry (state condition)."""
+    now = svc.clock()
+    report = {"tenants": 0, "due": 0, "released": 0, "below_threshold": 0}
+    for tenant_id in svc.tenants.all_ids():
+        report["tenants"] += 1
+        due = svc.points.due(tenant_id, now)
+        report["due"] += len(due)
+        rows = {
+            (board_id(tenant_id, "employee", str(item.campaign_id), PERIOD_ALL), str(item.employee_id))
+            for item in due
+            if int(item.threshold or 0) > 0
+        }
+        earned = svc.points.scores(rows) if rows else {}
+        for item in due:
+            threshold = int(item.threshold or 0)
+            row = (board_id(tenant_id, "employee", str(item.campaign_id), PERIOD_ALL), str(item.employee_id))
+            if threshold and earned.get(row, 0) < threshold:
+                report["below_threshold"] += 1
+                continue
+            if svc.points.release(item, now):
+                report["released"] += 1
+    return report
+
+
+def convert_customer(svc: Services, principal: Principal, customer_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Record a won deal. The customer's first-touch employee earns the campaign's
+    ``points.conversion`` once per customer and campaign, through the stream consumer."""
+    require_role(principal, Role.ADMIN)
+    check_id(customer_id, "customer_id")
+    unknown = sorted(set(body) - {"amount", "currency", "campaign_id"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    raw_amount = body.get("amount")
+    if isinstance(raw_amount, bool) or not isinstance(raw_amount, (int, float, str)):
+        raise ValidationError("amount must be a number", details={"field": "amount"})
+    try:
+        amount = Decimal(str(raw_amount))
+    except InvalidOperation as exc:
+        raise ValidationError("amount must be a number", details={"field": "amount"}) from exc
+    if not amount.is_finite() or not Decimal(0) < amount <= Decimal(10) ** 12:
+        raise ValidationError("amount must be > 0 and at most 10^12", details={"field": "amount"})
+    currency = body.get("currency", "CNY")
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isascii() or not currency.isalpha():
+        raise ValidationError("currency must be a 3-letter ISO code", details={"field": "currency"})
+    customer = svc.customers.get(principal.tenant_id, customer_id)
+    if customer is None:
+        raise NotFoundError(f"customer {customer_id} not found")
+    campaign_id = body.get("campaign_id", customer.source_campaign)
+    if not isinstance(campaign_id, str) or campaign_id not in customer.campaigns:
+        raise ValidationError("campaign_id must be one of the customer's campaigns", details={"field": "campaign_id"})
+    campaign = svc.campaigns.get(principal.tenant_id, campaign_id)
+    if campaign is None:
+        raise NotFoundError(f"campaign {campaign_id} not found")
+    now = svc.clock()
+    deal = f"{amount.quantize(Decimal('0.01'))} {currency.upper()}"
+    for _ in range(6):
+        current = svc.customers.get(principal.tenant_id, customer_id)
+        assert current is not None
+        updated = replace(
+            current,
+            tags=list(current.tags),
+            campaigns=list(current.campaigns),
+            status=CustomerStatus.WON,
+            updated_at=now,
+            last_contacted_at=now,
+        )
+        event = CustomerEvent(
+            svc.ids(10), "conversion", now, principal.sub, {"amount": deal, "campaign_id": campaign_id}
+        )
+        try:
+            svc.customers.save(updated, expected_version=current.version, events=[event])
+            break
+        except StaleCustomerError:
+            continue
+    else:
+        raise ConflictError("customer is being changed concurrently; please retry")
+    svc.visits.record(
+        Visit(
+            visit_id=f"{now:013d}C{svc.ids(11)}",
+            tenant_id=principal.tenant_id,
+            code=customer.source_code,
+            campaign_id=campaign_id,
+            employee_id=customer.first_touch_employee,
+            channel=customer.source_channel,
+            visitor=f"customer:{customer_id}",
+            ts=now,
+            decision=Decision.ELIGIBLE,
+            kind="conversion",
+            customer_id=customer_id,
+            node=customer.node,
+            amount=deal,
+        )
+    )
+    return {
+        "customer_id": customer_id,
+        "status": "won",
+        "deal": deal,
+        "campaign_id": campaign_id,
+        "credited_to": customer.first_touch_employee,
+    }
