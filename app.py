@@ -121,6 +121,14 @@ def put_campaign_rules(campaign_id: str) -> Response:
     return json_response(campaign.to_public())
 
 
+@app.route("/admin/fraud", methods=["GET"])
+@handle_errors
+def get_fraud() -> Response:
+    from ripple.service.ledger import fraud_report
+
+    return json_response(fraud_report(bootstrap.services(), _principal(), _query()))
+
+
 @app.route("/admin/points/reversals", methods=["POST"])
 @handle_errors
 def post_reversal() -> Response:

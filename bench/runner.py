@@ -26,6 +26,13 @@ FIGURES = (
     "5. leaderboard top-10",
     "6. calls/redirect with share token",
     "6. chain tree",
+    "7. redemptions/s",
+    "7. conflicts per redemption",
+    "7. stock 10, 50 clients at once",
+    "7. cancellations per successful redemption",
+    "8. settlement of",
+    "8. settlement items read",
+    "8. settlement items written",
 )
 
 Bench = Callable[[Sizes], tuple[list[Row], list[str]]]
@@ -35,7 +42,19 @@ def _benches() -> list[tuple[str, Bench]]:
     from bench import consumer, imports, reads, redirect
 
     # The consumer runs first, so the visits stream holds only its own visits.
-    return [("consumer", consumer.run), ("redirect", redirect.run), ("imports", imports.run), ("reads", reads.run)]
+    from bench import settle as settle_bench
+
+    benches: list[tuple[str, Bench]] = [
+        ("consumer", consumer.run),
+        ("redirect", redirect.run),
+        ("imports", imports.run),
+        ("reads", reads.run),
+    ]
+    benches.append(("settle", settle_bench.run))
+    from bench import redeem as redeem_bench
+
+    benches.append(("redeem", redeem_bench.run))
+    return benches
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ def services() -> Services:
         with _lock:
             if _services is None:
                 from ripple.adapters.customers import DynamoCustomers, DynamoRateLimiter
+                from ripple.adapters.fraud import DynamoFraud
                 from ripple.adapters.repositories import (
                     DynamoCampaigns,
                     DynamoChains,
@@ -57,6 +58,7 @@ def services() -> Services:
                     rate_limits=DynamoRateLimiter(),
                     rewards=DynamoRewards(),
                     settlements=DynamoSettlements(),
+                    fraud=DynamoFraud(),
                 )
     return _services
 

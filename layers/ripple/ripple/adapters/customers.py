@@ -203,12 +203,14 @@ class DynamoCustomers:
                 for event in events:
                     tx.save(_event_item(customer.tenant_id, customer.customer_id, event))
                 if spend is not None:
-                    add_spend(tx, spend)  # items: ledger put, then the balance update
+                    add_spend(tx, spend)
         except TransactWriteError as exc:
             if _cancelled_on(exc, 0):
                 raise StaleCustomerError from exc
             if any(_cancelled_on(exc, i) for i in range(1, 1 + len(new_contact_keys))):
                 raise ContactTakenError from exc
+            # PynamoDB sends every Put before every Update: the customer, contacts, events
+            # and the ledger entry, then the balance update (the only update) last.
             if spend is not None and _cancelled_on(exc, 1 + len(new_contact_keys) + len(events) + 1):
                 available = DynamoPoints().balances(spend.tenant_id, spend.employee_id)["available"]
                 price = -spend.points

@@ -25,7 +25,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "CustomerEventItem",
     "CustomerItem",
     "EmployeeItem",
+    "FraudSignalItem",
     "LedgerItem",
     "LinkItem",
     "LinkOwnerItem",
@@ -108,6 +109,8 @@ class TenantItem(MainItem):
     attribution_mode = UnicodeAttribute(null=True)  # "first_touch" | "last_touch"
     attribution_days = NumberAttribute(null=True)
     recycle_after_days = NumberAttribute(null=True)  # customers untouched this long return to the pool
+    burst_links = NumberAttribute(null=True)  # 0 = off (None = default)
+    velocity_per_hour = NumberAttribute(null=True)
     phone_region = UnicodeAttribute(null=True)  # default region for national phone numbers
     pool_claim_price = NumberAttribute(null=True)  # points a lead-pool claim costs (absent = 0)
 
@@ -269,6 +272,29 @@ class CustomerEventItem(MainItem):
         return f"{tenant_id}#CEV#{customer_id}"
 
 
+class FraudSignalItem(MainItem):
+    """Why points were withheld (or a pattern worth a look), for admins. Keyed by the event
+    so a redelivered batch rewrites the same item instead of adding another."""
+
+    tenant = UnicodeAttribute()
+    kind = UnicodeAttribute()  # burst | velocity | employee_click
+    employee_id = UnicodeAttribute(default="")
+    campaign_id = UnicodeAttribute(default="")
+    visitor = UnicodeAttribute(default="")
+    clicker = UnicodeAttribute(default="")
+    source = UnicodeAttribute(default="")  # visit id
+    ts = NumberAttribute(default=0)
+    detail = UnicodeAttribute(default="")
+
+    @staticmethod
+    def key(tenant_id: str, kind: str, source: str) -> str:
+        return f"FRAUD#{tenant_id}#{kind}#{source}"
+
+    @staticmethod
+    def listing(tenant_id: str) -> str:
+        return f"{tenant_id}#FRAUD"
+
+
 class RateLimitItem(MainItem):
     """A fixed-window counter; the TTL removes old windows on AWS."""
 
@@ -305,6 +331,15 @@ class LinkItem(Model):
 # ---------------------------------------------------------------- visits table
 
 
+class ByVisitorIndex(GlobalSecondaryIndex["VisitItem"]):
+    class Meta:
+        index_name = "by-visitor"
+        projection = IncludeProjection(["employee_id", "decision"])
+
+    vk = UnicodeAttribute(hash_key=True)
+    ts = NumberAttribute(range_key=True)
+
+
 class VisitItem(Model):
     class Meta(_Meta):
         table_name = _table("RIPPLE_VISITS_TABLE", "ripple-visits")
@@ -333,6 +368,9 @@ class VisitItem(Model):
     customer_id = UnicodeAttribute(null=True)
     node = UnicodeAttribute(null=True)
     amount = UnicodeAttribute(null=True)  # conversion events: "1999.00 CNY"
+    viewer = UnicodeAttribute(null=True)  # signed-in employee who clicked
+    vk = UnicodeAttribute(null=True)  # "<tenant>#<visitor>" for GET visits (GSI by-visitor)
+    by_visitor = ByVisitorIndex()
 
 
 # ---------------------------------------------------------------- points table

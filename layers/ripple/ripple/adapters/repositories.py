@@ -83,6 +83,8 @@ class DynamoTenants:
             recycle_after_days=int(item.recycle_after_days) if item.recycle_after_days else None,
             phone_region=item.phone_region or "CN",
             pool_claim_price=int(item.pool_claim_price or 0),
+            burst_links=int(item.burst_links) if item.burst_links else None,
+            velocity_per_hour=int(item.velocity_per_hour) if item.velocity_per_hour else None,
         )
 
     def all_ids(self) -> list[str]:
@@ -98,6 +100,8 @@ class DynamoTenants:
             attribution_days=tenant.attribution_days,
             recycle_after_days=tenant.recycle_after_days,
             phone_region=tenant.phone_region,
+            burst_links=tenant.burst_links,
+            velocity_per_hour=tenant.velocity_per_hour,
             pool_claim_price=tenant.pool_claim_price,
             gsi1pk="TENANTS",
             gsi1sk=tenant.tenant_id,
@@ -363,6 +367,8 @@ class DynamoVisits:
             customer_id=visit.customer_id or None,
             node=visit.node or None,
             amount=visit.amount or None,
+            viewer=visit.viewer or None,
+            vk=f"{visit.tenant_id}#{visit.visitor}" if visit.kind == "visit" else None,
         )
         try:
             item.save(condition=VisitItem.pk.does_not_exist())
@@ -435,6 +441,7 @@ def visit_from_image(image: dict[str, Any]) -> Visit:
         customer_id=s("customer_id"),
         node=s("node"),
         amount=s("amount"),
+        viewer=s("viewer"),
     )
 
 

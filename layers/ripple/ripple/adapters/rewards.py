@@ -302,8 +302,11 @@ class DynamoRewards:
         """One transaction; raises ``RedeemRejected(reason)`` with reason ``replay``,
         ``unavailable`` (stock, active or price changed), ``limit`` or ``points``."""
         for attempt in range(self.max_conflict_retries + 1):
-            index = 0
             with_limit = reward.per_employee_limit is not None and bool(redemption.limit_key)
+            # PynamoDB sends every Put before every Update, and cancellation reasons follow
+            # that order: puts = idempotency 0, redemption 1, ledger 2; updates = reward 3,
+            # counter 4 (with a limit), balance last.
+            i_reward, i_limit, i_points = 3, (4 if with_limit else None), (5 if with_limit else 4)
             try:
                 with TransactWrite(connection=_connection()) as tx:
                     tx.save(
@@ -315,7 +318,6 @@ class DynamoRewards:
                         ),
                         condition=IdempotencyItem.pk.does_not_exist(),
                     )
-                    i_reward = index = index + 1
                     condition = (
                         RewardItem.pk.exists() & (RewardItem.active == True) & (RewardItem.price == reward.price)  # noqa: E712
                     )
@@ -326,9 +328,7 @@ class DynamoRewards:
                         condition = condition & (RewardItem.stock > 0)
                         actions.append(RewardItem.stock.add(-1))
                     tx.update(RewardItem(RewardItem.key(reward.tenant_id, reward.reward_id)), actions, condition)
-                    i_limit: int | None = None
                     if with_limit:
-                        i_limit = index = index + 1
                         counter = RedeemCounterItem(
                             RedeemCounterItem.key(
                                 reward.tenant_id, reward.reward_id, redemption.employee_id, redemption.limit_key
@@ -340,9 +340,7 @@ class DynamoRewards:
                             RedeemCounterItem.used.does_not_exist()
                             | (RedeemCounterItem.used < int(reward.per_employee_limit or 0)),
                         )
-                    index += 1
                     tx.save(_redemption_item(redemption), condition=RedemptionItem.pk.does_not_exist())
-                    i_points = index + 2  # add_spend: ledger put, then the balance update
                     add_spend(tx, spend)
             except TransactWriteError as exc:
                 if _failed(exc, 0):
@@ -474,9 +472,11 @@ class DynamoRewards:
                         tx.update(counter, [RedeemCounterItem.used.add(-1)], RedeemCounterItem.used > 0)
                     add_spend(tx, refund)
             except TransactWriteError as exc:
-                if _failed(exc, 0):
+                # puts: the refund's ledger entry 0; updates: the redemption 1, the reward 2
+                # (when restocking), the counter, the balance
+                if _failed(exc, 1):
                     raise StaleRedemptionError from exc
-                if restock and _failed(exc, 1):
+                if restock and _failed(exc, 2):
                     restock = False  # the reward became unlimited meanwhile: no stock to give back
                     continue
                 if _is_conflict(exc) and attempt < self.max_conflict_retries:

@@ -52,6 +52,7 @@ class Decision(StrEnum):
     OWNER = "owner_click"
     NOT_STARTED = "campaign_not_started"
     INACTIVE_OWNER = "owner_inactive"
+    COLLEAGUE = "employee_click"  # another employee of the same tenant (signed in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,11 @@ class Tenant:
     attribution_days: int = 30
     recycle_after_days: int | None = None
     phone_region: str = "CN"
+    # anti-fraud (None = off): one visitor opening this many different employees' links
+    # within 10 minutes is a click farm; an employee earning more unique visits than
+    # ``velocity_per_hour`` in an hour is too
+    burst_links: int | None = None
+    velocity_per_hour: int | None = None
     # points mall (issue 4): what claiming a customer from the lead pool costs (0 = free)
     pool_claim_price: int = 0
 
@@ -266,6 +272,7 @@ class Visit:
     # derive it from the visitor key instead.
     node: str = ""
     amount: str = ""  # conversion events: the won deal's amount, e.g. "1999.00 CNY"
+    viewer: str = ""  # the signed-in employee who clicked (owner or colleague), if any
 
 
 @dataclass(frozen=True, slots=True)

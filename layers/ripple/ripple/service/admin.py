@@ -91,7 +91,9 @@ def update_tenant(svc: Services, principal: Principal, body: dict[str, Any]) -> 
     from ripple.domain.validation import _reject_unknown, _text
 
     require_role(principal, Role.ADMIN)
-    _reject_unknown(body, {"name", "timezone", "attribution", "recycle_after_days", "phone_region", "pool_claim_price"})
+    _reject_unknown(
+        body, {"name", "timezone", "attribution", "recycle_after_days", "phone_region", "fraud", "pool_claim_price"}
+    )
     current = svc.tenants.get(principal.tenant_id)
     name = _text(body, "name", max_len=200, required=False) or current.name
     timezone = _text(body, "timezone", max_len=64, required=False) or current.timezone
@@ -107,6 +109,23 @@ def update_tenant(svc: Services, principal: Principal, body: dict[str, Any]) -> 
                 "recycle_after_days must be an integer 1..3650 or null", details={"field": "recycle_after_days"}
             )
         tenant = replace(tenant, recycle_after_days=days)
+    if "fraud" in body:
+        fraud = body["fraud"]
+        if not isinstance(fraud, dict) or set(fraud) - {"burst_links", "velocity_per_hour"}:
+            raise ValidationError(
+                "fraud must be an object with burst_links and/or velocity_per_hour", details={"field": "fraud"}
+            )
+        for key, low, high in (("burst_links", 2, 1000), ("velocity_per_hour", 1, 1_000_000)):
+            if key in fraud:
+                value = fraud[key]
+                if value is not None and (
+                    isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
+                ):
+                    raise ValidationError(
+                        f"fraud.{key} must be null or an integer {low}..{high}", details={"field": f"fraud.{key}"}
+                    )
+                changes: dict[str, Any] = {key: value}
+                tenant = replace(tenant, **changes)
     if "phone_region" in body:
         region = body["phone_region"]
         if not isinstance(region, str) or len(region) != 2 or not region.isascii() or not region.isalpha():

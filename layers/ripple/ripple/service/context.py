@@ -55,4 +55,5 @@ class Services:
     clock: Callable[[], int] = field(default=_now_ms)
     ids: Callable[[int], str] = field(default=new_id)
     rewards: Any = None  # service.rewards.RewardRepository (points mall)
-    settlements: Any = None  # service.settlement.SettlementRepository (period-end settlement)
+    settlements: Any = None
+    fraud: Any = None  # adapters.fraud.DynamoFraud (anti-fraud signals)

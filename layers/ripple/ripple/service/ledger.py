@@ -23,7 +23,7 @@ from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 from ripple.service.ports import CustomerEvent, StaleCustomerError
 
-__all__ = ["convert_customer", "entry_view", "ledger_for", "release_due", "reverse_points"]
+__all__ = ["convert_customer", "entry_view", "fraud_report", "ledger_for", "release_due", "reverse_points"]
 
 
 def entry_view(e: LedgerEntry) -> dict[str, Any]:
@@ -225,4 +225,39 @@ def convert_customer(svc: Services, principal: Principal, customer_id: str, body
         "deal": deal,
         "campaign_id": campaign_id,
         "credited_to": customer.first_touch_employee,
+    }
+
+
+def fraud_report(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
+    """Admins: recent anti-fraud signals (withheld points with their reasons) and the click
+    rings they reveal (pairs of employees who click each other's links)."""
+    from ripple.domain.fraud import rings
+
+    require_role(principal, Role.ADMIN)
+    unknown = sorted(set(params) - {"days", "kind"})
+    if unknown:
+        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    days_raw = params.get("days", "7")
+    if not (days_raw.isascii() and days_raw.isdigit()) or not 1 <= int(days_raw) <= 90:
+        raise ValidationError("days must be 1..90", details={"field": "days"})
+    kind = params.get("kind")
+    if kind is not None and kind not in ("burst", "velocity", "employee_click"):
+        raise ValidationError("kind must be burst, velocity or employee_click", details={"field": "kind"})
+    since = svc.clock() - int(days_raw) * 86_400_000
+    signals = svc.fraud.recent(principal.tenant_id, since) if svc.fraud is not None else []
+    shown = [s for s in signals if kind is None or s.kind == kind]
+    return {
+        "signals": [
+            {
+                "kind": s.kind,
+                "at": ms_to_iso(s.ts),
+                "employee_id": s.employee_id or None,
+                "campaign_id": s.campaign_id or None,
+                "clicker": s.clicker or None,
+                "visit_id": s.source,
+                "detail": s.detail or None,
+            }
+            for s in shown
+        ],
+        "rings": rings(signals),
     }

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ripple.domain.model import Campaign, LedgerEntry, Visit
+from ripple.domain.fraud import (
+    BURST_WINDOW_MS,
+    HOUR_MS,
+    FraudSignal,
+    colleague_signals,
+    is_burst,
+    withhold,
+    withhold_velocity,
+)
+from ripple.domain.model import Campaign, LedgerEntry, Tenant, Visit
 from ripple.domain.points import apply_caps, cap_rows, earnings_from_visits
 from ripple.service.context import Services
 from ripple.service.ports import RecordResult
@@ -23,15 +32,83 @@ class ApplyReport:
 
 def apply_visits(svc: Services, visits: Sequence[Visit]) -> ApplyReport:
     """Credit the owners of a batch of visits. Safe to call again with any overlap."""
-    tenants = {v.tenant_id for v in visits}
+    tenants = {t: svc.tenants.get(t) for t in {v.tenant_id for v in visits}}
     campaigns = svc.campaigns.batch_get({(v.tenant_id, v.campaign_id) for v in visits})
     employees = svc.employees.batch_get({(v.tenant_id, v.employee_id) for v in visits})
-    timezones = {t: svc.tenants.get(t).timezone for t in tenants}
+    timezones = {t: tenant.timezone for t, tenant in tenants.items()}
     candidates = earnings_from_visits(visits, campaigns, employees, timezones)
+    candidates, signals = _fraud(svc, visits, candidates, tenants, campaigns)
     candidates = _capped(svc, candidates, campaigns)
     candidates = shift_late_entries(svc, candidates, timezones)  # periods already settled -> next open one
     result = svc.points.record(candidates) if candidates else RecordResult()
+    if signals and svc.fraud is not None:
+        svc.fraud.record(signals)  # after the ledger: a redelivery rewrites the same items
     return ApplyReport(len(visits), len(candidates), result)
+
+
+def _fraud(
+    svc: Services,
+    visits: Sequence[Visit],
+    candidates: list[LedgerEntry],
+    tenants: Mapping[str, Tenant],
+    campaigns: Mapping[tuple[str, str], Campaign],
+) -> tuple[list[LedgerEntry], list[FraudSignal]]:
+    """Withhold what the anti-fraud signals catch (entries keep their keys, 0 points)."""
+    signals = colleague_signals(visits)
+    by_id = {v.visit_id: v for v in visits}
+    reached: dict[tuple[str, str, int], int] = {}
+    out: list[LedgerEntry] = []
+    for e in candidates:
+        v = by_id.get(e.source_id)
+        limit = tenants[e.tenant_id].burst_links if e.tenant_id in tenants else None
+        if v is None or not limit or svc.fraud is None or e.kind not in ("unique_visit", "forward") or e.points <= 0:
+            out.append(e)
+            continue
+        key = (v.tenant_id, v.visitor, v.ts)
+        if key not in reached:
+            reached[key] = svc.fraud.employees_reached(v.tenant_id, v.visitor, v.ts - BURST_WINDOW_MS, v.ts)
+        if not is_burst(reached[key], limit):
+            out.append(e)
+            continue
+        out.append(withhold(e, "burst"))
+        if e.kind == "unique_visit":
+            signals.append(
+                FraudSignal(
+                    e.tenant_id,
+                    "burst",
+                    v.visit_id,
+                    v.ts,
+                    e.employee_id,
+                    e.campaign_id,
+                    v.visitor,
+                    detail=f"one visitor opened {reached[key]} employees' links within 10 minutes",
+                )
+            )
+    limits = {t: o.velocity_per_hour for t, o in tenants.items() if o.velocity_per_hour}
+    if not limits or svc.fraud is None:
+        return out, signals
+    watched = [e for e in out if e.tenant_id in limits and e.kind == "unique_visit" and e.points > 0]
+    if not watched:
+        return out, signals
+    known = _known(svc, watched)
+    fresh = [e for e in out if (e.tenant_id, e.source_key) not in known]
+    recent: dict[tuple[str, str], int] = {}
+    for tenant_id, employee_id in {(e.tenant_id, e.employee_id) for e in watched}:
+        first = min(e.ts for e in watched if (e.tenant_id, e.employee_id) == (tenant_id, employee_id))
+        recent[(tenant_id, employee_id)] = svc.fraud.unique_visits_between(
+            tenant_id, employee_id, first - HOUR_MS, first
+        )
+    limited, velocity = withhold_velocity(fresh, recent, limits)
+    return limited, signals + velocity
+
+
+def _known(svc: Services, entries: Sequence[LedgerEntry]) -> set[tuple[str, str]]:
+    """(tenant, source key) of entries already in the ledger (replays, partial retries)."""
+    known: set[tuple[str, str]] = set()
+    for tenant in {e.tenant_id for e in entries}:
+        keys = [e.source_key for e in entries if e.tenant_id == tenant]
+        known |= {(tenant, k) for k in svc.points.existing(tenant, keys)}
+    return known
 
 
 def _has_caps(campaign: Campaign | None) -> bool:
@@ -51,10 +128,7 @@ def _capped(
     capped = [e for e in candidates if _has_caps(campaigns.get((e.tenant_id, e.campaign_id)))]
     if not capped:
         return candidates
-    known: set[tuple[str, str]] = set()
-    for tenant in {e.tenant_id for e in capped}:
-        keys = [e.source_key for e in capped if e.tenant_id == tenant]
-        known |= {(tenant, k) for k in svc.points.existing(tenant, keys)}
+    known = _known(svc, capped)
     fresh = [e for e in capped if (e.tenant_id, e.source_key) not in known]
     adjusted = {
         (e.tenant_id, e.source_key): e for e in apply_caps(fresh, campaigns, svc.points.scores(cap_rows(fresh)))

@@ -147,6 +147,9 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
     # Owner activity is enforced by the stream consumer, which reads the employee anyway;
     # checking here would cost the hot path a second read.
     decision = decide(link=link, user_agent=req.user_agent, is_owner=is_owner, owner_active=True, now_ms=now)
+    colleague = req.viewer is not None and req.viewer.tenant_id == link.tenant_id and not is_owner
+    if decision is Decision.ELIGIBLE and colleague:
+        decision = Decision.COLLEAGUE  # a signed-in colleague: recorded, earns nothing, feeds ring detection
     secret = chain_secret(svc)
     position, rejected = position_for_visit(
         secret, code=link.code, token=req.share_token, max_depth=link.max_chain_depth
@@ -169,6 +172,7 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
         via_parent=position.via_parent,
         depth=position.depth,
         token_rejected=rejected,
+        viewer=req.viewer.sub if req.viewer is not None and req.viewer.tenant_id == link.tenant_id else "",
     )
     recorded: Visit | None = visit
     try:
