@@ -662,6 +662,25 @@ class DynamoPoints:
             sums[key] = sums.get(key, 0) + int(entry.points or 0)
         return balances, sums
 
+    def split_snapshot(self) -> dict[tuple[str, str], dict[str, int]]:
+        """Per owner: stored balance, available, pending, and the sum of still-held entries
+        (for the reconcile job: balance = available + pending, pending = held, none < 0)."""
+        out: dict[tuple[str, str], dict[str, int]] = {}
+        for bal in BalanceItem.scan(BalanceItem.pk.startswith("BAL#")):
+            tenant, _, employee = bal.pk[4:].partition("#")
+            out[(tenant, employee)] = {
+                "balance": int(bal.balance or 0),
+                "available": int(bal.available or 0),
+                "pending": int(bal.pending or 0),
+                "held": 0,
+            }
+        for held in PendingItem.scan(PendingItem.pk.startswith("P#") & (PendingItem.state == "pending")):
+            row = out.setdefault(
+                (held.tenant, held.employee_id), {"balance": 0, "available": 0, "pending": 0, "held": 0}
+            )
+            row["held"] += int(held.points or 0)
+        return out
+
     # -- holds, releases, reversals
 
     def existing(self, tenant_id: str, source_keys: Iterable[str]) -> set[str]:
