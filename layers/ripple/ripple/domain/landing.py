@@ -61,6 +61,9 @@ class LandingCopy:
     body: str = ""
     cta: str = ""
     consent: str = ""
+    # A disclosure line shown at the foot of the page (e.g. "Shared by an employee of Acme;
+    # employees earn points when visitors take part"), as advertising rules expect.
+    disclosure: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,13 +123,14 @@ def _copy(raw: object, lang: str, *, has_form: bool) -> LandingCopy:
     prefix = f"copy.{lang}"
     if not isinstance(raw, dict):
         raise ValidationError(f"{prefix} must be an object", details={"field": prefix})
-    _reject_unknown(raw, ("title", "body", "cta", "consent"), f"{prefix}.")
+    _reject_unknown(raw, ("title", "body", "cta", "consent", "disclosure"), f"{prefix}.")
     return LandingCopy(
         title=_text(raw, "title", f"{prefix}.title", max_len=MAX_TITLE, required=True),
         body=_text(raw, "body", f"{prefix}.body", max_len=MAX_BODY, required=False, multiline=True),
         # The button and the consent text exist only with a form; without one they may be left out.
         cta=_text(raw, "cta", f"{prefix}.cta", max_len=MAX_CTA, required=has_form),
         consent=_text(raw, "consent", f"{prefix}.consent", max_len=MAX_CONSENT, required=has_form, multiline=True),
+        disclosure=_text(raw, "disclosure", f"{prefix}.disclosure", max_len=300, required=False),
     )
 
 
@@ -227,6 +231,7 @@ def landing_to_dict(landing: Landing) -> dict[str, Any]:
         "required": list(landing.required),
         "copy": {
             lang: {"title": c.title, "body": c.body, "cta": c.cta, "consent": c.consent}
+            | ({"disclosure": c.disclosure} if c.disclosure else {})
             for lang, c in landing.copies.items()
         },
     }
@@ -244,6 +249,7 @@ def landing_from_dict(data: dict[str, Any]) -> Landing:
             body=str(c.get("body", "")),
             cta=str(c.get("cta", "")),
             consent=str(c.get("consent", "")),
+            disclosure=str(c.get("disclosure", "")),
         )
         for lang, c in (data.get("copy") or {}).items()
     }

@@ -135,6 +135,7 @@ _CSS = (
     ".req{color:#d03050;font-weight:400;font-size:.8em;margin-left:4px}"
     ".consent{display:flex;gap:8px;align-items:flex-start;font-weight:400;font-size:.875em;color:#4e5969}"
     ".consent input{width:auto;margin-top:4px;flex:none}"
+    ".disc{margin-top:2em;font-size:.75em;color:#86909c}"
     ".st{min-height:1.6em;margin:12px 0 0}"
     ".st.err{color:#d03050}"
     ".thanks{font-size:1.125em;font-weight:600;color:#00a870;margin:24px 0}"
@@ -293,6 +294,8 @@ def render_landing_page(
             '<p class="st" id="lead-status" role="alert" aria-live="assertive"></p></form>'
             f'<p class="thanks" id="thanks" role="status" hidden>{_e(t["thanks"])}</p>'
         )
+    if copy.disclosure:
+        parts.append(f'<p class="disc">{_e(copy.disclosure)}</p>')
     parts.append("</div></main>")
 
     config = {
