@@ -45,9 +45,15 @@ def _principal() -> Principal:
     cfg = bootstrap.config()
     principal = authenticate(_request(), secret=cfg.jwt_secret, mode=cfg.auth_mode)
     if principal.role is Role.EMPLOYEE:
-        employee = bootstrap.services().employees.get(principal.tenant_id, principal.sub)
+        svc = bootstrap.services()
+        employee = svc.employees.get(principal.tenant_id, principal.sub)
         if employee is not None and not employee.active:
             raise AuthenticationError("this account has been deactivated")
+        cookie = cookies(_request()).get(VISITOR_COOKIE)
+        if cookie and svc.fraud is not None:
+            from ripple.service.ledger import remember_device
+
+            remember_device(svc, principal, cookie)  # their phone, for the anti-fraud rules
     return principal
 
 

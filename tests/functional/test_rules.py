@@ -354,3 +354,28 @@ def test_velocity_limit_withholds_beyond_the_hourly_limit(env: Any) -> None:
     poller.drain()
     assert points(client)["balance"] == 30
     no_drift()
+
+
+def test_a_colleagues_phone_is_not_a_customer(env: Any) -> None:
+    client, poller = env
+    _employees(client, "bob")
+    _, code = campaign(client, {"unique_visit": 10})
+    bob = auth("acme", "bob", "employee")
+    phone = {"User-Agent": UA.format(n=77)}
+    first = client.http.get("/nosuch-but-sets-nothing", headers=phone)
+    assert first.status_code == 404
+    # bob's phone got its cookie from some earlier link visit, then used the app signed in
+    resp = client.http.get(f"/{code}", headers=phone)
+    cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
+    poller.drain()
+    assert points(client)["balance"] == 10  # not known yet: a customer as far as anyone knew
+    assert call(client, "GET", "/me", {**bob, "Cookie": cookie})[0] == 200
+    _, code2 = campaign(client, {"unique_visit": 10})
+    client.http.get(f"/{code2}", headers={**phone, "Cookie": cookie})  # the same phone, not signed in
+    poller.drain()
+    assert points(client)["balance"] == 10
+    entries = [e for e in call(client, "GET", "/me/ledger", ALICE)[1]["entries"] if e["points"] == 0]
+    assert entries and entries[0]["meta"]["withheld"] == "employee_device"
+    signal = call(client, "GET", "/admin/fraud?kind=employee_click", ADMIN)[1]["signals"][0]
+    assert signal["clicker"] == "bob" and signal["employee_id"] == "alice"
+    no_drift()

@@ -43,6 +43,7 @@ def services() -> Services:
                 )
                 from ripple.adapters.rewards import DynamoRewards
                 from ripple.adapters.settlement import DynamoSettlements
+                from ripple.adapters.tasks import DynamoTasks
 
                 cfg = config()
                 _services = Services(
@@ -59,6 +60,7 @@ def services() -> Services:
                     rewards=DynamoRewards(),
                     settlements=DynamoSettlements(),
                     fraud=DynamoFraud(),
+                    tasks=DynamoTasks(),
                 )
     return _services
 
@@ -67,6 +69,7 @@ def reset() -> None:
     """Forget cached config, services and the link cache (tests and the local stack)."""
     global _services, _config
     from ripple.service.landing import landing_cache
+    from ripple.service.ledger import _known_devices
     from ripple.service.redirect import link_cache
 
     with _lock:
@@ -74,3 +77,4 @@ def reset() -> None:
         _config = None
     link_cache.clear()
     landing_cache.clear()
+    _known_devices.clear()

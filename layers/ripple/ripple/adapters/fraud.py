@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
-from ripple.adapters.models import FraudSignalItem, LedgerItem, VisitItem
+from ripple.adapters.models import EmployeeDeviceItem, FraudSignalItem, LedgerItem, VisitItem
 from ripple.domain.fraud import FraudSignal
 
 __all__ = ["DynamoFraud"]
@@ -73,3 +74,15 @@ class DynamoFraud:
             for item in VisitItem.by_visitor.query(f"{tenant_id}#{visitor}", VisitItem.ts.between(start, end))
         }
         return len(reached)
+
+    def remember_device(self, tenant_id: str, visitor: str, employee_id: str) -> None:
+        EmployeeDeviceItem(
+            EmployeeDeviceItem.key(tenant_id, visitor), employee_id=employee_id, seen_at=int(time.time() * 1000)
+        ).save()
+
+    def device_owners(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(tenant, visitor) -> employee, for visitors seen on an employee's own calls."""
+        wanted = {EmployeeDeviceItem.key(t, v): (t, v) for t, v in set(keys)}
+        if not wanted:
+            return {}
+        return {wanted[item.pk]: item.employee_id for item in EmployeeDeviceItem.batch_get(list(wanted))}

@@ -36,6 +36,7 @@ __all__ = [
     "ContactItem",
     "CustomerEventItem",
     "CustomerItem",
+    "EmployeeDeviceItem",
     "EmployeeItem",
     "FraudSignalItem",
     "LedgerItem",
@@ -293,6 +294,17 @@ class FraudSignalItem(MainItem):
     @staticmethod
     def listing(tenant_id: str) -> str:
         return f"{tenant_id}#FRAUD"
+
+
+class EmployeeDeviceItem(MainItem):
+    """A visitor key (signed first-party cookie) seen on an employee's authenticated calls."""
+
+    employee_id = UnicodeAttribute()
+    seen_at = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(tenant_id: str, visitor: str) -> str:
+        return f"EMPDEV#{tenant_id}#{visitor}"
 
 
 class RateLimitItem(MainItem):

@@ -149,6 +149,10 @@ class DynamoEmployees:
             out[(emp.tenant_id, emp.employee_id)] = emp
         return out
 
+    def in_tenant(self, tenant_id: str) -> list[Employee]:
+        """Every employee of a tenant, active or not (GSI by-tenant ``<tenant>#EMP``)."""
+        return [_employee(item) for item in EmployeeItem.by_tenant.query(f"{tenant_id}#EMP")]  # type: ignore[attr-defined]
+
 
 def _points_map(rules: PointsRules) -> PointsRulesMap:
     return PointsRulesMap(unique_visit=rules.unique_visit, forward=rules.forward, lead=rules.lead)

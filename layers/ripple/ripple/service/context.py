@@ -57,3 +57,4 @@ class Services:
     rewards: Any = None  # service.rewards.RewardRepository (points mall)
     settlements: Any = None
     fraud: Any = None  # adapters.fraud.DynamoFraud (anti-fraud signals)
+    tasks: Any = None  # adapters.tasks.DynamoTasks (promotion tasks)

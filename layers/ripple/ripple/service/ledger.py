@@ -261,3 +261,26 @@ def fraud_report(svc: Services, principal: Principal, params: dict[str, str]) ->
         ],
         "rings": rings(signals),
     }
+
+
+_known_devices: set[tuple[str, str, str]] = set()
+
+
+def remember_device(svc: Services, principal: Principal, cookie: str) -> None:
+    """Note that this signed visitor cookie belongs to this employee (once per process).
+
+    The API and the short links share an origin, so an employee's phone carries the same
+    first-party cookie when it opens a colleague's link without being signed in; the
+    consumer then treats that visit as an employee click, not a customer."""
+    from ripple.domain.tracking import identify_visitor, verify_visitor_cookie
+
+    if verify_visitor_cookie(cookie, svc.settings.visitor_secret) is None:
+        return
+    identity = identify_visitor(
+        tenant_id=principal.tenant_id, cookie=cookie, client_ip="", user_agent="", secret=svc.settings.visitor_secret
+    )
+    key = (principal.tenant_id, identity.visitor_key, principal.sub)
+    if key in _known_devices:
+        return
+    svc.fraud.remember_device(principal.tenant_id, identity.visitor_key, principal.sub)
+    _known_devices.add(key)

@@ -41,6 +41,12 @@ def apply_visits(svc: Services, visits: Sequence[Visit]) -> ApplyReport:
     candidates = _capped(svc, candidates, campaigns)
     candidates = shift_late_entries(svc, candidates, timezones)  # periods already settled -> next open one
     result = svc.points.record(candidates) if candidates else RecordResult()
+    if svc.tasks is not None and (result.inserted or result.duplicates):
+        from ripple.service.tasks import record_outcomes
+
+        # duplicates too: a crash between the ledger and this call is healed by the
+        # redelivery (per-entry markers make counting the same entry twice a no-op)
+        record_outcomes(svc, [*result.inserted, *result.duplicates])
     if signals and svc.fraud is not None:
         svc.fraud.record(signals)  # after the ledger: a redelivery rewrites the same items
     return ApplyReport(len(visits), len(candidates), result)
@@ -56,6 +62,14 @@ def _fraud(
     """Withhold what the anti-fraud signals catch (entries keep their keys, 0 points)."""
     signals = colleague_signals(visits)
     by_id = {v.visit_id: v for v in visits}
+    devices: dict[tuple[str, str], str] = {}
+    if svc.fraud is not None and candidates:
+        devices = svc.fraud.device_owners(
+            {(by_id[e.source_id].tenant_id, by_id[e.source_id].visitor) for e in candidates if e.source_id in by_id}
+        )
+    if devices:
+        candidates, device_signals = _employee_devices(candidates, by_id, devices)
+        signals += device_signals
     reached: dict[tuple[str, str, int], int] = {}
     out: list[LedgerEntry] = []
     for e in candidates:
@@ -100,6 +114,38 @@ def _fraud(
         )
     limited, velocity = withhold_velocity(fresh, recent, limits)
     return limited, signals + velocity
+
+
+def _employee_devices(
+    candidates: list[LedgerEntry], by_id: Mapping[str, Visit], devices: Mapping[tuple[str, str], str]
+) -> tuple[list[LedgerEntry], list[FraudSignal]]:
+    """A visit from an employee's own phone (seen on their signed-in calls) is not a
+    customer: it earns nothing, and a colleague's shows up as an employee click."""
+    out: list[LedgerEntry] = []
+    signals: list[FraudSignal] = []
+    for e in candidates:
+        v = by_id.get(e.source_id)
+        clicker = devices.get((v.tenant_id, v.visitor)) if v is not None else None
+        if v is None or clicker is None or e.kind not in ("unique_visit", "forward") or e.points <= 0:
+            out.append(e)
+            continue
+        reason = "owner_device" if clicker == e.employee_id else "employee_device"
+        out.append(withhold(e, reason))
+        if e.kind == "unique_visit" and reason == "employee_device":
+            signals.append(
+                FraudSignal(
+                    e.tenant_id,
+                    "employee_click",
+                    v.visit_id,
+                    v.ts,
+                    e.employee_id,
+                    e.campaign_id,
+                    v.visitor,
+                    clicker=clicker,
+                    detail="a colleague's phone (not signed in)",
+                )
+            )
+    return out, signals
 
 
 def _known(svc: Services, entries: Sequence[LedgerEntry]) -> set[tuple[str, str]]:
