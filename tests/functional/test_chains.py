@@ -6,31 +6,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
-import pytest
-
-from tests.conftest import STACK, auth
+from tests.conftest import auth
 
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.{n}"
-
-
-@pytest.fixture
-def env(aws: Any) -> Any:
-    import points_consumer
-    from chalice.test import Client
-
-    from app import app
-    from infra.poller import StreamPoller
-
-    client = Client(app)
-    poller = StreamPoller(
-        streams=boto3.client("dynamodbstreams", region_name="us-east-1"),
-        dynamodb=aws,
-        table_name=f"{STACK}-visits",
-        handler=points_consumer.handler,
-        interval=0,
-    )
-    return client, poller
 
 
 def _json(client: Any, method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:

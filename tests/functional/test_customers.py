@@ -9,10 +9,7 @@ import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
-import pytest
-
-from tests.conftest import STACK, auth
+from tests.conftest import auth
 
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.{n}"
 ADMIN = auth("acme", "boss", "admin")
@@ -27,27 +24,6 @@ LANDING = {
         "en": {"title": "Spring <launch>", "body": "Hello", "cta": "Book now", "consent": "I agree to the policy"},
     },
 }
-
-
-@pytest.fixture
-def env(aws: Any) -> Any:
-    import points_consumer
-    from chalice.test import Client
-
-    from app import app
-    from infra.moto_patches import apply
-    from infra.poller import StreamPoller
-
-    apply()
-    client = Client(app)
-    poller = StreamPoller(
-        streams=boto3.client("dynamodbstreams", region_name="us-east-1"),
-        dynamodb=aws,
-        table_name=f"{STACK}-visits",
-        handler=points_consumer.handler,
-        interval=0,
-    )
-    return client, poller
 
 
 def call(client: Any, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None) -> Any:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.conftest import STACK, auth
+from tests.conftest import auth
 
 UA = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126 Mobile Safari/537.36 r{n}"
 ADMIN = auth("acme", "boss", "admin")
@@ -19,23 +18,8 @@ DAY = 86_400_000
 
 
 @pytest.fixture
-def env(aws: Any) -> Any:
-    import points_consumer
-    from chalice.test import Client
-
-    from app import app
-    from infra.moto_patches import apply
-    from infra.poller import StreamPoller
-
-    apply()
-    client = Client(app)
-    poller = StreamPoller(
-        streams=boto3.client("dynamodbstreams", region_name="us-east-1"),
-        dynamodb=aws,
-        table_name=f"{STACK}-visits",
-        handler=points_consumer.handler,
-        interval=0,
-    )
+def env(env: Any) -> Any:
+    client, poller = env
     call(client, "PUT", "/admin/employees/alice", ADMIN, {"name": "Alice", "team": "t", "region": "r"})
     return client, poller
 
