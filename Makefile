@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install run test lint unit bench clean
 
-$(STAMP): requirements-dev.txt layers/deps/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt layers/deps/requirements.txt layers/poster/requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt

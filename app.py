@@ -27,7 +27,9 @@ from ripple.http import (
 from ripple.service.auth import Principal
 
 app = Chalice(app_name="ripple")
-app.api.binary_types = []
+# Request bodies of these types arrive base64-encoded from API Gateway (BinaryMediaTypes in
+# template.yaml) and Chalice decodes them; no response of the app has these types.
+app.api.binary_types = ["image/jpeg", "image/png", "image/webp"]
 
 
 def _request() -> Request:
@@ -391,6 +393,55 @@ def get_my_ledger() -> Response:
     return json_response(ledger_for(bootstrap.services(), _principal(), None, _query()))
 
 
+# ------------------------------------------------------------------ promotion tasks
+
+
+@app.route("/admin/tasks", methods=["POST"])
+@handle_errors
+def post_task() -> Response:
+    from ripple.service.tasks import create_task
+
+    principal = _principal()
+    return json_response(create_task(bootstrap.services(), principal, _request().raw_body), 201)
+
+
+@app.route("/admin/tasks/{task_id}", methods=["GET"])
+@handle_errors
+def get_admin_task(task_id: str) -> Response:
+    from ripple.service.tasks import admin_task
+
+    return json_response(admin_task(bootstrap.services(), _principal(), task_id))
+
+
+@app.route("/me/tasks", methods=["GET"])
+@handle_errors
+def get_my_tasks() -> Response:
+    from ripple.service.tasks import list_my_tasks
+
+    principal = _principal()
+    svc = bootstrap.services()
+    return json_response(list_my_tasks(svc, principal, _base_url(svc.settings.public_base_url), _query()))
+
+
+@app.route("/me/tasks/{task_id}", methods=["GET"])
+@handle_errors
+def get_my_task(task_id: str) -> Response:
+    from ripple.service.tasks import open_my_task
+
+    principal = _principal()
+    svc = bootstrap.services()
+    return json_response(open_my_task(svc, principal, task_id, _base_url(svc.settings.public_base_url)))
+
+
+@app.route("/me/tasks/{task_id}/proof", methods=["POST"])
+@handle_errors
+def post_task_proof(task_id: str) -> Response:
+    from ripple.service.tasks import submit_proof
+
+    principal = _principal()
+    return json_response(submit_proof(bootstrap.services(), principal, task_id, _body()), 201)
+
+
 @app.route("/leaderboards", methods=["GET"])
 @handle_errors
 def get_leaderboards() -> Response:
@@ -398,6 +449,115 @@ def get_leaderboards() -> Response:
 
     entries = leaderboard(bootstrap.services(), _principal(), _query())
     return json_response({"entries": [e.to_dict() for e in entries]})
+
+
+# ------------------------------------------------------------------ materials, templates and posters
+# Image decoding and rendering run in the PosterFunction (functions/poster.py, Pillow in its
+# own layer): these views import only ripple.service.posters, never an imaging library.
+
+
+def _poster_deps() -> Any:
+    from ripple.service.posters import default_deps
+
+    return default_deps()
+
+
+@app.route("/admin/materials", methods=["POST"], content_types=["image/jpeg", "image/png", "image/webp"])
+@handle_errors
+def post_material() -> Response:
+    """The raw image is the body (``Content-Type: image/jpeg|png|webp``, at most 10 MB)."""
+    from ripple.service.posters import upload_material
+
+    principal = _principal()
+    request = _request()
+    raw = request.raw_body
+    body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
+    name = str(_query().get("name") or "")
+    result = upload_material(
+        bootstrap.services(), _poster_deps(), principal, body, request.headers.get("content-type") or "", name
+    )
+    return json_response(result, 201)
+
+
+@app.route("/admin/materials", methods=["GET"])
+@handle_errors
+def get_materials() -> Response:
+    from ripple.service.posters import list_materials
+
+    return json_response(list_materials(_poster_deps(), _principal()))
+
+
+@app.route("/admin/copies", methods=["POST"])
+@handle_errors
+def post_copy() -> Response:
+    from ripple.service.posters import create_copy
+
+    principal = _principal()
+    return json_response(create_copy(bootstrap.services(), _poster_deps(), principal, _body()), 201)
+
+
+@app.route("/admin/copies", methods=["GET"])
+@handle_errors
+def get_copies() -> Response:
+    from ripple.service.posters import list_copies
+
+    return json_response(list_copies(_poster_deps(), _principal(), _query()))
+
+
+@app.route("/admin/poster-templates", methods=["POST"])
+@handle_errors
+def post_poster_template() -> Response:
+    from ripple.service.posters import create_template
+
+    principal = _principal()
+    return json_response(create_template(bootstrap.services(), _poster_deps(), principal, _body()), 201)
+
+
+@app.route("/admin/poster-templates", methods=["GET"])
+@handle_errors
+def get_poster_templates() -> Response:
+    from ripple.service.posters import list_templates
+
+    return json_response(list_templates(_poster_deps(), _principal()))
+
+
+@app.route("/admin/poster-templates/{template_id}", methods=["GET"])
+@handle_errors
+def get_poster_template(template_id: str) -> Response:
+    from ripple.service.posters import get_template
+
+    return json_response(get_template(_poster_deps(), _principal(), template_id, _query()))
+
+
+@app.route("/admin/poster-templates/{template_id}", methods=["PUT"])
+@handle_errors
+def put_poster_template(template_id: str) -> Response:
+    """Editing creates a new version (the response carries it)."""
+    from ripple.service.posters import update_template
+
+    principal = _principal()
+    return json_response(update_template(bootstrap.services(), _poster_deps(), principal, template_id, _body()))
+
+
+@app.route("/campaigns/{campaign_id}/poster", methods=["GET"])
+@handle_errors
+def get_poster(campaign_id: str) -> Response:
+    """302 to a presigned S3 URL of the caller's poster (rendered on the first request only)."""
+    from ripple.service.posters import get_poster as get_poster_uc
+
+    principal = _principal()
+    svc = bootstrap.services()
+    base_url = _base_url(svc.settings.public_base_url)
+    result = get_poster_uc(svc, _poster_deps(), principal, campaign_id, _query(), base_url)
+    return Response(
+        body="",
+        status_code=302,
+        headers={
+            "Location": result.url,
+            "Cache-Control": "private, no-store",
+            "X-Poster-Cache": "hit" if result.cached else "miss",
+        },
+    )
 
 
 # ------------------------------------------------------------------ period-end settlement

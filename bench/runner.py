@@ -33,6 +33,10 @@ FIGURES = (
     "8. settlement of",
     "8. settlement items read",
     "8. settlement items written",
+    "9. poster render p50 (1080x1920 JPEG)",
+    "9. poster render p95",
+    "9. S3 calls per cached poster",
+    "9. cold import poster fn vs app",
 )
 
 Bench = Callable[[Sizes], tuple[list[Row], list[str]]]
@@ -54,6 +58,9 @@ def _benches() -> list[tuple[str, Bench]]:
     from bench import redeem as redeem_bench
 
     benches.append(("redeem", redeem_bench.run))
+    from bench import poster as poster_bench
+
+    benches.append(("poster", poster_bench.run))
     return benches
 
 

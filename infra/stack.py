@@ -16,8 +16,10 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from infra.buckets import bucket_env
 from infra.moto_server import free_port, wait_until_up
 from infra.template import ROOT, load_template, stream_mappings, table_definitions, table_env
 
@@ -25,7 +27,13 @@ __all__ = ["LocalStack", "local_env"]
 
 log = logging.getLogger("ripple.stack")
 STACK_NAME = "ripple-local"
-STATE_FILE = ROOT / ".local" / "stack.json"
+
+
+def state_file() -> Path:
+    """Where a running ``ripple dev`` tells other commands (``ripple reconcile``, ``ripple
+    settle``) how to reach it; ``RIPPLE_STACK_STATE`` overrides it, so stacks started by
+    tests never collide with the one a developer is running."""
+    return Path(os.environ.get("RIPPLE_STACK_STATE") or ROOT / ".local" / "stack.json")
 
 
 def local_env(moto_url: str, stack_name: str = STACK_NAME) -> dict[str, str]:
@@ -43,6 +51,7 @@ def local_env(moto_url: str, stack_name: str = STACK_NAME) -> dict[str, str]:
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         **table_env(stack_name),
+        **bucket_env(stack_name),
     }
 
 
@@ -89,15 +98,17 @@ class LocalStack:
 
         import boto3
 
+        from infra.buckets import create_buckets
         from infra.tables import create_tables
 
         dynamodb = boto3.client("dynamodb")
         create_tables(dynamodb, self.stack_name)
+        create_buckets(boto3.client("s3"), self.stack_name)
         self._start_api()
         self._start_pollers(dynamodb)
         self._start_scheduler()
-        STATE_FILE.parent.mkdir(exist_ok=True)
-        STATE_FILE.write_text(
+        state_file().parent.mkdir(parents=True, exist_ok=True)
+        state_file().write_text(
             json.dumps({"api": self.api_url, "moto": self.moto_url, "stack": self.stack_name, "pid": os.getpid()})
         )
 
@@ -162,8 +173,8 @@ class LocalStack:
                 self._moto.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._moto.kill()
-        if STATE_FILE.exists():
-            STATE_FILE.unlink()
+        if state_file().exists():
+            state_file().unlink()
 
     def wait(self) -> None:
         def _stop(signum: int, frame: Any) -> None:

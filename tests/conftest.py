@@ -28,9 +28,11 @@ os.environ.update(
         "POWERTOOLS_DEV": "false",
     }
 )
+from infra.buckets import bucket_env
 from infra.template import table_env
 
 os.environ.update(table_env(STACK))
+os.environ.update(bucket_env(STACK))
 
 import boto3
 import pytest
@@ -40,12 +42,14 @@ from moto import mock_aws
 @pytest.fixture
 def aws() -> Iterator[Any]:
     """moto in-process with every table of template.yaml created; a clean slate per test."""
+    from infra.buckets import create_buckets
     from infra.tables import create_tables
     from ripple import bootstrap
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_tables(client, STACK)
+        create_buckets(boto3.client("s3", region_name="us-east-1"), STACK)
         bootstrap.reset()
         yield client
         bootstrap.reset()

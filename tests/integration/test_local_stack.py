@@ -4,12 +4,8 @@ the points consumer, the scheduler). No in-process shortcuts: only sockets."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from infra.moto_server import free_port
 from tests.conftest import auth
+from tests.integration.conftest import RunningStack, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "itest"
@@ -42,53 +38,8 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RIPPLE_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ripple.cli", "dev", "--no-seed", "--port", str(port), "--poll-interval", "0.05"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"ripple dev exited early:\n{proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if requests.get(base + "/", timeout=1).status_code == 404:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("local stack did not come up in 60 s")
-        time.sleep(0.2)
-    try:
-        yield Stack(base, proc)
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("ripple dev did not stop cleanly on SIGINT")
-
-
-def wait_for(fetch: Any, expected: Any, timeout: float) -> tuple[Any, float]:
-    """Poll until ``fetch()`` equals ``expected``; returns (last value, seconds waited)."""
-    start = time.monotonic()
-    while True:
-        value = fetch()
-        elapsed = time.monotonic() - start
-        if value == expected or elapsed > timeout:
-            return value, elapsed
-        time.sleep(0.05)
+def stack(local_stack: RunningStack) -> Stack:
+    return Stack(local_stack.base, local_stack.proc)
 
 
 def test_core_loop_end_to_end(stack: Stack) -> None:

@@ -5,13 +5,9 @@ stream consumer, then 50 clients redeem a reward with stock 10 at the same momen
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,8 +15,13 @@ from typing import Any
 import pytest
 import requests
 
-from infra.moto_server import free_port
 from tests.conftest import auth
+from tests.integration.conftest import RunningStack, wait_for
+
+
+def wait_for_value(fetch: Any, expected: Any, timeout: float) -> Any:
+    return wait_for(fetch, expected, timeout)[0]
+
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "mall"
@@ -35,6 +36,7 @@ class Stack:
         self.base = base
         self.proc = proc
         self.admin = auth(TENANT, "boss", "admin")
+        self.cli_env: dict[str, str] = {}
 
     def call(self, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None) -> tuple[int, Any]:
         resp = requests.request(method, self.base + path, headers=headers or self.admin, json=body, timeout=30)
@@ -45,52 +47,10 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RIPPLE_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ripple.cli", "dev", "--no-seed", "--port", str(port), "--poll-interval", "0.05"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"ripple dev exited early:\n{proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if requests.get(base + "/", timeout=1).status_code == 404:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("local stack did not come up in 60 s")
-        time.sleep(0.2)
-    try:
-        yield Stack(base, proc)
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("ripple dev did not stop cleanly on SIGINT")
-
-
-def wait_for(fetch: Any, expected: Any, timeout: float) -> Any:
-    """Poll until ``fetch()`` equals ``expected`` (or the time is up); returns the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if value == expected or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
+def stack(local_stack: RunningStack) -> Stack:
+    stack = Stack(local_stack.base, local_stack.proc)
+    stack.cli_env = local_stack.cli_env()
+    return stack
 
 
 def test_fifty_concurrent_redemptions_over_http(stack: Stack) -> None:
@@ -124,7 +84,7 @@ def test_fifty_concurrent_redemptions_over_http(stack: Stack) -> None:
         return int(stack.call("GET", "/me", headers[emp])[1]["points"]["available"])
 
     for emp in people:  # every visit is through the stream consumer before anyone shops
-        assert wait_for(lambda e=emp: available(e), PRICE, timeout=30) == PRICE, emp
+        assert wait_for_value(lambda e=emp: available(e), PRICE, timeout=30) == PRICE, emp
 
     status, prize = stack.call(
         "POST", "/admin/rewards", body={"name": "Headphones", "price": PRICE, "kind": "physical", "stock": STOCK}
@@ -158,7 +118,7 @@ def test_fifty_concurrent_redemptions_over_http(stack: Stack) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "ripple.cli", "reconcile"],
         cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RIPPLE_"))},
+        env=stack.cli_env,
         capture_output=True,
         text=True,
         timeout=60,

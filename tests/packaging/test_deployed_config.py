@@ -16,7 +16,8 @@ DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
 
 def _deployed_env(template: dict[str, Any], logical_id: str) -> dict[str, str]:
     """The function's environment, parameters at their defaults (secrets: dummies of MinLength).
-    Table names are left to tests/conftest.py, which names the moto tables the same way."""
+    Table and bucket names are left to tests/conftest.py, which names the moto ones the same way; a
+    function name (the poster function the API invokes) is not needed here."""
     params = template["Parameters"]
     variables = {
         **template["Globals"]["Function"]["Environment"]["Variables"],
@@ -33,7 +34,8 @@ def _deployed_env(template: dict[str, Any], logical_id: str) -> dict[str, str]:
             default = params[ref].get("Default")
             out[name] = str(default) if default is not None else "s" * int(params[ref]["MinLength"])
         else:
-            assert template["Resources"][ref]["Type"] == "AWS::DynamoDB::Table", name
+            kinds = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Serverless::Function")
+            assert template["Resources"][ref]["Type"] in kinds, name
     return out
 
 

@@ -19,7 +19,7 @@ __all__ = ["main"]
 
 def _use_running_stack() -> None:
     """Point this process at the stack ``ripple dev`` is running (its state file)."""
-    state_file = Path.cwd() / ".local" / "stack.json"
+    state_file = Path(os.environ.get("RIPPLE_STACK_STATE") or Path.cwd() / ".local" / "stack.json")
     if not state_file.exists():
         sys.exit("no local stack is running here (start it with `make run`)")
     state = json.loads(state_file.read_text())

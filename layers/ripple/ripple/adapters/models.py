@@ -346,7 +346,7 @@ class LinkItem(Model):
 class ByVisitorIndex(GlobalSecondaryIndex["VisitItem"]):
     class Meta:
         index_name = "by-visitor"
-        projection = IncludeProjection(["employee_id", "decision"])
+        projection = IncludeProjection(["employee_id", "decision", "campaign_id"])
 
     vk = UnicodeAttribute(hash_key=True)
     ts = NumberAttribute(range_key=True)

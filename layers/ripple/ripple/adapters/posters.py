@@ -164,7 +164,12 @@ class DynamoPosterRepo:
         """Write version ``tpl.version`` and move the head to it, in one transaction: version 1
         needs no head yet, version n needs the head at n-1 (a racing edit gets 409)."""
         spec = json.dumps(tpl.spec(), ensure_ascii=False, separators=(",", ":"))
-        common = {"tenant": tpl.tenant_id, "template_id": tpl.template_id, "version": tpl.version, "spec": spec}
+        common: dict[str, Any] = {
+            "tenant": tpl.tenant_id,
+            "template_id": tpl.template_id,
+            "version": tpl.version,
+            "spec": spec,
+        }
         version_item = PosterTemplateItem(
             PosterTemplateItem.at(tpl.tenant_id, tpl.template_id, tpl.version), created_at=tpl.created_at, **common
         )

@@ -151,7 +151,8 @@ class DynamoEmployees:
 
     def in_tenant(self, tenant_id: str) -> list[Employee]:
         """Every employee of a tenant, active or not (GSI by-tenant ``<tenant>#EMP``)."""
-        return [_employee(item) for item in EmployeeItem.by_tenant.query(f"{tenant_id}#EMP")]  # type: ignore[attr-defined]
+        items: Iterable[EmployeeItem] = EmployeeItem.by_tenant.query(f"{tenant_id}#EMP")  # type: ignore[assignment]
+        return [_employee(item) for item in items]
 
 
 def _points_map(rules: PointsRules) -> PointsRulesMap:
@@ -349,6 +350,9 @@ class DynamoLinks:
 
 
 class DynamoVisits:
+    def earlier_eligible(self, visit: Visit) -> bool:
+        return earlier_eligible(visit.tenant_id, visit.visitor, visit.campaign_id, visit.ts, visit.visit_id)
+
     def record(self, visit: Visit) -> None:
         item = VisitItem(
             visit.visit_id,
@@ -392,6 +396,21 @@ def _chain_node(data: dict[str, Any]) -> ChainNode:
         forwards=int(data.get("forwards", 0)),
         leads=int(data.get("leads", 0)),
     )
+
+
+def earlier_eligible(tenant_id: str, visitor: str, campaign_id: str, ts: int, visit_id: str) -> bool:
+    """Whether this visitor has an eligible visit to this campaign before (ts, visit_id).
+
+    Every visit is written before the stream delivers it, so at processing time this is a
+    fact about the past, not about delivery order (GSI ``by-visitor``; one small Query)."""
+    for item in VisitItem.by_visitor.query(
+        f"{tenant_id}#{visitor}",
+        VisitItem.ts <= ts,
+        filter_condition=(VisitItem.campaign_id == campaign_id) & (VisitItem.decision == Decision.ELIGIBLE.value),
+    ):
+        if (int(item.ts), item.pk) < (ts, visit_id):
+            return True
+    return False
 
 
 class DynamoChains:

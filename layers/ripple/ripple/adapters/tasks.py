@@ -26,13 +26,12 @@ from pynamodb.transactions import TransactWrite
 
 from ripple.adapters.models import MainItem
 from ripple.adapters.repositories import _connection
-from ripple.domain.tasks import AssignmentState, Audience, Copy, OutcomeDelta, progress_keys
+from ripple.domain.tasks import AssignmentState, Audience, Copy, OutcomeConflict, OutcomeDelta, progress_keys
 
 __all__ = [
     "Assignment",
     "CampaignTasksItem",
     "DynamoTasks",
-    "OutcomeConflict",
     "Task",
     "TaskAssignmentItem",
     "TaskItem",
@@ -229,17 +228,6 @@ class Assignment:
         )
 
 
-class OutcomeConflict(Exception):
-    """A transaction of outcome deltas was cancelled: ``applied`` are (tenant, task, employee,
-    source key) markers that already exist (counted before), ``stale`` the assignments whose
-    shared state changed meanwhile. The caller drops the former and re-plans the latter."""
-
-    def __init__(self, applied: set[tuple[str, str, str, str]], stale: set[tuple[str, str, str]]) -> None:
-        super().__init__(f"{len(applied)} already counted, {len(stale)} stale")
-        self.applied = applied
-        self.stale = stale
-
-
 class DynamoTasks:
     max_items = 100  # TransactWriteItems limit
 
@@ -329,7 +317,7 @@ class DynamoTasks:
 
     def mine(self, tenant_id: str, employee_id: str, limit: int) -> list[Assignment]:
         """Newest first."""
-        results = TaskAssignmentItem.by_tenant.query(  # type: ignore[attr-defined]
+        results: Iterable[TaskAssignmentItem] = TaskAssignmentItem.by_tenant.query(  # type: ignore[assignment]
             TaskAssignmentItem.mine(tenant_id, employee_id), scan_index_forward=False, limit=limit, page_size=limit
         )
         return [Assignment(item) for item in results]
@@ -343,7 +331,7 @@ class DynamoTasks:
         return out
 
     def proofs(self, tenant_id: str, task_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        results = TaskProofItem.by_tenant.query(  # type: ignore[attr-defined]
+        results: Iterable[TaskProofItem] = TaskProofItem.by_tenant.query(  # type: ignore[assignment]
             TaskProofItem.listing(tenant_id, task_id), scan_index_forward=False, limit=limit, page_size=limit
         )
         return [
@@ -483,7 +471,9 @@ class DynamoTasks:
             except TransactWriteError as exc:
                 reasons = exc.cancellation_reasons or []
                 failed = [
-                    slots[i] for i, r in enumerate(reasons[: len(slots)]) if r is not None and r.code == "ConditionalCheckFailed"
+                    slots[i]
+                    for i, r in enumerate(reasons[: len(slots)])
+                    if r is not None and r.code == "ConditionalCheckFailed"
                 ]
                 if failed:
                     raise OutcomeConflict(

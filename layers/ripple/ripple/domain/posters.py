@@ -54,7 +54,11 @@ MAX_CUSTOM_TEXT = 200
 LINE_HEIGHT = 1.25
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # closing punctuation that must not start a line (kinsoku shori, the common subset)
-_NO_LINE_START = set("、。，．,.!?！？:;：；)）]」』】〉》”’ー…・")
+_NO_LINE_START = (
+    set(",.!?:;)]")
+    | {chr(c) for c in (0x3001, 0x3002, 0xFF0C, 0xFF0E, 0xFF01, 0xFF1F, 0xFF1A, 0xFF1B, 0xFF09, 0x300D, 0x300F)}
+    | {chr(c) for c in (0x3011, 0x3009, 0x300B, 0x201D, 0x2019, 0x30FC, 0x2026, 0x30FB)}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +225,9 @@ def validate_template(body: Mapping[str, Any]) -> dict[str, Any]:
         _int(canvas_raw, "height", "canvas", MIN_CANVAS, MAX_CANVAS, default=DEFAULT_CANVAS[1]),
     )
     background = body.get("background_material_id")
-    if background is not None and (not isinstance(background, str) or not re.match(r"^[A-Za-z0-9_-]{1,64}$", background)):
+    if background is not None and (
+        not isinstance(background, str) or not re.match(r"^[A-Za-z0-9_-]{1,64}$", background)
+    ):
         raise _err("background_material_id", "must be a material id")
     boxes_raw = body.get("text_boxes", [])
     if not isinstance(boxes_raw, list) or len(boxes_raw) > MAX_BOXES:

@@ -28,9 +28,11 @@ __all__ = [
     "AssignmentState",
     "Audience",
     "Copy",
+    "OutcomeConflict",
     "OutcomeDelta",
     "TaskSpec",
     "copy_index",
+    "counts_for_task",
     "plan_outcomes",
     "progress_keys",
     "resolve_audience",
@@ -143,7 +145,9 @@ def _copies(value: object) -> tuple[Copy, ...]:
 
 def _audience(value: object) -> Audience:
     if not isinstance(value, dict) or len(value) != 1:
-        raise _fail('audience must be exactly one of {"all": true}, {"teams"}, {"regions"} or {"employees"}', "audience")
+        raise _fail(
+            'audience must be exactly one of {"all": true}, {"teams"}, {"regions"} or {"employees"}', "audience"
+        )
     ((kind, raw),) = value.items()
     if kind not in AUDIENCE_KINDS:
         raise ValidationError(f"unknown field(s) in audience: {kind}", details={"fields": [kind]})
@@ -281,6 +285,17 @@ class OutcomeDelta:
             "forwards": self.forwards,
             "leads": self.leads,
         }
+
+
+class OutcomeConflict(Exception):
+    """A transaction of outcome deltas was cancelled: ``applied`` are (tenant, task, employee,
+    source key) markers that already exist (counted before), ``stale`` the assignments whose
+    shared state changed meanwhile. The caller drops the former and re-plans the latter."""
+
+    def __init__(self, applied: set[tuple[str, str, str, str]], stale: set[tuple[str, str, str]]) -> None:
+        super().__init__(f"{len(applied)} already counted, {len(stale)} stale")
+        self.applied = applied
+        self.stale = stale
 
 
 def counts_for_task(entry: LedgerEntry) -> bool:

@@ -37,6 +37,7 @@ def apply_visits(svc: Services, visits: Sequence[Visit]) -> ApplyReport:
     employees = svc.employees.batch_get({(v.tenant_id, v.employee_id) for v in visits})
     timezones = {t: tenant.timezone for t, tenant in tenants.items()}
     candidates = earnings_from_visits(visits, campaigns, employees, timezones)
+    candidates = _earliest_wins(svc, visits, candidates)
     candidates, signals = _fraud(svc, visits, candidates, tenants, campaigns)
     candidates = _capped(svc, candidates, campaigns)
     candidates = shift_late_entries(svc, candidates, timezones)  # periods already settled -> next open one
@@ -50,6 +51,26 @@ def apply_visits(svc: Services, visits: Sequence[Visit]) -> ApplyReport:
     if signals and svc.fraud is not None:
         svc.fraud.record(signals)  # after the ledger: a redelivery rewrites the same items
     return ApplyReport(len(visits), len(candidates), result)
+
+
+def _earliest_wins(svc: Services, visits: Sequence[Visit], candidates: list[LedgerEntry]) -> list[LedgerEntry]:
+    """A visitor's unique visit (and forward) belongs to their *earliest* eligible visit to
+    the campaign, whatever order the stream delivers visits in (items in different shards
+    arrive in any order). A candidate with an earlier eligible visit on record yields
+    nothing: that visit's own delivery pays it."""
+    by_id = {v.visit_id: v for v in visits}
+    checked: dict[str, bool] = {}
+    out: list[LedgerEntry] = []
+    for e in candidates:
+        v = by_id.get(e.source_id)
+        if v is None or v.kind != "visit" or e.kind not in ("unique_visit", "forward"):
+            out.append(e)
+            continue
+        if v.visit_id not in checked:
+            checked[v.visit_id] = svc.visits.earlier_eligible(v)
+        if not checked[v.visit_id]:
+            out.append(e)
+    return out
 
 
 def _fraud(

@@ -68,6 +68,9 @@ class LinkRepository(Protocol):
 
 class VisitRepository(Protocol):
     def record(self, visit: Visit) -> None: ...
+    def earlier_eligible(self, visit: Visit) -> bool:
+        """Whether the visitor has an eligible visit to the same campaign before this one."""
+        ...
 
 
 @dataclass(slots=True)
