@@ -479,6 +479,25 @@ def post_material() -> Response:
     return json_response(result, 201)
 
 
+@app.route("/admin/materials/uploads", methods=["POST"])
+@handle_errors
+def post_material_upload() -> Response:
+    """Large images go straight to S3 with a presigned POST, then ``…/complete``."""
+    from ripple.service.posters import start_upload
+
+    principal = _principal()
+    return json_response(start_upload(bootstrap.services(), _poster_deps(), principal, _body()), 201)
+
+
+@app.route("/admin/materials/uploads/{upload_id}/complete", methods=["POST"])
+@handle_errors
+def post_material_upload_complete(upload_id: str) -> Response:
+    from ripple.service.posters import complete_upload
+
+    principal = _principal()
+    return json_response(complete_upload(bootstrap.services(), _poster_deps(), principal, upload_id, _body()), 201)
+
+
 @app.route("/admin/materials", methods=["GET"])
 @handle_errors
 def get_materials() -> Response:

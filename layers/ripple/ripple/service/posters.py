@@ -35,6 +35,7 @@ from ripple.service.context import Services
 __all__ = [
     "PosterDeps",
     "PosterResult",
+    "complete_upload",
     "create_copy",
     "create_template",
     "get_poster",
@@ -43,6 +44,7 @@ __all__ = [
     "list_materials",
     "list_templates",
     "poster_url",
+    "start_upload",
     "update_template",
     "upload_material",
 ]
@@ -55,6 +57,8 @@ class Blobs(Protocol):
     def delete(self, key: str) -> None: ...
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
     def presign(self, key: str, expires: int = 900) -> str: ...
+    def presign_post(self, key: str, content_type: str, max_bytes: int, expires: int = 900) -> dict[str, Any]: ...
+    def size(self, key: str) -> int | None: ...
 
 
 @dataclass(slots=True)
@@ -118,6 +122,14 @@ def upload_material(
     material_id = "m" + svc.ids(11)
     staged = f"uploads/{principal.tenant_id}/{material_id}"
     deps.blobs.put(staged, body, "application/octet-stream")
+    return _ingest(svc, deps, principal, material_id, staged, name)
+
+
+def _ingest(
+    svc: Services, deps: PosterDeps, principal: Principal, material_id: str, staged: str, name: str
+) -> dict[str, Any]:
+    """Have the poster function decode, check and re-encode a staged upload into the
+    material library; the staged object is always removed."""
     try:
         result = deps.invoke(
             {
@@ -150,6 +162,57 @@ def upload_material(
     deps.repo.put_material(item)
     public: dict[str, Any] = item.to_public()
     return public
+
+
+def start_upload(svc: Services, deps: PosterDeps, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Direct-to-S3 upload of a large image (API Gateway caps request bodies at 6 MB): a
+    presigned POST whose policy enforces the content type and the 10 MB limit in S3 itself.
+    Finish with ``complete_upload``."""
+    require_role(principal, Role.ADMIN)
+    unknown = sorted(set(body) - {"content_type", "name"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    ctype = body.get("content_type")
+    if ctype not in IMAGE_TYPES:
+        raise ValidationError(
+            f"content_type must be one of {', '.join(IMAGE_TYPES)}", details={"field": "content_type"}
+        )
+    name = body.get("name", "")
+    if not isinstance(name, str) or len(name) > 100:
+        raise ValidationError("name must be at most 100 characters", details={"field": "name"})
+    upload_id = "m" + svc.ids(11)
+    key = f"uploads/{principal.tenant_id}/{upload_id}"
+    post = deps.blobs.presign_post(key, str(ctype), MAX_MATERIAL_BYTES, expires=900)
+    return {
+        "upload_id": upload_id,
+        "url": post["url"],
+        "fields": post["fields"],
+        "max_bytes": MAX_MATERIAL_BYTES,
+        "expires_in": 900,
+        "name": name,
+    }
+
+
+def complete_upload(
+    svc: Services, deps: PosterDeps, principal: Principal, upload_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    require_role(principal, Role.ADMIN)
+    unknown = sorted(set(body) - {"name"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    name = body.get("name", "")
+    if not isinstance(name, str) or len(name) > 100:
+        raise ValidationError("name must be at most 100 characters", details={"field": "name"})
+    if not upload_id.isalnum() or len(upload_id) > 32:
+        raise NotFoundError("no such upload")
+    staged = f"uploads/{principal.tenant_id}/{upload_id}"
+    size = deps.blobs.size(staged)
+    if size is None:
+        raise NotFoundError("no such upload (not uploaded yet, expired or already completed)")
+    if size > MAX_MATERIAL_BYTES:
+        deps.blobs.delete(staged)
+        raise PayloadTooLargeError(f"images are limited to {MAX_MATERIAL_BYTES // (1024 * 1024)} MB")
+    return _ingest(svc, deps, principal, upload_id, staged, name)
 
 
 def list_materials(deps: PosterDeps, principal: Principal) -> dict[str, Any]:
