@@ -50,6 +50,47 @@ def seed_demo(base: str) -> str:
     alice = issue_token(DEV_SECRET, tenant=DEMO_TENANT, sub="alice", role="employee")
     link = _call(base, "POST", f"/campaigns/{cid}/links", alice, {"channel": "wechat"})
     short = link["short_url"]
+    # a campaign with a hosted landing page and a lead form, in two languages
+    open_day = _call(
+        base,
+        "POST",
+        "/admin/campaigns",
+        admin,
+        {
+            "name": "Open day 开放日",
+            "points": {"unique_visit": 5, "forward": 5, "lead": 50},
+            "landing": {
+                "default_lang": "zh-Hans",
+                "fields": ["name", "phone", "email"],
+                "required": ["name"],
+                "copy": {
+                    "zh-Hans": {
+                        "title": "春季开放日",
+                        "body": "欢迎来参观我们的新展厅。\n留下联系方式\uff0c我们为您预约。",
+                        "cta": "立即预约",
+                        "consent": "我同意 Demo Co. 按隐私政策处理我的联系方式。",
+                        "disclosure": "本页面由 Demo Co. 员工分享。",
+                    },
+                    "en": {
+                        "title": "Spring open day",
+                        "body": "Come and see our new showroom.\nLeave your details and we will book you in.",
+                        "cta": "Book a visit",
+                        "consent": "I agree that Demo Co. processes my contact details under its privacy policy.",
+                        "disclosure": "Shared by an employee of Demo Co.",
+                    },
+                },
+            },
+        },
+    )
+    page_link = _call(base, "POST", f"/campaigns/{open_day['campaign_id']}/links", alice, {"channel": "line"})
+    # something to spend points on
+    reward = _call(
+        base,
+        "POST",
+        "/admin/rewards",
+        admin,
+        {"name": "Coffee voucher 咖啡券", "price": 10, "stock": 100, "kind": "virtual_code"},
+    )
     return f"""
 Demo tenant '{DEMO_TENANT}' seeded: 4 employees, campaign {cid}, alice's WeChat link {short}
 
@@ -68,5 +109,14 @@ Demo tenant '{DEMO_TENANT}' seeded: 4 employees, campaign {cid}, alice's WeChat 
   # your own link for another channel
   curl -s -X POST -H "Authorization: Bearer $ALICE" -H 'Content-Type: application/json' \\
        -d '{{"channel":"line"}}' {base}/campaigns/{cid}/links
+  # a hosted landing page with a lead form (open it in a browser; ?lang=en for English)
+  echo {page_link["short_url"]}
+  # spend points in the mall (the same Idempotency-Key never charges twice)
+  curl -s -H "Authorization: Bearer $ALICE" {base}/rewards
+  curl -s -X POST -H "Authorization: Bearer $ALICE" -H 'Idempotency-Key: demo-1' \\
+       {base}/rewards/{reward["reward_id"]}/redeem
+  # the ledger behind the balance
+  curl -s -H "Authorization: Bearer $ALICE" {base}/me/ledger
   # more tokens: ripple token --tenant {DEMO_TENANT} --sub bob --role employee
+  # the whole API: README.md
 """
