@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint unit bench clean
+.PHONY: install run test lint unit bench clean build-ApiFunction
 
 $(STAMP): requirements-dev.txt layers/deps/requirements.txt layers/poster/requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .local
+
+# `sam build` (template.yaml: ApiFunction Metadata BuildMethod makefile) packages the API
+# function as app.py alone; ripple and its dependencies come from the layers.
+build-ApiFunction:
+	cp app.py "$(ARTIFACTS_DIR)/"

@@ -137,6 +137,43 @@ def get_fraud() -> Response:
     return json_response(fraud_report(bootstrap.services(), _principal(), _query()))
 
 
+@app.route("/admin/webhooks", methods=["PUT"])
+@handle_errors
+def put_webhooks() -> Response:
+    """The tenant's webhook endpoint; the signing secret is in the response only when new."""
+    from ripple.service.webhooks import configure
+
+    principal = _principal()
+    allow_private = bootstrap.config().env in ("local", "test")
+    return json_response(configure(bootstrap.services(), principal, _body(), allow_private=allow_private))
+
+
+@app.route("/admin/webhooks", methods=["GET"])
+@handle_errors
+def get_webhooks() -> Response:
+    from ripple.service.webhooks import get_config
+
+    return json_response(get_config(bootstrap.services(), _principal()))
+
+
+@app.route("/admin/webhooks/test", methods=["POST"])
+@handle_errors
+def post_webhook_test() -> Response:
+    from ripple.service.webhooks import send_ping
+
+    principal = _principal()
+    allow_private = bootstrap.config().env in ("local", "test")
+    return json_response(send_ping(bootstrap.services(), principal, allow_private=allow_private))
+
+
+@app.route("/admin/webhooks/deliveries", methods=["GET"])
+@handle_errors
+def get_webhook_deliveries() -> Response:
+    from ripple.service.webhooks import deliveries
+
+    return json_response(deliveries(bootstrap.services(), _principal(), _query()))
+
+
 @app.route("/admin/points/reversals", methods=["POST"])
 @handle_errors
 def post_reversal() -> Response:
@@ -607,6 +644,29 @@ def get_settlement(period: str) -> Response:
     return json_response(get_settlement_uc(bootstrap.services(), _principal(), period, _query()))
 
 
+# ------------------------------------------------------------------ CSV exports
+# The CSV is written by the ExportFunction (functions/exports.py) straight into S3.
+
+
+@app.route("/admin/exports", methods=["POST"])
+@handle_errors
+def post_export() -> Response:
+    """Start a CSV export of visits, leads, customers or ledger for a date range (tenant time zone)."""
+    from ripple.service.exports import start_export
+
+    principal = _principal()
+    return json_response(start_export(bootstrap.services(), principal, _body()), 201)
+
+
+@app.route("/admin/exports/{export_id}", methods=["GET"])
+@handle_errors
+def get_export(export_id: str) -> Response:
+    """An export's status and, once done, a presigned download URL."""
+    from ripple.service.exports import get_export as get_export_uc
+
+    return json_response(get_export_uc(bootstrap.services(), _principal(), export_id))
+
+
 # ------------------------------------------------------------------ public redirect
 
 
@@ -743,6 +803,19 @@ def landing_page(code: str) -> Response:
             f"{VISITOR_COOKIE}={outcome.set_visitor_cookie}; Max-Age=63072000; Path=/; HttpOnly; SameSite=Lax{secure}"
         )
     return Response(body="" if request.method == "HEAD" else outcome.html, status_code=200, headers=headers)
+
+
+@app.route("/openapi.json", methods=["GET"])
+@handle_errors
+def get_openapi() -> Response:
+    """The OpenAPI 3.1 document of this API (public; built once per process)."""
+    from ripple.web.openapi import document_json
+
+    return Response(
+        body=document_json(app.routes),
+        status_code=200,
+        headers={"Content-Type": "application/json; charset=utf-8", "Cache-Control": "public, max-age=300"},
+    )
 
 
 @app.route("/", methods=["GET"])

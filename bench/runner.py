@@ -37,6 +37,8 @@ FIGURES = (
     "9. poster render p95",
     "9. S3 calls per cached poster",
     "9. cold import poster fn vs app",
+    "11. export",
+    "11. export rows/s (to S3)",
 )
 
 Bench = Callable[[Sizes], tuple[list[Row], list[str]]]
@@ -61,6 +63,9 @@ def _benches() -> list[tuple[str, Bench]]:
     from bench import poster as poster_bench
 
     benches.append(("poster", poster_bench.run))
+    from bench import export as export_bench
+
+    benches.append(("export", export_bench.run))
     return benches
 
 

@@ -159,7 +159,20 @@ def test_handler_resolves_from_the_deployed_package(
     task = tmp_path / "var" / "task"
     source = (ROOT / code_uri).resolve()
     assert (source / "requirements.txt").exists() is False, "would pip-install into the function; use the layer"
-    shutil.copytree(source, task, ignore=shutil.ignore_patterns(*SAM_EXCLUDES, *LOCAL_ONLY))
+    build_method = (load_template()["Resources"][logical_id].get("Metadata") or {}).get("BuildMethod")
+    if build_method == "makefile":  # what `sam build` does for it: make build-<LogicalId>
+        task.mkdir(parents=True)
+        made = subprocess.run(
+            ["make", "-s", "-C", str(source), f"build-{logical_id}", f"ARTIFACTS_DIR={task}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr
+        assert sorted(p.name for p in task.iterdir()) == ["app.py"], "the API package is app.py alone"
+    else:
+        shutil.copytree(source, task, ignore=shutil.ignore_patterns(*SAM_EXCLUDES, *LOCAL_ONLY))
 
     env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
     env["LAMBDA_TASK_ROOT"] = str(task)

@@ -10,7 +10,8 @@ markers and the webhook outbox (PynamoDB).
 * ``LATE#<tenant>#<granularity>#<to period>#<source key>``: a late-event marker, listed
   through the ``ledger-by-owner`` GSI (``owner`` = ``<tenant>#LATE#<granularity>#<period>``,
   which no employee id can collide with: ids cannot contain ``#``).
-* ``OUT#<tenant>#settlement.completed#<settlement id>``: the webhook outbox item.
+* ``WHO#<tenant>#settlement.completed#<settlement id>`` (main table): the webhook outbox item
+  (``adapters/webhooks.py``), written in the same transaction that marks the record done.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pynamodb.transactions import TransactWrite
 
 from ripple.adapters.models import CampaignItem, EmployeeItem, LedgerItem, MainItem, PointsItem, TenantItem
 from ripple.adapters.repositories import _connection, add_spend
+from ripple.adapters.webhooks import WebhookOutboxItem, outbox_item
 from ripple.domain.model import LedgerEntry
 from ripple.domain.ranking import RankedEntry
 from ripple.domain.settlement import GRANULARITIES, PrizeRule, settlement_id
@@ -111,7 +113,7 @@ class LateEventItem(PointsItem):
 
 
 class OutboxItem(PointsItem):
-    """A webhook payload waiting for delivery (delivery is later work)."""
+    """Legacy (points table): settlements now write ``webhooks.WebhookOutboxItem`` instead."""
 
     tenant = UnicodeAttribute()
     kind = UnicodeAttribute()
@@ -382,13 +384,8 @@ class DynamoSettlements:
     ) -> SettlementRecord:
         sid = settlement_id(record.tenant_id, record.granularity, record.period)
         key = SettlementItem.key(record.tenant_id, record.granularity, record.period)
-        outbox = OutboxItem(
-            OutboxItem.key(record.tenant_id, "settlement.completed", sid),
-            tenant=record.tenant_id,
-            kind="settlement.completed",
-            payload=json.dumps(payload, sort_keys=True, ensure_ascii=False),
-            created_at=now,
-        )
+        # The generic webhook outbox (main table, delivered by functions/webhooks.py).
+        outbox = outbox_item(record.tenant_id, "settlement.completed", sid, payload, now)
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(
@@ -402,7 +399,7 @@ class DynamoSettlements:
                     ],
                     condition=SettlementItem.state == "running",
                 )
-                tx.save(outbox, condition=OutboxItem.pk.does_not_exist())
+                tx.save(outbox, condition=WebhookOutboxItem.pk.does_not_exist())
         except TransactWriteError:
             current = self.get(record.tenant_id, record.granularity, record.period)
             if current is not None and current.state == "done":
@@ -416,5 +413,5 @@ class DynamoSettlements:
 
     def outbox(self, tenant_id: str) -> list[dict[str, Any]]:
         """Pending outbox payloads of a tenant (a scan: for tests and operators only)."""
-        items = OutboxItem.scan(OutboxItem.pk.startswith(f"OUT#{tenant_id}#"))
+        items = WebhookOutboxItem.scan(WebhookOutboxItem.pk.startswith(f"WHO#{tenant_id}#settlement.completed#"))
         return [{"kind": i.kind, "created_at": int(i.created_at), **json.loads(i.payload)} for i in items]

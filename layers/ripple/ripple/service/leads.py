@@ -175,6 +175,24 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
             node=node,
         )
     )
+    from ripple.service.webhooks import safe_emit
+
+    safe_emit(
+        svc,
+        link.tenant_id,
+        "lead.created",
+        {
+            "lead_id": lead_id,
+            "customer_id": customer_id,
+            "new_customer": created,
+            "campaign_id": link.campaign_id,
+            "channel": link.channel,
+            "employee_id": link.employee_id,
+            "depth": depth,
+            "at": now,
+        },
+        lead_id,
+    )
     return LeadReceipt(lead_id, customer_id, created)
 
 

@@ -219,13 +219,17 @@ def convert_customer(svc: Services, principal: Principal, customer_id: str, body
             amount=deal,
         )
     )
-    return {
+    result = {
         "customer_id": customer_id,
         "status": "won",
         "deal": deal,
         "campaign_id": campaign_id,
         "credited_to": customer.first_touch_employee,
     }
+    from ripple.service.webhooks import safe_emit
+
+    safe_emit(svc, principal.tenant_id, "customer.converted", {**result, "at": now}, event.event_id)
+    return result
 
 
 def fraud_report(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:

@@ -258,6 +258,9 @@ def redeem(
         available = svc.points.balances(tenant_id, employee_id)["available"]
         response = {**redemption.to_public(), "available": available}
         repo.remember_response(tenant_id, employee_id, key, json.dumps(response, separators=(",", ":")))
+        from ripple.service.webhooks import safe_emit
+
+        safe_emit(svc, tenant_id, "redemption.requested", redemption.to_public(), redemption_id)
         return 201, response
     raise RewardUnavailableError(f"reward {reward_id} is changing; please retry")
 

@@ -1,0 +1,406 @@
+"""Webhook persistence (main table) and the HTTP sender.
+
+* ``WHEP#<tenant>``: the tenant's endpoint (url, events, active, signing secret).
+* ``WHO#<tenant>#<event type>#<event id>``: an outbox item, written once (conditional put).
+  While undelivered it carries ``gsi1pk = WHQ#<shard>`` and ``gsi1sk = <due ms>#<pk>``, so
+  the ``by-tenant`` GSI doubles as a sparse due-time index spread over ``SHARDS``
+  partitions; delivered, failed and skipped items drop both attributes and leave the index.
+  A dispatcher claims an item by moving its due time one lease ahead (conditional on the
+  due time it read), so a crashed dispatcher's item comes back when the lease runs out.
+* ``WHD#<tenant>#<event id>#<attempt>``: one delivery attempt (the delivery log), listed
+  newest first through ``by-tenant`` (``<tenant>#WHLOG``), expires after 30 days.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from ripple.adapters.models import MainItem
+from ripple.domain.webhooks import is_public_address
+
+__all__ = [
+    "SHARDS",
+    "DynamoWebhooks",
+    "OutboxEntry",
+    "SendResult",
+    "WebhookDeliveryItem",
+    "WebhookEndpointItem",
+    "WebhookOutboxItem",
+    "http_post",
+]
+
+SHARDS = 4
+LOG_TTL_S = 30 * 86_400
+
+
+class WebhookEndpointItem(MainItem):
+    tenant = UnicodeAttribute()
+    url = UnicodeAttribute()
+    events = ListAttribute[str](default=list)
+    active = BooleanAttribute(default=True)
+    secret = UnicodeAttribute()
+    created_at = NumberAttribute(default=0)
+    updated_at = NumberAttribute(default=0)
+    updated_by = UnicodeAttribute(default="")
+
+    @staticmethod
+    def key(tenant_id: str) -> str:
+        return f"WHEP#{tenant_id}"
+
+
+class WebhookOutboxItem(MainItem):
+    tenant = UnicodeAttribute()
+    kind = UnicodeAttribute()  # the event type
+    event_id = UnicodeAttribute()
+    payload = UnicodeAttribute()  # JSON: the event's ``data``
+    created_at = NumberAttribute()
+    state = UnicodeAttribute(default="pending")  # pending | delivered | failed | skipped
+    attempts = NumberAttribute(default=0)
+    lease = UnicodeAttribute(null=True)
+    next_at = NumberAttribute(null=True)
+    last_status = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(tenant_id: str, kind: str, event_id: str) -> str:
+        return f"WHO#{tenant_id}#{kind}#{event_id}"
+
+    @staticmethod
+    def queue(pk: str) -> str:
+        return f"WHQ#{zlib.crc32(pk.encode()) % SHARDS}"
+
+    @staticmethod
+    def due_key(due: int, pk: str) -> str:
+        return f"{due:013d}#{pk}"
+
+
+class WebhookDeliveryItem(MainItem):
+    tenant = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    attempt = NumberAttribute()
+    at = NumberAttribute()
+    ok = BooleanAttribute()
+    status_code = NumberAttribute(null=True)
+    latency_ms = NumberAttribute(default=0)
+    next_retry_at = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(default="")
+
+    @staticmethod
+    def key(tenant_id: str, event_id: str, attempt: int) -> str:
+        return f"WHD#{tenant_id}#{event_id}#{attempt:02d}"
+
+    @staticmethod
+    def listing(tenant_id: str) -> str:
+        return f"{tenant_id}#WHLOG"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    pk: str
+    tenant_id: str
+    event_type: str
+    event_id: str
+    payload: dict[str, Any]
+    created_at: int
+    attempts: int
+    due_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def outbox_item(tenant_id: str, event_type: str, event_id: str, payload: dict[str, Any], now: int) -> WebhookOutboxItem:
+    """A new, due outbox item (also used inside the settlement's finishing transaction)."""
+    pk = WebhookOutboxItem.key(tenant_id, event_type, event_id)
+    return WebhookOutboxItem(
+        pk,
+        tenant=tenant_id,
+        kind=event_type,
+        event_id=event_id,
+        payload=json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
+        created_at=now,
+        gsi1pk=WebhookOutboxItem.queue(pk),
+        gsi1sk=WebhookOutboxItem.due_key(now, pk),
+    )
+
+
+def _conditional_failed(exc: PutError | UpdateError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def _entry(item: WebhookOutboxItem) -> OutboxEntry:
+    return OutboxEntry(
+        pk=item.pk,
+        tenant_id=item.tenant,
+        event_type=item.kind,
+        event_id=item.event_id,
+        payload=json.loads(item.payload),
+        created_at=int(item.created_at),
+        attempts=int(item.attempts or 0),
+        due_key=item.gsi1sk or "",
+    )
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None, listing: str) -> dict[str, Any] | None:
+    """Raises ValueError for anything that is not a cursor we issued for this tenant."""
+    if not cursor:
+        return None
+    raw = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+    if not isinstance(raw, dict) or set(raw) != {"pk", "gsi1pk", "gsi1sk"}:
+        raise ValueError("bad cursor")
+    if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in raw.values()):
+        raise ValueError("bad cursor")
+    if raw["gsi1pk"]["S"] != listing:
+        raise ValueError("bad cursor")
+    return raw
+
+
+def _delivery(item: WebhookDeliveryItem) -> dict[str, Any]:
+    return {
+        "event_id": item.event_id,
+        "type": item.kind,
+        "attempt": int(item.attempt),
+        "at": int(item.at),
+        "ok": bool(item.ok),
+        "status_code": None if item.status_code is None else int(item.status_code),
+        "latency_ms": int(item.latency_ms or 0),
+        "next_retry_at": None if item.next_retry_at is None else int(item.next_retry_at),
+        "error": item.error,
+    }
+
+
+class DynamoWebhooks:
+    # -- endpoint
+
+    def get_endpoint(self, tenant_id: str) -> dict[str, Any] | None:
+        try:
+            item = WebhookEndpointItem.get(WebhookEndpointItem.key(tenant_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return {
+            "url": item.url,
+            "events": list(item.events or []),
+            "active": bool(item.active),
+            "secret": item.secret,
+            "created_at": int(item.created_at),
+            "updated_at": int(item.updated_at),
+        }
+
+    def put_endpoint(self, tenant_id: str, endpoint: dict[str, Any], actor: str) -> None:
+        WebhookEndpointItem(
+            WebhookEndpointItem.key(tenant_id),
+            tenant=tenant_id,
+            url=endpoint["url"],
+            events=list(endpoint["events"]),
+            active=endpoint["active"],
+            secret=endpoint["secret"],
+            created_at=endpoint["created_at"],
+            updated_at=endpoint["updated_at"],
+            updated_by=actor,
+        ).save()
+
+    # -- outbox
+
+    def enqueue(self, tenant_id: str, event_type: str, event_id: str, payload: dict[str, Any], now: int) -> bool:
+        """Write the event once; False if it was already there (a retried emit)."""
+        try:
+            outbox_item(tenant_id, event_type, event_id, payload, now).save(
+                condition=WebhookOutboxItem.pk.does_not_exist()
+            )
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def due(self, now: int, limit: int) -> list[OutboxEntry]:
+        """Undelivered items due at ``now``, oldest first within each shard."""
+        upper = f"{now:013d}~"
+        out: list[OutboxEntry] = []
+        for shard in range(SHARDS):
+            query = WebhookOutboxItem.by_tenant.query(
+                f"WHQ#{shard}", WebhookOutboxItem.gsi1sk <= upper, limit=limit - len(out)
+            )
+            out.extend(_entry(i) for i in query if isinstance(i, WebhookOutboxItem))
+            if len(out) >= limit:
+                break
+        return out
+
+    def claim(self, entry: OutboxEntry, token: str, lease_until: int) -> bool:
+        """Take the item for one attempt: move its due time to the end of the lease, on
+        condition nobody else moved it since we read it."""
+        try:
+            WebhookOutboxItem(entry.pk).update(
+                actions=[
+                    WebhookOutboxItem.gsi1sk.set(WebhookOutboxItem.due_key(lease_until, entry.pk)),
+                    WebhookOutboxItem.lease.set(token),
+                ],
+                condition=(WebhookOutboxItem.gsi1sk == entry.due_key)
+                & (WebhookOutboxItem.attempts == entry.attempts)
+                & (WebhookOutboxItem.state == "pending"),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def settle_attempt(
+        self,
+        entry: OutboxEntry,
+        token: str,
+        *,
+        state: str,
+        attempts: int,
+        next_at: int | None,
+        status_code: int | None,
+        error: str | None,
+    ) -> bool:
+        """Record the outcome of our claimed attempt; False if our lease was taken over."""
+        actions: list[Any] = [
+            WebhookOutboxItem.state.set(state),
+            WebhookOutboxItem.attempts.set(attempts),
+            WebhookOutboxItem.lease.remove(),
+        ]
+        actions.append(
+            WebhookOutboxItem.last_status.set(status_code)
+            if status_code is not None
+            else WebhookOutboxItem.last_status.remove()
+        )
+        actions.append(
+            WebhookOutboxItem.last_error.set(error[:500]) if error else WebhookOutboxItem.last_error.remove()
+        )
+        if state == "pending" and next_at is not None:
+            actions += [
+                WebhookOutboxItem.next_at.set(next_at),
+                WebhookOutboxItem.gsi1sk.set(WebhookOutboxItem.due_key(next_at, entry.pk)),
+            ]
+        else:
+            actions += [
+                WebhookOutboxItem.next_at.remove(),
+                WebhookOutboxItem.gsi1pk.remove(),
+                WebhookOutboxItem.gsi1sk.remove(),
+            ]
+        try:
+            WebhookOutboxItem(entry.pk).update(actions=actions, condition=WebhookOutboxItem.lease == token)
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def outbox(self, tenant_id: str) -> list[dict[str, Any]]:
+        """A tenant's outbox items (a scan: for tests and operators only)."""
+        items = WebhookOutboxItem.scan(WebhookOutboxItem.pk.startswith(f"WHO#{tenant_id}#"))
+        return [
+            {
+                "kind": i.kind,
+                "event_id": i.event_id,
+                "state": i.state,
+                "attempts": int(i.attempts or 0),
+                "created_at": int(i.created_at),
+                "queued": i.gsi1pk is not None,
+                **json.loads(i.payload),
+            }
+            for i in items
+        ]
+
+    # -- delivery log
+
+    def log(self, tenant_id: str, record: dict[str, Any], url: str) -> None:
+        at = int(record["at"])
+        key = WebhookDeliveryItem.key(tenant_id, record["event_id"], int(record["attempt"]))
+        WebhookDeliveryItem(
+            key,
+            tenant=tenant_id,
+            event_id=record["event_id"],
+            kind=record["type"],
+            attempt=int(record["attempt"]),
+            at=at,
+            ok=bool(record["ok"]),
+            status_code=record["status_code"],
+            latency_ms=int(record["latency_ms"]),
+            next_retry_at=record["next_retry_at"],
+            error=(record["error"] or None) and str(record["error"])[:500],
+            url=url,
+            gsi1pk=WebhookDeliveryItem.listing(tenant_id),
+            gsi1sk=f"{at:013d}#{key}",
+            expires_at=at // 1000 + LOG_TTL_S,
+        ).save()
+
+    def deliveries(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        listing = WebhookDeliveryItem.listing(tenant_id)
+        start = _decode_cursor(cursor, listing)
+        query = WebhookDeliveryItem.by_tenant.query(
+            listing, scan_index_forward=False, limit=limit, last_evaluated_key=start, page_size=limit
+        )
+        rows = [_delivery(i) for i in query if isinstance(i, WebhookDeliveryItem)]
+        return rows, _encode_cursor(query.last_evaluated_key)
+
+
+# ------------------------------------------------------------------ sending
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 3xx is a failed delivery: never follow it somewhere else
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _resolves_publicly(url: str) -> bool:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return False
+    return bool(infos) and all(is_public_address(str(info[4][0])) for info in infos)
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool) -> SendResult:
+    """POST ``body``; any 2xx is success. Outside local/test the host must resolve to public
+    addresses only (no SSRF into the VPC or the metadata service)."""
+    started = time.monotonic()
+    if not allow_private and not _resolves_publicly(url):
+        return SendResult(None, 0, "refused: the host does not resolve to public addresses")
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with _OPENER.open(request, timeout=timeout) as resp:
+            resp.read(1024)
+            status: int | None = int(resp.status)
+            error = None
+    except urllib.error.HTTPError as exc:
+        status, error = int(exc.code), f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        status, error = None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+    return SendResult(status, int((time.monotonic() - started) * 1000), error)
