@@ -44,6 +44,7 @@ def services() -> Services:
                 from ripple.adapters.rewards import DynamoRewards
                 from ripple.adapters.settlement import DynamoSettlements
                 from ripple.adapters.tasks import DynamoTasks
+                from ripple.adapters.webhooks import DynamoWebhooks
 
                 cfg = config()
                 _services = Services(
@@ -60,6 +61,7 @@ def services() -> Services:
                     rewards=DynamoRewards(),
                     settlements=DynamoSettlements(),
                     fraud=DynamoFraud(),
+                    webhooks=DynamoWebhooks(),
                     tasks=DynamoTasks(),
                 )
     return _services

@@ -39,7 +39,6 @@ __all__ = [
     "DynamoSettlements",
     "FrozenChunkItem",
     "LateEventItem",
-    "OutboxItem",
     "PrizeConfigItem",
     "SettlementItem",
 ]
@@ -110,20 +109,6 @@ class LateEventItem(PointsItem):
     @staticmethod
     def listing(tenant_id: str, gran: str, to_period: str) -> str:
         return f"{tenant_id}#LATE#{gran}#{to_period}"
-
-
-class OutboxItem(PointsItem):
-    """Legacy (points table): settlements now write ``webhooks.WebhookOutboxItem`` instead."""
-
-    tenant = UnicodeAttribute()
-    kind = UnicodeAttribute()
-    payload = UnicodeAttribute()  # JSON
-    created_at = NumberAttribute()
-    state = UnicodeAttribute(default="pending")
-
-    @staticmethod
-    def key(tenant_id: str, kind: str, ref: str) -> str:
-        return f"OUT#{tenant_id}#{kind}#{ref}"
 
 
 def _prizes_from(raw: Any) -> list[PrizeRule]:

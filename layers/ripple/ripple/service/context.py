@@ -57,4 +57,5 @@ class Services:
     rewards: Any = None  # service.rewards.RewardRepository (points mall)
     settlements: Any = None
     fraud: Any = None  # adapters.fraud.DynamoFraud (anti-fraud signals)
+    webhooks: Any = None  # adapters.webhooks.DynamoWebhooks (endpoints, outbox, delivery log)
     tasks: Any = None  # adapters.tasks.DynamoTasks (promotion tasks)

@@ -44,7 +44,7 @@ Sender = Callable[..., Any]  # adapters.webhooks.http_post's signature
 def _repo(svc: Services) -> Any:
     repo = getattr(svc, "webhooks", None)
     if repo is None:
-        from ripple.adapters.webhooks import DynamoWebhooks  # composition fallback: Services has no slot yet
+        from ripple.adapters.webhooks import DynamoWebhooks  # services built by hand (tests) may leave it out
 
         repo = _DEFAULT.setdefault("repo", DynamoWebhooks())
     return repo
