@@ -157,7 +157,11 @@ class DynamoCustomers:
         except DoesNotExist:
             return None
 
-    def create(self, customer: Customer, contact_keys: Sequence[str], event: CustomerEvent) -> None:
+    def create(
+        self, customer: Customer, contact_keys: Sequence[str], event: CustomerEvent, extra: Sequence[Any] = ()
+    ) -> None:
+        """``extra``: items written with the customer or not at all (e.g. a webhook's outbox
+        item, so a committed lead always has its event)."""
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(_to_item(customer, 1), condition=CustomerItem.pk.does_not_exist())
@@ -170,6 +174,8 @@ class DynamoCustomers:
                 if customer.node:  # chain node -> customer: shows who influenced whom
                     node_key = ContactItem.key(customer.tenant_id, f"node:{customer.node}")
                     tx.save(ContactItem(node_key, customer_id=customer.customer_id))
+                for item in extra:
+                    tx.save(item, condition=type(item).pk.does_not_exist())
         except TransactWriteError as exc:
             if any(_cancelled_on(exc, i) for i in range(1, 1 + len(contact_keys))):
                 raise ContactTakenError from exc
@@ -185,6 +191,7 @@ class DynamoCustomers:
         new_contact_keys: Sequence[str] = (),
         expected_owner: str | None = None,
         spend: LedgerEntry | None = None,
+        extra: Sequence[Any] = (),
     ) -> Customer:
         """``spend`` (a lead-pool claim's price) is charged in the same transaction: a lost
         race charges nothing, and too few available points refuse the whole write."""
@@ -202,6 +209,8 @@ class DynamoCustomers:
                     )
                 for event in events:
                     tx.save(_event_item(customer.tenant_id, customer.customer_id, event))
+                for item in extra:
+                    tx.save(item, condition=type(item).pk.does_not_exist())
                 if spend is not None:
                     add_spend(tx, spend)
         except TransactWriteError as exc:
@@ -209,9 +218,9 @@ class DynamoCustomers:
                 raise StaleCustomerError from exc
             if any(_cancelled_on(exc, i) for i in range(1, 1 + len(new_contact_keys))):
                 raise ContactTakenError from exc
-            # PynamoDB sends every Put before every Update: the customer, contacts, events
-            # and the ledger entry, then the balance update (the only update) last.
-            if spend is not None and _cancelled_on(exc, 1 + len(new_contact_keys) + len(events) + 1):
+            # PynamoDB sends every Put before every Update: the customer, contacts, events,
+            # extra items and the ledger entry, then the balance update (the only update) last.
+            if spend is not None and _cancelled_on(exc, 1 + len(new_contact_keys) + len(events) + len(extra) + 1):
                 available = DynamoPoints().balances(spend.tenant_id, spend.employee_id)["available"]
                 price = -spend.points
                 raise InsufficientPointsError(shortfall(price, available), price=price, available=available) from exc

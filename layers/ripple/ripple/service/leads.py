@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +149,24 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
             "lang": lang,
         },
     )
-    customer_id, created = _merge_or_create(svc, link.tenant_id, touch, rule, keys, event)
+
+    def outbox(customer_id: str, created: bool) -> Any:
+        """The lead.created webhook event, written in the same transaction as the customer."""
+        from ripple.service.webhooks import outbox_for
+
+        payload = {
+            "lead_id": lead_id,
+            "customer_id": customer_id,
+            "new_customer": created,
+            "campaign_id": link.campaign_id,
+            "channel": link.channel,
+            "employee_id": link.employee_id,
+            "depth": depth,
+            "at": now,
+        }
+        return outbox_for(svc, link.tenant_id, "lead.created", payload, lead_id)
+
+    customer_id, created = _merge_or_create(svc, link.tenant_id, touch, rule, keys, event, outbox)
 
     identity = identify_visitor(
         tenant_id=link.tenant_id,
@@ -175,24 +193,6 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
             node=node,
         )
     )
-    from ripple.service.webhooks import safe_emit
-
-    safe_emit(
-        svc,
-        link.tenant_id,
-        "lead.created",
-        {
-            "lead_id": lead_id,
-            "customer_id": customer_id,
-            "new_customer": created,
-            "campaign_id": link.campaign_id,
-            "channel": link.channel,
-            "employee_id": link.employee_id,
-            "depth": depth,
-            "at": now,
-        },
-        lead_id,
-    )
     return LeadReceipt(lead_id, customer_id, created)
 
 
@@ -215,7 +215,13 @@ def _consent_text(landing: dict[str, Any] | None, lang: str, given: str | None) 
 
 
 def _merge_or_create(
-    svc: Services, tenant_id: str, touch: LeadTouch, rule: Attribution, keys: list[str], event: CustomerEvent
+    svc: Services,
+    tenant_id: str,
+    touch: LeadTouch,
+    rule: Attribution,
+    keys: list[str],
+    event: CustomerEvent,
+    outbox: Callable[[str, bool], Any] | None = None,
 ) -> tuple[str, bool]:
     """Create the customer or merge into the one holding this phone/e-mail; optimistic
     and retried, so concurrent submissions for one contact end in one customer."""
@@ -226,9 +232,10 @@ def _merge_or_create(
         existing = svc.customers.get(tenant_id, customer_id) if customer_id else None
         new_id = customer_id or "cu" + svc.ids(12)
         customer, previous_owner = apply_lead(existing, touch, customer_id=new_id, tenant_id=tenant_id, rule=rule)
+        extra = [item for item in [outbox(new_id, existing is None) if outbox else None] if item is not None]
         try:
             if existing is None:
-                svc.customers.create(customer, keys, event)
+                svc.customers.create(customer, keys, event, extra)
                 return new_id, True
             events = [event]
             if previous_owner is not None:
@@ -246,6 +253,7 @@ def _merge_or_create(
                 expected_version=existing.version,
                 events=events,
                 new_contact_keys=[k for k in keys if k not in owners],  # never steal another's contact
+                extra=extra,
             )
             return new_id, False
         except (ContactTakenError, StaleCustomerError):

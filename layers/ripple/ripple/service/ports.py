@@ -182,7 +182,9 @@ class CustomerRepository(Protocol):
         """The customer whose chain node this is (nodes are per visitor, not per campaign)."""
         ...
 
-    def create(self, customer: Customer, contact_keys: Sequence[str], event: CustomerEvent) -> None:
+    def create(
+        self, customer: Customer, contact_keys: Sequence[str], event: CustomerEvent, extra: Sequence[Any] = ()
+    ) -> None:
         """Insert a new customer with its contact index entries, atomically; raises
         ``ContactTakenError`` if a contact is already indexed."""
         ...
@@ -196,6 +198,7 @@ class CustomerRepository(Protocol):
         new_contact_keys: Sequence[str] = (),
         expected_owner: str | None = None,
         spend: LedgerEntry | None = None,
+        extra: Sequence[Any] = (),
     ) -> Customer:
         """Write ``customer`` (version bumped) if it is still at ``expected_version``
         (and, if given, still owned by ``expected_owner``); raises ``StaleCustomerError``.

@@ -150,6 +150,18 @@ def emit(svc: Services, tenant_id: str, event_type: str, payload: dict[str, Any]
     return bool(repo.enqueue(tenant_id, event_type, event_id, payload, svc.clock()))
 
 
+def outbox_for(svc: Services, tenant_id: str, event_type: str, payload: dict[str, Any], event_id: str) -> Any:
+    """The outbox item for this event if the tenant subscribes to it (else None), for a use
+    case to write inside its own transaction: the event exists iff the business write does."""
+    repo = _repo(svc)
+    endpoint = repo.get_endpoint(tenant_id)
+    if endpoint is None or not endpoint["active"] or event_type not in endpoint["events"]:
+        return None
+    from ripple.adapters.webhooks import outbox_item
+
+    return outbox_item(tenant_id, event_type, event_id, payload, svc.clock())
+
+
 def safe_emit(svc: Services, tenant_id: str, event_type: str, payload: dict[str, Any], event_id: str) -> None:
     """``emit`` for use cases whose own write already happened: a failed outbox write is
     logged, never turned into an error for a request that did succeed."""
