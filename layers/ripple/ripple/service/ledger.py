@@ -181,6 +181,18 @@ def convert_customer(svc: Services, principal: Principal, customer_id: str, body
         raise NotFoundError(f"campaign {campaign_id} not found")
     now = svc.clock()
     deal = f"{amount.quantize(Decimal('0.01'))} {currency.upper()}"
+    conversion_id = svc.ids(12)
+    result = {
+        "customer_id": customer_id,
+        "status": "won",
+        "deal": deal,
+        "campaign_id": campaign_id,
+        "credited_to": customer.first_touch_employee,
+    }
+    from ripple.service.webhooks import outbox_for
+
+    # the customer.converted webhook event commits with the customer or not at all
+    outbox = outbox_for(svc, principal.tenant_id, "customer.converted", {**result, "at": now}, conversion_id)
     for _ in range(6):
         current = svc.customers.get(principal.tenant_id, customer_id)
         assert current is not None
@@ -193,10 +205,15 @@ def convert_customer(svc: Services, principal: Principal, customer_id: str, body
             last_contacted_at=now,
         )
         event = CustomerEvent(
-            svc.ids(10), "conversion", now, principal.sub, {"amount": deal, "campaign_id": campaign_id}
+            conversion_id, "conversion", now, principal.sub, {"amount": deal, "campaign_id": campaign_id}
         )
         try:
-            svc.customers.save(updated, expected_version=current.version, events=[event])
+            svc.customers.save(
+                updated,
+                expected_version=current.version,
+                events=[event],
+                extra=[outbox] if outbox is not None else [],
+            )
             break
         except StaleCustomerError:
             continue
@@ -219,16 +236,6 @@ def convert_customer(svc: Services, principal: Principal, customer_id: str, body
             amount=deal,
         )
     )
-    result = {
-        "customer_id": customer_id,
-        "status": "won",
-        "deal": deal,
-        "campaign_id": campaign_id,
-        "credited_to": customer.first_touch_employee,
-    }
-    from ripple.service.webhooks import safe_emit
-
-    safe_emit(svc, principal.tenant_id, "customer.converted", {**result, "at": now}, event.event_id)
     return result
 
 
