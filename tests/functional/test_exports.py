@@ -125,6 +125,32 @@ def _export(api: Any, body: dict[str, Any], headers: dict[str, str] = ADMIN) -> 
     return info, rows
 
 
+def _visit(tenant: str, visit_id: str, ts: int, code: str = "=cmd") -> None:
+    from ripple.adapters.repositories import DynamoVisits
+    from ripple.domain.model import Decision, Visit
+
+    DynamoVisits().record(
+        Visit(visit_id, tenant, code, "spring", "emma", "wechat", f"v-{visit_id}", ts, Decision.ELIGIBLE, country="JP")
+    )
+
+
+def test_visits_export_reads_the_tenant_day_index(api: Any) -> None:
+    _visit("acme", "v-before", BEFORE)
+    _visit("acme", "v1", FIRST, "abc123")
+    _visit("acme", "v2", LAST)
+    _visit("acme", "v-after", AFTER)
+    _visit("globex", "g1", FIRST)
+    _, rows = _export(api, {"kind": "visits", "from": "2026-03-01", "to": "2026-03-02"})
+    from ripple.domain.exports import COLUMNS
+
+    assert rows[0] == list(COLUMNS["visits"])
+    by_id = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert sorted(by_id) == ["v1", "v2"]
+    assert by_id["v1"]["code"] == "abc123" and by_id["v1"]["employee_id"] == "emma"
+    assert by_id["v1"]["decision"] == "eligible" and by_id["v1"]["country"] == "JP"
+    assert by_id["v2"]["code"] == "'=cmd"  # formula injection escaped
+
+
 def test_customers_export_is_the_range_in_the_tenant_zone_with_cjk_and_safe_cells(api: Any) -> None:
     _customer("acme", "c-before", BEFORE, "前日")
     _customer("acme", "c1", FIRST, "鈴木 花子", phone="+81312345678", tags=["vip", "東京"])
@@ -184,7 +210,6 @@ def test_another_tenants_export_is_not_found(api: Any) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"kind": "visits", "from": "2026-03-01", "to": "2026-03-02"},  # no tenant index yet
         {"kind": "orders", "from": "2026-03-01", "to": "2026-03-02"},
         {"kind": "ledger", "from": "2026-03-02", "to": "2026-03-01"},
         {"kind": "ledger", "from": "2025-01-01", "to": "2026-01-02"},  # 367 days

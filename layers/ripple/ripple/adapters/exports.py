@@ -189,7 +189,39 @@ def ledger_rows(tenant_id: str, start_ms: int, end_ms: int) -> Iterator[Sequence
             )
 
 
-_SOURCES = {"customers": customer_rows, "leads": lead_rows, "ledger": ledger_rows}
+def visit_rows(tenant_id: str, start_ms: int, end_ms: int) -> Iterator[Sequence[Any]]:
+    """Every recorded visit (and lead/conversion event) of the range: one Query per UTC day
+    and shard of the ``by-tenant-day`` index, one page at a time (never a Scan)."""
+    import time as _time
+
+    from ripple.adapters.models import TENANT_DAY_SHARDS, VisitItem
+
+    day_ms = 86_400_000
+    first = start_ms - start_ms % day_ms
+    for day_start in range(first, end_ms, day_ms):
+        day = _time.strftime("%Y-%m-%d", _time.gmtime(day_start // 1000))
+        for shard in range(TENANT_DAY_SHARDS):
+            items: Iterable[VisitItem] = VisitItem.by_tenant_day.query(
+                f"{tenant_id}#{day}#{shard}", VisitItem.ts.between(start_ms, end_ms - 1), page_size=PAGE
+            )
+            for v in items:
+                yield (
+                    v.pk,
+                    ms_to_iso(int(v.ts)),
+                    v.kind or "visit",
+                    v.code,
+                    v.campaign_id,
+                    v.employee_id,
+                    v.channel,
+                    v.decision,
+                    v.ua,
+                    v.country or "",
+                    v.via,
+                    int(v.depth or 1),
+                )
+
+
+_SOURCES = {"customers": customer_rows, "leads": lead_rows, "ledger": ledger_rows, "visits": visit_rows}
 
 
 def rows_for(kind: str, tenant_id: str, start_ms: int, end_ms: int) -> Iterator[Sequence[Any]]:

@@ -352,6 +352,29 @@ class ByVisitorIndex(GlobalSecondaryIndex["VisitItem"]):
     ts = NumberAttribute(range_key=True)
 
 
+class ByTenantDayIndex(GlobalSecondaryIndex["VisitItem"]):
+    class Meta:
+        index_name = "by-tenant-day"
+        projection = IncludeProjection(
+            ["code", "campaign_id", "employee_id", "channel", "decision", "ua", "country", "via", "depth", "kind"]
+        )
+
+    td = UnicodeAttribute(hash_key=True)
+    ts = NumberAttribute(range_key=True)
+
+
+TENANT_DAY_SHARDS = 8
+
+
+def tenant_day_key(tenant_id: str, ts_ms: int, visit_id: str) -> str:
+    """``<tenant>#<UTC day>#<shard>``: a tenant's day of visits spread over 8 partitions."""
+    import time as _time
+    import zlib
+
+    day = _time.strftime("%Y-%m-%d", _time.gmtime(ts_ms // 1000))
+    return f"{tenant_id}#{day}#{zlib.crc32(visit_id.encode()) % TENANT_DAY_SHARDS}"
+
+
 class VisitItem(Model):
     class Meta(_Meta):
         table_name = _table("RIPPLE_VISITS_TABLE", "ripple-visits")
@@ -382,7 +405,9 @@ class VisitItem(Model):
     amount = UnicodeAttribute(null=True)  # conversion events: "1999.00 CNY"
     viewer = UnicodeAttribute(null=True)  # signed-in employee who clicked
     vk = UnicodeAttribute(null=True)  # "<tenant>#<visitor>" for GET visits (GSI by-visitor)
+    td = UnicodeAttribute(null=True)  # tenant_day_key (GSI by-tenant-day, exports)
     by_visitor = ByVisitorIndex()
+    by_tenant_day = ByTenantDayIndex()
 
 
 # ---------------------------------------------------------------- points table

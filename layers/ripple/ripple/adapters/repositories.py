@@ -28,6 +28,7 @@ from ripple.adapters.models import (
     PointsRulesMap,
     TenantItem,
     VisitItem,
+    tenant_day_key,
 )
 from ripple.domain.errors import ConflictError
 from ripple.domain.model import (
@@ -377,6 +378,7 @@ class DynamoVisits:
             amount=visit.amount or None,
             viewer=visit.viewer or None,
             vk=f"{visit.tenant_id}#{visit.visitor}" if visit.kind == "visit" else None,
+            td=tenant_day_key(visit.tenant_id, visit.ts, visit.visit_id),
         )
         try:
             item.save(condition=VisitItem.pk.does_not_exist())

@@ -19,12 +19,24 @@ from ripple.domain.errors import ValidationError
 __all__ = ["COLUMNS", "KINDS", "MAX_DAYS", "SUPPORTED", "ExportRange", "parse_export_request", "safe_cell"]
 
 KINDS = ("visits", "leads", "customers", "ledger")
-# visits: the visits table has no tenant/day index (pk and by-visitor only), so an export
-# would be a full-table Scan; refused until such an index exists (see README).
-SUPPORTED = ("leads", "customers", "ledger")
+SUPPORTED = KINDS
 MAX_DAYS = 366
 
 COLUMNS: dict[str, tuple[str, ...]] = {
+    "visits": (
+        "visit_id",
+        "at",
+        "kind",
+        "code",
+        "campaign_id",
+        "employee_id",
+        "channel",
+        "decision",
+        "device",
+        "country",
+        "via",
+        "depth",
+    ),
     "customers": (
         "customer_id",
         "created_at",
