@@ -293,12 +293,11 @@ def post_lead() -> Response:
     from ripple.service.leads import LeadRequest, submit_lead
 
     request = _request()
-    identity = (request.context or {}).get("identity") or {}
     receipt = submit_lead(
         bootstrap.services(),
         LeadRequest(
             body=_body(),
-            client_ip=str(identity.get("sourceIp") or ""),
+            client_ip=_client_ip(),
             user_agent=(request.headers.get("user-agent") or "")[:512],
             visitor_cookie=cookies(request).get(VISITOR_COOKIE),
         ),
@@ -692,27 +691,43 @@ def _visitor_error(err: RippleError) -> Response:
     )
 
 
-def _follow(code: str, share_token: str | None) -> Response:
-    from ripple.service.redirect import VisitRequest, follow_link
+def _client_ip() -> str:
+    identity = (_request().context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "")
+
+
+def _visit_request(code: str, share_token: str | None, *, token_limit: int) -> Any:
+    """What the redirect and the landing page know about the person asking (a VisitRequest)."""
+    from ripple.service.redirect import VisitRequest
 
     request = _request()
+    jar = cookies(request)
+    return VisitRequest(
+        code=code,
+        method=request.method,
+        user_agent=(request.headers.get("user-agent") or "")[:512],
+        client_ip=_client_ip(),
+        visitor_cookie=jar.get(VISITOR_COOKIE),
+        viewer=optional_viewer(request, jar, secret=bootstrap.config().jwt_secret),
+        country=request.headers.get("cloudfront-viewer-country") or "",
+        share_token=share_token[:token_limit] if share_token else None,
+    )
+
+
+def _set_visitor_cookie(headers: dict[str, str | list[str]], value: str | None) -> None:
+    if value:
+        secure = "; Secure" if (_request().headers.get("x-forwarded-proto") or "") == "https" else ""
+        headers["Set-Cookie"] = f"{VISITOR_COOKIE}={value}; Max-Age=63072000; Path=/; HttpOnly; SameSite=Lax{secure}"
+
+
+def _follow(code: str, share_token: str | None) -> Response:
+    from ripple.service.redirect import follow_link
+
     try:
-        cfg = bootstrap.config()
-        jar = cookies(request)
-        identity = (request.context or {}).get("identity") or {}
         outcome = follow_link(
             bootstrap.services(),
-            VisitRequest(
-                code=code,
-                method=request.method,
-                user_agent=(request.headers.get("user-agent") or "")[:512],
-                client_ip=str(identity.get("sourceIp") or ""),
-                visitor_cookie=jar.get(VISITOR_COOKIE),
-                viewer=optional_viewer(request, jar, secret=cfg.jwt_secret),
-                country=request.headers.get("cloudfront-viewer-country") or "",
-                share_token=share_token[:128] if share_token else None,
-            ),
-            base_url=_base_url(cfg.public_base_url),
+            _visit_request(code, share_token, token_limit=128),
+            base_url=_base_url(bootstrap.config().public_base_url),
         )
     except RippleError as err:
         return _visitor_error(err)
@@ -721,11 +736,7 @@ def _follow(code: str, share_token: str | None) -> Response:
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer-when-downgrade",
     }
-    if outcome.set_visitor_cookie:
-        secure = "; Secure" if (request.headers.get("x-forwarded-proto") or "") == "https" else ""
-        headers["Set-Cookie"] = (
-            f"{VISITOR_COOKIE}={outcome.set_visitor_cookie}; Max-Age=63072000; Path=/; HttpOnly; SameSite=Lax{secure}"
-        )
+    _set_visitor_cookie(headers, outcome.set_visitor_cookie)
     return Response(body="", status_code=302, headers=headers)
 
 
@@ -753,30 +764,16 @@ def landing_page(code: str) -> Response:
     """The hosted mobile landing page: recorded like a redirect, rendered in the visitor's
     language, no third-party anything, a strict nonce-based CSP."""
     from ripple.service.landing import render_landing
-    from ripple.service.redirect import VisitRequest
     from ripple.web.landing_page import content_security_policy, render_landing_error
 
     request = _request()
     query: dict[str, str] = dict(request.query_params or {})
     accept_language = (request.headers.get("accept-language") or "")[:256]
     try:
-        cfg = bootstrap.config()
-        jar = cookies(request)
-        identity = (request.context or {}).get("identity") or {}
-        share_token = query.get("rp")
         outcome = render_landing(
             bootstrap.services(),
-            VisitRequest(
-                code=code,
-                method=request.method,
-                user_agent=(request.headers.get("user-agent") or "")[:512],
-                client_ip=str(identity.get("sourceIp") or ""),
-                visitor_cookie=jar.get(VISITOR_COOKIE),
-                viewer=optional_viewer(request, jar, secret=cfg.jwt_secret),
-                country=request.headers.get("cloudfront-viewer-country") or "",
-                share_token=share_token[:160] if share_token else None,
-            ),
-            base_url=_base_url(cfg.public_base_url),
+            _visit_request(code, query.get("rp"), token_limit=160),
+            base_url=_base_url(bootstrap.config().public_base_url),
             accept_language=accept_language,
             query_lang=query.get("lang"),
         )
@@ -797,11 +794,7 @@ def landing_page(code: str) -> Response:
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Content-Language": outcome.lang,
     }
-    if outcome.set_visitor_cookie:
-        secure = "; Secure" if (request.headers.get("x-forwarded-proto") or "") == "https" else ""
-        headers["Set-Cookie"] = (
-            f"{VISITOR_COOKIE}={outcome.set_visitor_cookie}; Max-Age=63072000; Path=/; HttpOnly; SameSite=Lax{secure}"
-        )
+    _set_visitor_cookie(headers, outcome.set_visitor_cookie)
     return Response(body="" if request.method == "HEAD" else outcome.html, status_code=200, headers=headers)
 
 

@@ -20,7 +20,7 @@ from ripple.domain.customers import (
     validate_note,
 )
 from ripple.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from ripple.domain.model import Employee, LedgerEntry, Role
+from ripple.domain.model import LedgerEntry, Role
 from ripple.domain.timeutil import ms_to_iso
 from ripple.domain.validation import check_id, validate_limit
 from ripple.service.auth import Principal, require_role
@@ -273,7 +273,7 @@ def offboard_employee(svc: Services, principal: Principal, employee_id: str, bod
         to = target
     now = svc.clock()
     if employee.active:
-        svc.employees.put(Employee(**{**_employee_fields(employee), "active": False, "updated_at": now}))
+        svc.employees.put(replace(employee, active=False, updated_at=now))
     moved = 0
     for customer in list(svc.customers.owned_by(principal.tenant_id, employee_id)):
         if _move(svc, customer, to, now, "handover", principal.sub) is not None:
@@ -316,18 +316,6 @@ def reassign_link(svc: Services, principal: Principal, code: str, body: dict[str
 
     link_cache.put(updated)  # this container at once; others within the cache TTL
     return {"code": updated.code, "employee_id": updated.employee_id, "campaign_id": updated.campaign_id}
-
-
-def _employee_fields(e: Employee) -> dict[str, Any]:
-    return {
-        "tenant_id": e.tenant_id,
-        "employee_id": e.employee_id,
-        "name": e.name,
-        "team": e.team,
-        "region": e.region,
-        "active": e.active,
-        "updated_at": e.updated_at,
-    }
 
 
 def lead_pool(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
