@@ -8,46 +8,30 @@ write and no read.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from ripple.domain.errors import NotFoundError
 from ripple.domain.landing import Landing, landing_from_dict, negotiate_language
 from ripple.service.context import Services
-from ripple.service.redirect import VisitRequest, _lookup, record_visit
+from ripple.service.redirect import TTLCache, VisitRequest, _lookup, record_visit
 
 __all__ = ["LandingOutcome", "landing_cache", "render_landing"]
 
 
-class _LandingCache:
-    def __init__(self, ttl_seconds: float = 300.0, max_size: int = 2_000) -> None:
-        self._items: dict[tuple[str, str], tuple[float, Landing | None, str]] = {}
-        self._lock = threading.Lock()
-        self.ttl = ttl_seconds
-        self.max_size = max_size
-
-    def get(self, svc: Services, tenant_id: str, campaign_id: str) -> tuple[Landing | None, str]:
-        key = (tenant_id, campaign_id)
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None and hit[0] > time.monotonic():
-                return hit[1], hit[2]
-        campaign = svc.campaigns.get(tenant_id, campaign_id)
-        landing = landing_from_dict(campaign.landing) if campaign is not None and campaign.landing else None
-        name = campaign.name if campaign is not None else ""
-        with self._lock:
-            if len(self._items) >= self.max_size:
-                self._items.clear()
-            self._items[key] = (time.monotonic() + self.ttl, landing, name)
-        return landing, name
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+# (tenant, campaign) -> (hosted page or None, campaign name)
+landing_cache: TTLCache[tuple[str, str], tuple[Landing | None, str]] = TTLCache(max_size=2_000)
 
 
-landing_cache = _LandingCache()
+def _landing(svc: Services, tenant_id: str, campaign_id: str) -> tuple[Landing | None, str]:
+    key = (tenant_id, campaign_id)
+    hit = landing_cache.get(key)
+    if hit is not None:
+        return hit
+    campaign = svc.campaigns.get(tenant_id, campaign_id)
+    landing = landing_from_dict(campaign.landing) if campaign is not None and campaign.landing else None
+    value = (landing, campaign.name if campaign is not None else "")
+    landing_cache.set(key, value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +51,7 @@ def render_landing(
     from ripple.web.landing_page import new_nonce, render_landing_page
 
     link = _lookup(svc, req.code)  # cached; record_visit below reuses it
-    landing, campaign_name = landing_cache.get(svc, link.tenant_id, link.campaign_id)
+    landing, campaign_name = _landing(svc, link.tenant_id, link.campaign_id)
     if landing is None:
         raise NotFoundError("this link has no hosted page")
     rec = record_visit(svc, req)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
 from ripple.domain.chains import child_token, position_for_visit
@@ -26,6 +27,7 @@ __all__ = [
     "LinkCache",
     "RecordedVisit",
     "RedirectOutcome",
+    "TTLCache",
     "VisitRequest",
     "chain_secret",
     "follow_link",
@@ -34,43 +36,52 @@ __all__ = [
 ]
 
 CODE_MAX_LEN = 32
+K = TypeVar("K")
+V = TypeVar("V")
 log = logging.getLogger("ripple.redirect")
 
 
-class LinkCache:
-    """A small per-process LRU with a TTL: warm Lambdas skip the read entirely.
+class TTLCache(Generic[K, V]):
+    """A small per-process LRU with a TTL: warm Lambdas skip the read entirely."""
 
-    Links are immutable once issued (a campaign's end date is copied onto them), so a TTL
-    bounds how long an edit takes to reach a warm container.
-    """
-
-    def __init__(self, max_size: int = 20_000, ttl_seconds: float = 300.0) -> None:
-        self._items: OrderedDict[str, tuple[float, Link]] = OrderedDict()
+    def __init__(self, max_size: int, ttl_seconds: float = 300.0) -> None:
+        self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_size = max_size
         self.ttl = ttl_seconds
 
-    def get(self, code: str) -> Link | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
-            hit = self._items.get(code)
+            hit = self._items.get(key)
             if hit is None:
                 return None
             if hit[0] < time.monotonic():
-                del self._items[code]
+                del self._items[key]
                 return None
-            self._items.move_to_end(code)
+            self._items.move_to_end(key)
             return hit[1]
 
-    def put(self, link: Link) -> None:
+    def set(self, key: K, value: V) -> None:
         with self._lock:
-            self._items[link.code] = (time.monotonic() + self.ttl, link)
-            self._items.move_to_end(link.code)
+            self._items[key] = (time.monotonic() + self.ttl, value)
+            self._items.move_to_end(key)
             while len(self._items) > self.max_size:
                 self._items.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+class LinkCache(TTLCache[str, Link]):
+    """Links by code. Links are immutable once issued (a campaign's end date is copied onto
+    them), so the TTL bounds how long an edit takes to reach a warm container."""
+
+    def __init__(self, max_size: int = 20_000, ttl_seconds: float = 300.0) -> None:
+        super().__init__(max_size, ttl_seconds)
+
+    def put(self, link: Link) -> None:
+        self.set(link.code, link)
 
 
 link_cache = LinkCache()
