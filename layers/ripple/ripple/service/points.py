@@ -37,8 +37,9 @@ def apply_visits(svc: Services, visits: Sequence[Visit]) -> ApplyReport:
     employees = svc.employees.batch_get({(v.tenant_id, v.employee_id) for v in visits})
     timezones = {t: tenant.timezone for t, tenant in tenants.items()}
     candidates = earnings_from_visits(visits, campaigns, employees, timezones)
-    candidates = _earliest_wins(svc, visits, candidates)
-    candidates, signals = _fraud(svc, visits, candidates, tenants, campaigns)
+    by_id = {v.visit_id: v for v in visits}  # entries name the visit that caused them (source_id)
+    candidates = _earliest_wins(svc, by_id, candidates)
+    candidates, signals = _fraud(svc, visits, by_id, candidates, tenants)
     candidates = _capped(svc, candidates, campaigns)
     candidates = shift_late_entries(svc, candidates, timezones)  # periods already settled -> next open one
     result = svc.points.record(candidates) if candidates else RecordResult()
@@ -53,12 +54,11 @@ def apply_visits(svc: Services, visits: Sequence[Visit]) -> ApplyReport:
     return ApplyReport(len(visits), len(candidates), result)
 
 
-def _earliest_wins(svc: Services, visits: Sequence[Visit], candidates: list[LedgerEntry]) -> list[LedgerEntry]:
+def _earliest_wins(svc: Services, by_id: Mapping[str, Visit], candidates: list[LedgerEntry]) -> list[LedgerEntry]:
     """A visitor's unique visit (and forward) belongs to their *earliest* eligible visit to
     the campaign, whatever order the stream delivers visits in (items in different shards
     arrive in any order). A candidate with an earlier eligible visit on record yields
     nothing: that visit's own delivery pays it."""
-    by_id = {v.visit_id: v for v in visits}
     checked: dict[str, bool] = {}
     out: list[LedgerEntry] = []
     for e in candidates:
@@ -76,13 +76,12 @@ def _earliest_wins(svc: Services, visits: Sequence[Visit], candidates: list[Ledg
 def _fraud(
     svc: Services,
     visits: Sequence[Visit],
+    by_id: Mapping[str, Visit],
     candidates: list[LedgerEntry],
     tenants: Mapping[str, Tenant],
-    campaigns: Mapping[tuple[str, str], Campaign],
 ) -> tuple[list[LedgerEntry], list[FraudSignal]]:
     """Withhold what the anti-fraud signals catch (entries keep their keys, 0 points)."""
     signals = colleague_signals(visits)
-    by_id = {v.visit_id: v for v in visits}
     devices: dict[tuple[str, str], str] = {}
     if svc.fraud is not None and candidates:
         devices = svc.fraud.device_owners(
