@@ -17,7 +17,7 @@ from infra.template import ROOT
 
 __all__ = ["run"]
 
-_PROBE = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+_PROBE = "import sys, time; {setup}; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
 STATEMENTS = {
     "app": "import app",
     "boto3": "import boto3",
@@ -26,9 +26,9 @@ STATEMENTS = {
 }
 
 
-def _sample(stmt: str) -> float:
+def _sample(stmt: str, setup: str) -> float:
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(stmt=stmt)],
+        [sys.executable, "-c", _PROBE.format(stmt=stmt, setup=setup)],
         cwd=ROOT,
         env=dict(os.environ),
         capture_output=True,
@@ -39,15 +39,21 @@ def _sample(stmt: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def run(sizes: Sizes) -> tuple[list[Row], list[str]]:
-    for stmt in STATEMENTS.values():
-        _sample(stmt)  # warm the bytecode caches once, uncounted
-    samples: dict[str, list[float]] = {k: [] for k in STATEMENTS}
-    for i in range(sizes.import_runs):
-        keys = list(STATEMENTS) if i % 2 == 0 else list(STATEMENTS)[::-1]
+def median_import_times(statements: dict[str, str], runs: int, setup: str = "pass") -> dict[str, float]:
+    """Median seconds each statement takes in fresh interpreters (``setup`` untimed),
+    statements interleaved in alternating order so drift hits them alike."""
+    for stmt in statements.values():
+        _sample(stmt, setup)  # warm the bytecode caches once, uncounted
+    samples: dict[str, list[float]] = {k: [] for k in statements}
+    for i in range(runs):
+        keys = list(statements) if i % 2 == 0 else list(statements)[::-1]
         for key in keys:
-            samples[key].append(_sample(STATEMENTS[key]))
-    med = {k: statistics.median(v) for k, v in samples.items()}
+            samples[key].append(_sample(statements[key], setup))
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def run(sizes: Sizes) -> tuple[list[Row], list[str]]:
+    med = median_import_times(STATEMENTS, sizes.import_runs)
     ratio = med["app"] / med["boto3"]
     ratio_redirect = med["redirect"] / med["boto3"]
     rows = [

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any
@@ -41,9 +40,6 @@ TEXTS = {
     "employee_name": "陳大文 Maximilian",
     "team": "营销部",
 }
-_PROBE = (
-    "import sys, time; sys.path.insert(0, 'functions'); t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
-)
 
 
 def _background_jpeg() -> bytes:
@@ -144,19 +140,6 @@ def _cached_hit() -> tuple[list[str], list[str], str]:
     return calls, renders, second.headers.get("X-Poster-Cache", "")
 
 
-def _import_sample(stmt: str) -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(stmt=stmt)],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
-
-
 def run(sizes: Sizes) -> tuple[list[Row], list[str]]:
     import boto3
 
@@ -172,14 +155,13 @@ def run(sizes: Sizes) -> tuple[list[Row], list[str]]:
     p50, p95 = statistics.median(jpeg) * 1000, _pct(jpeg, 0.95) * 1000
     calls, renders, cache = _cached_hit()
 
+    from bench.imports import median_import_times
+
     stmts = {"poster": "import poster; poster.font_path()", "app": "import app"}
-    for stmt in stmts.values():
-        _import_sample(stmt)  # warm bytecode caches, uncounted
-    imports: dict[str, list[float]] = {k: [] for k in stmts}
-    for i in range(sizes.import_runs):
-        for key in list(stmts) if i % 2 == 0 else list(stmts)[::-1]:
-            imports[key].append(_import_sample(stmts[key]))
-    med = {k: statistics.median(v) * 1000 for k, v in imports.items()}
+    med = {
+        k: v * 1000
+        for k, v in median_import_times(stmts, sizes.import_runs, setup="sys.path.insert(0, 'functions')").items()
+    }
 
     rows = [
         Row("9. poster render p50 (1080x1920 JPEG)", f"{p50:.1f} ms ({size // 1024} KB)", "<= 60 ms", p50 <= 60),
