@@ -666,6 +666,14 @@ def get_export(export_id: str) -> Response:
     return json_response(get_export_uc(bootstrap.services(), _principal(), export_id))
 
 
+# ------------------------------------------------------------------ analytics
+# (routes for /analytics/* go here)
+
+
+# ------------------------------------------------------------------ web console and employee page
+# (static pages and the list endpoints they need go here)
+
+
 # ------------------------------------------------------------------ public redirect
 
 
