@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint unit bench clean build-ApiFunction
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install browser run test lint unit bench clean build-ApiFunction
 
 $(STAMP): requirements-dev.txt layers/deps/requirements.txt layers/poster/requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +17,14 @@ $(STAMP): requirements-dev.txt layers/deps/requirements.txt layers/poster/requir
 
 install: $(STAMP)
 
+# tests/e2e drive Debian's Chromium (Playwright's own browser download is never used) and
+# screenshot CJK pages: install both when missing (root, or through sudo); quick when present.
+browser:
+	@if [ -x $(CHROMIUM) ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then exit 0; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	$$SUDO apt-get update -q && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk
+
 run: install
 	$(BIN)/ripple dev
 
@@ -23,7 +33,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install lint
+test: install lint browser
 	$(BIN)/python -m pytest -q
 
 unit: install

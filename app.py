@@ -667,11 +667,132 @@ def get_export(export_id: str) -> Response:
 
 
 # ------------------------------------------------------------------ analytics
-# (routes for /analytics/* go here)
+
+
+@app.route("/analytics/summary", methods=["GET"])
+@handle_errors
+def get_analytics_summary() -> Response:
+    """Totals, chain depth and the exposure-to-conversion funnel for a date range
+    (``from``/``to`` in the tenant's zone; ``campaign``, ``employee``). Employees: their own."""
+    from ripple.service.analytics import summary
+
+    return json_response(summary(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/analytics/timeseries", methods=["GET"])
+@handle_errors
+def get_analytics_timeseries() -> Response:
+    """The same metrics per day of the range (days without activity as zeros)."""
+    from ripple.service.analytics import timeseries
+
+    return json_response(timeseries(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/analytics/breakdown", methods=["GET"])
+@handle_errors
+def get_analytics_breakdown() -> Response:
+    """Metrics per channel, team, region, employee, device, os, country, city or campaign."""
+    from ripple.service.analytics import breakdown
+
+    return json_response(breakdown(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/analytics/segments", methods=["GET"])
+@handle_errors
+def get_analytics_segments() -> Response:
+    """People by engagement level (light, medium, heavy) and reach, overall and per employee."""
+    from ripple.service.analytics import segments
+
+    return json_response(segments(bootstrap.services(), _principal(), _query()))
 
 
 # ------------------------------------------------------------------ web console and employee page
 # (static pages and the list endpoints they need go here)
+# The pages are files of ripple/web/static, read on first use (ripple.web.console): public,
+# strict CSP (no inline script), the data behind them comes from the JSON API with a bearer token.
+
+
+def _web_page(name: str) -> Response:
+    from ripple.web.console import page
+
+    served = page(name, env=bootstrap.config().env)
+    return Response(body=served.body, status_code=200, headers=served.headers)
+
+
+@app.route("/console", methods=["GET"])
+@handle_errors
+def web_console() -> Response:
+    """The admin web console (HTML page; signs in with the API's bearer token)."""
+    return _web_page("console")
+
+
+@app.route("/m", methods=["GET"])
+@handle_errors
+def web_employee_page() -> Response:
+    """The employee mobile page (HTML page; signs in with the API's bearer token)."""
+    return _web_page("m")
+
+
+@app.route("/assets/{name}", methods=["GET"])
+@handle_errors
+def web_asset(name: str) -> Response:
+    """A script, stylesheet or dictionary of the web pages (whitelisted names only)."""
+    from ripple.web.console import asset
+
+    served = asset(name, _query().get("v"))
+    return Response(body=served.body, status_code=200, headers=served.headers)
+
+
+@app.route("/campaigns", methods=["GET"])
+@handle_errors
+def get_campaigns() -> Response:
+    """The tenant's campaigns, one page (``?limit=&cursor=``)."""
+    from ripple.service.listings import list_campaigns
+
+    return json_response(list_campaigns(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/admin/employees", methods=["GET"])
+@handle_errors
+def get_employees() -> Response:
+    """Every employee of the tenant (``?active=true|false``)."""
+    from ripple.service.listings import list_employees
+
+    return json_response(list_employees(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/admin/tasks", methods=["GET"])
+@handle_errors
+def get_admin_tasks() -> Response:
+    """The tenant's tasks, newest first, with overall progress (``?limit=&cursor=``)."""
+    from ripple.service.listings import list_tasks
+
+    return json_response(list_tasks(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/me/links", methods=["GET"])
+@handle_errors
+def get_my_links() -> Response:
+    """The caller's own links (``?campaign_id=&channel=``), newest first."""
+    from ripple.service.listings import my_links
+
+    principal = _principal()
+    svc = bootstrap.services()
+    return json_response(my_links(svc, principal, _base_url(svc.settings.public_base_url), _query()))
+
+
+@app.route("/me/posters/{campaign_id}", methods=["GET"])
+@handle_errors
+def get_my_poster(campaign_id: str) -> Response:
+    """Like ``GET /campaigns/{id}/poster`` but the presigned URL comes back as JSON
+    (``{"url", "cached"}``), for pages that send the token in a header and show the image."""
+    from ripple.service.posters import get_poster as get_poster_uc
+
+    principal = _principal()
+    svc = bootstrap.services()
+    base_url = _base_url(svc.settings.public_base_url)
+    result = get_poster_uc(svc, _poster_deps(), principal, campaign_id, _query(), base_url)
+    return json_response({"url": result.url, "cached": result.cached}, headers={"Cache-Control": "private, no-store"})
 
 
 # ------------------------------------------------------------------ public redirect
@@ -718,6 +839,7 @@ def _visit_request(code: str, share_token: str | None, *, token_limit: int) -> A
         visitor_cookie=jar.get(VISITOR_COOKIE),
         viewer=optional_viewer(request, jar, secret=bootstrap.config().jwt_secret),
         country=request.headers.get("cloudfront-viewer-country") or "",
+        city=(request.headers.get("cloudfront-viewer-city") or "")[:64],
         share_token=share_token[:token_limit] if share_token else None,
     )
 

@@ -39,6 +39,9 @@ FIGURES = (
     "9. cold import poster fn vs app",
     "11. export",
     "11. export rows/s (to S3)",
+    "12. analytics summary",
+    "12. analytics breakdown items read",
+    "3. analytics items / 1,000 visits",
 )
 
 Bench = Callable[[Sizes], tuple[list[Row], list[str]]]
@@ -66,6 +69,9 @@ def _benches() -> list[tuple[str, Bench]]:
     from bench import export as export_bench
 
     benches.append(("export", export_bench.run))
+    from bench import analytics as analytics_bench
+
+    benches.append(("analytics", analytics_bench.run))
     return benches
 
 

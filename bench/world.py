@@ -28,9 +28,19 @@ class Sizes:
     import_runs: int = 5
     board_rows: int = 10_000
     chain_nodes: int = 5_000
+    analytics_visits: int = 1_000_000
 
 
-QUICK = Sizes(redirects=30, rounds=3, visits=100, employees=10, import_runs=3, board_rows=500, chain_nodes=300)
+QUICK = Sizes(
+    redirects=30,
+    rounds=3,
+    visits=100,
+    employees=10,
+    import_runs=3,
+    board_rows=500,
+    chain_nodes=300,
+    analytics_visits=20_000,
+)
 
 
 def _paths() -> None:

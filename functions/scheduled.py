@@ -3,7 +3,8 @@
 The event's ``job`` field picks the job. ``reconcile`` recomputes every balance it is
 given from the ledger and reports drift; ``recycle`` returns customers nobody contacted
 within their tenant's limit to the public lead pool; ``settle`` settles every day, ISO week and month that has
-ended in its tenant's time zone and is not settled yet (``service/settlement.py``).
+ended in its tenant's time zone and is not settled yet (``service/settlement.py``);
+``segments`` recomputes customer segments and reach (``service/analytics.py``).
 """
 
 from __future__ import annotations
@@ -49,5 +50,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         settled = settle_due(bootstrap.services(), tenants=tenants if isinstance(tenants, list) else None)
         logger.info("settled due periods", extra=settled)
         return settled
+    if job == "segments":
+        from ripple import bootstrap
+        from ripple.service.analytics import refresh_segments
+
+        report = refresh_segments(bootstrap.services())
+        logger.info("refreshed customer segments and reach", extra=report)
+        return report
     logger.warning("unknown job", extra={"event": event})
     return {"status": "unknown_job"}

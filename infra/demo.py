@@ -117,6 +117,12 @@ Demo tenant '{DEMO_TENANT}' seeded: 4 employees, campaign {cid}, alice's WeChat 
        {base}/rewards/{reward["reward_id"]}/redeem
   # the ledger behind the balance
   curl -s -H "Authorization: Bearer $ALICE" {base}/me/ledger
+  # analytics from the consumer's counters: totals + funnel, per day, by channel/device/country/...
+  curl -s -H "Authorization: Bearer $ADMIN" {base}/analytics/summary
+  curl -s -H "Authorization: Bearer $ADMIN" '{base}/analytics/breakdown?by=device'
+  curl -s -H "Authorization: Bearer $ALICE" {base}/analytics/timeseries
+  # customer segments and reach (the hourly job; run it now with: ripple segments)
+  curl -s -H "Authorization: Bearer $ADMIN" {base}/analytics/segments
   # more tokens: ripple token --tenant {DEMO_TENANT} --sub bob --role employee
   # the whole API: README.md
 """

@@ -86,11 +86,14 @@ class LocalStack:
 
     def start(self) -> None:
         self.moto_port = self.moto_port or free_port()
+        # RIPPLE_MOTO_LOG: where moto's own log goes (its tracebacks explain a 500 from moto)
+        moto_log = os.environ.get("RIPPLE_MOTO_LOG")
+        sink: Any = open(moto_log, "ab") if moto_log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as moto
         self._moto = subprocess.Popen(
             [sys.executable, "-m", "infra.moto_server", "--port", str(self.moto_port)],
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
         )
         wait_until_up(self.moto_url + "/moto-api/")
         os.environ.update(local_env(self.moto_url, self.stack_name))

@@ -38,6 +38,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.stack import local_stack  # noqa: F401  (session fixture of tests/integration and tests/e2e)
+
 
 @pytest.fixture
 def aws() -> Iterator[Any]:

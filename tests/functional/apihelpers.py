@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.conftest import STACK, auth
 
-TABLES = [f"{STACK}-{name}" for name in ("main", "links", "visits", "points")]
+TABLES = [f"{STACK}-{name}" for name in ("main", "links", "visits", "points", "analytics")]
 PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.{n}"
 ADMIN = auth("acme", "boss", "admin")
 ALICE = auth("acme", "alice", "employee")

@@ -86,6 +86,10 @@ ROUTES = [
     ("POST", "/customers/cuXXXX/notes", {"text": "hi"}),
     ("GET", "/lead-pool", None),
     ("POST", "/lead-pool/cuXXXX/claim", None),
+    ("GET", "/analytics/summary", None),
+    ("GET", "/analytics/timeseries", None),
+    ("GET", "/analytics/breakdown?by=channel", None),
+    ("GET", "/analytics/segments", None),
 ]
 
 
@@ -113,6 +117,10 @@ WRONG_ROLE = [
     ("POST", "/admin/employees/bob/offboard", {"to": "pool"}, "employee"),
     ("PUT", "/admin/tenant", {"recycle_after_days": 1}, "employee"),
     ("POST", "/lead-pool/cuXXXX/claim", None, "admin"),
+    ("GET", "/analytics/summary?employee=bob", None, "employee"),
+    ("GET", "/analytics/breakdown?by=channel&employee=bob", None, "employee"),
+    ("GET", "/analytics/segments?employee=bob", None, "employee"),
+    ("PUT", "/admin/tenant", {"segments": {"medium": 4}}, "employee"),
 ]
 
 
@@ -145,6 +153,9 @@ def test_unregistered_employee_cannot_get_links(shared: Any) -> None:
         ("POST", "/campaigns/{other}/links", {"channel": "wechat"}, "employee"),
         ("GET", "/campaigns/{other}/chains?root=alice", None, "admin"),
         ("GET", "/leaderboards?campaign_id={other}", None, "employee"),
+        ("GET", "/analytics/summary?campaign={other}", None, "admin"),
+        ("GET", "/analytics/breakdown?by=team&campaign={other}", None, "employee"),
+        ("GET", "/analytics/summary?employee=gina", None, "admin"),
     ],
 )
 def test_other_tenants_ids_are_404(shared: Any, method: str, path: str, body: Any, role: str) -> None:
@@ -366,4 +377,58 @@ def test_bad_employee_customer_calls(shared: Any, method: str, path: str, body: 
     before = snapshot(aws)
     resp = call(api, method, path, auth("acme", "bob", "employee"), body)
     assert resp.status_code == status, resp.body
+    assert snapshot(aws) == before
+
+
+BAD_ANALYTICS = [
+    "/analytics/summary?from=2026-1-1",
+    "/analytics/summary?from=2026-02-30",
+    "/analytics/summary?from=2026-03-02&to=2026-03-01",
+    "/analytics/summary?from=2020-01-01&to=2026-01-01",
+    "/analytics/summary?to=tomorrow",
+    "/analytics/summary?campaign=" + "c" * 200,
+    "/analytics/summary?employee=../bob",
+    "/analytics/summary?colour=red",
+    "/analytics/timeseries?by=channel",
+    "/analytics/breakdown",
+    "/analytics/breakdown?by=planet",
+    "/analytics/breakdown?by=channel&limit=0",
+    "/analytics/breakdown?by=channel&limit=1001",
+    "/analytics/breakdown?by=channel&limit=ten",
+    "/analytics/breakdown?by=campaign&campaign={campaign}",
+    "/analytics/breakdown?by=team&employee=alice",
+    "/analytics/segments?from=2026-01-01",
+    "/analytics/segments?limit=-1",
+]
+
+
+@pytest.mark.parametrize("path", BAD_ANALYTICS)
+def test_bad_analytics_queries(shared: Any, path: str) -> None:
+    api, aws, seeded = shared
+    before = snapshot(aws)
+    resp = call(api, "GET", path.format(campaign=seeded["campaign_id"]), ADMIN)
+    assert resp.status_code in (400, 422), resp.body
+    assert body_of(resp)["error"]["message"]
+    assert snapshot(aws) == before
+
+
+@pytest.mark.parametrize(
+    "segments",
+    [
+        {"medium": 1},
+        {"medium": 10, "heavy": 10},
+        {"heavy": 3},  # below the current medium (3)
+        {"window_days": 0},
+        {"window_days": "30"},
+        {"reach_days": True},
+        {"colour": 1},
+        {},
+        [1, 2],
+    ],
+)
+def test_bad_segment_settings(shared: Any, segments: Any) -> None:
+    api, aws, _seeded = shared
+    before = snapshot(aws)
+    resp = call(api, "PUT", "/admin/tenant", ADMIN, {"segments": segments})
+    assert resp.status_code == 422, resp.body
     assert snapshot(aws) == before

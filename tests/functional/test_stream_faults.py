@@ -38,6 +38,7 @@ TENANT = "acme"
 VISITS = f"{STACK}-visits"
 POINTS = f"{STACK}-points"
 MAIN = f"{STACK}-main"
+ANALYTICS = f"{STACK}-analytics"
 # employee -> (team, region): three teams and three regions, crossed so neither nests in the other
 EMPLOYEES = {
     "alice": ("sales", "kanto"),
@@ -234,13 +235,14 @@ def wipe(world: World) -> None:
     """Forget everything the consumer wrote (points table, chain nodes): a clean slate."""
     from infra.template import table_definitions
 
-    definition = next(d for d in table_definitions(STACK).values() if d["TableName"] == POINTS)
-    world.ddb.delete_table(TableName=POINTS)
-    world.ddb.create_table(**{k: v for k, v in definition.items() if not k.startswith("_")})
+    for table in (POINTS, ANALYTICS):
+        definition = next(d for d in table_definitions(STACK).values() if d["TableName"] == table)
+        world.ddb.delete_table(TableName=table)
+        world.ddb.create_table(**{k: v for k, v in definition.items() if not k.startswith("_")})
     nodes = [{"DeleteRequest": {"Key": {"pk": item["pk"]}}} for item in _nodes(world.ddb)]
     for start in range(0, len(nodes), 25):
         assert not world.ddb.batch_write_item(RequestItems={MAIN: nodes[start : start + 25]}).get("UnprocessedItems")
-    assert _scan(world.ddb, POINTS) == [] and _nodes(world.ddb) == []
+    assert _scan(world.ddb, POINTS) == [] and _nodes(world.ddb) == [] and _scan(world.ddb, ANALYTICS) == []
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ class State:
     nodes: list[dict[str, Any]]  # the chain-tree nodes the consumer keeps in the main table
     balances: dict[str, Any]  # GET /me per employee
     boards: dict[str, Any]  # GET /leaderboards per dimension x period x scope
+    analytics: list[dict[str, Any]]  # every counter, marker and profile item (marker TTLs aside)
 
 
 def periods_of(points: list[dict[str, Any]]) -> list[str]:
@@ -268,7 +271,11 @@ def observe(world: World, periods: list[str], *, http: bool = True) -> State:
                 for scope in ("", *world.campaigns):
                     query = f"dimension={dim}&period={period}&limit=100" + (f"&campaign_id={scope}" if scope else "")
                     boards[query] = _call(world.client, "get", f"/leaderboards?{query}", world.admin)["entries"]
-    return State(points, _nodes(world.ddb), balances, boards)
+    analytics = sorted(
+        ({k: v for k, v in item.items() if k != "expires_at"} for item in _scan(world.ddb, ANALYTICS)),
+        key=lambda item: (item["pk"]["S"], item["sk"]["S"]),
+    )
+    return State(points, _nodes(world.ddb), balances, boards, analytics)
 
 
 def check_invariants(world: World) -> None:
@@ -581,3 +588,74 @@ def test_poller_sends_poison_to_dlq_and_continues(
     assert lines[0]["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert observe(world, periods) == expected  # nothing good was lost or doubled
     assert poller.poll_once() == 0  # it moved on: nothing left, no retry pending
+
+
+# ---------------------------------------------------------------- analytics (issue 6)
+
+
+def test_analytics_counters_agree_with_raw_visits_and_ledger(world: World, baseline: tuple[State, list[str]]) -> None:
+    """The counters the consumer keeps answer what a full scan of the raw visits and the
+    ledger would: totals, breakdowns by channel and employee, an employee's own view, the
+    day series; and each answer reads at most one item per day (per value) asked."""
+    expected, periods = baseline
+    deliver(world, world.good)
+    assert observe(world, periods, http=False).analytics == expected.analytics  # the reference state
+    staff = ("bot", "owner_click", "employee_click")
+    visits = [v for v in _scan(world.ddb, VISITS) if "tenant" in v and "kind" not in v and "ua" in v]
+    people = [v for v in visits if v["decision"]["S"] not in staff]
+    ledger = [e for e in _scan(world.ddb, POINTS) if e["pk"]["S"].startswith("L#")]
+    uniques = [e for e in ledger if e["kind"]["S"] == "unique_visit" and "withheld" not in e["meta"]["M"]]
+    forwards = [e for e in ledger if e["kind"]["S"] == "forward"]
+    assert len(people) > 20 and len(uniques) > 10 and forwards  # a real workload
+
+    days = sorted({e["day"]["S"] for e in ledger})
+    window = f"from={days[0]}&to={days[-1]}"
+    summary = _call(world.client, "get", f"/analytics/summary?{window}", world.admin)
+    totals = summary["totals"]
+    assert totals["exposures"] == len(visits)
+    assert totals["visits"] == len(people)
+    assert totals["unique_visitors"] == len(uniques)
+    assert totals["forwards"] == len(forwards)
+    assert totals["points"] == sum(int(e["points"]["N"]) for e in ledger)
+    assert sum(summary["depth"].values()) == len(uniques)
+    assert summary["depth"]["1"] == sum(1 for e in uniques if int(e["depth"]["N"]) == 1)
+    assert [s["stage"] for s in summary["funnel"]] == ["exposure", "visit", "forward", "lead", "conversion"]
+    assert summary["funnel"][1]["rate"] == round(len(people) / len(visits), 4)
+    assert summary["items_read"] <= len(days)
+
+    by_channel = _call(world.client, "get", f"/analytics/breakdown?by=channel&{window}", world.admin)
+    want: dict[str, int] = defaultdict(int)
+    for v in people:
+        want[v["channel"]["S"]] += 1
+    assert {r["key"]: r["visits"] for r in by_channel["rows"] if r["visits"]} == dict(want)
+    assert by_channel["items_read"] <= len(days)
+
+    by_employee = _call(world.client, "get", f"/analytics/breakdown?by=employee&{window}", world.admin)
+    per_emp: dict[str, int] = defaultdict(int)
+    for e in uniques:
+        per_emp[e["employee_id"]["S"]] += 1
+    assert {r["key"]: r["unique_visitors"] for r in by_employee["rows"] if r["unique_visitors"]} == dict(per_emp)
+    assert by_employee["items_read"] <= len(days) * len(EMPLOYEES)
+    assert {r["key"]: r["team"] for r in by_employee["rows"]} == {
+        k: EMPLOYEES[k][0] for k in (r["key"] for r in by_employee["rows"])
+    }
+
+    alice = auth(TENANT, "alice", "employee")
+    mine = _call(world.client, "get", f"/analytics/summary?{window}", alice)
+    assert mine["employee"] == "alice" and mine["totals"]["unique_visitors"] == per_emp["alice"]
+    series = _call(world.client, "get", f"/analytics/timeseries?{window}", world.admin)
+    assert sum(d["visits"] for d in series["days"]) == len(people)
+    assert [d["day"] for d in series["days"]] == days if len(days) > 1 else series["days"][0]["day"] == days[0]
+
+    from ripple import bootstrap
+    from ripple.service.analytics import refresh_segments
+
+    report = refresh_segments(bootstrap.services(), [TENANT])
+    distinct_people = {v["visitor"]["S"] for v in people}
+    assert report["people"] == len(distinct_people)
+    seg = _call(world.client, "get", "/analytics/segments", world.admin)
+    assert sum(seg["segments"].values()) == len(distinct_people) == seg["reach"]["touched"]
+    touched: dict[str, set[str]] = defaultdict(set)
+    for v in people:
+        touched[v["employee_id"]["S"]].add(v["visitor"]["S"])
+    assert {r["employee_id"]: r["touched"] for r in seg["employees"]} == {k: len(v) for k, v in touched.items()}

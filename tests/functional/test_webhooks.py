@@ -324,6 +324,8 @@ def test_redemption_and_settlement_are_delivered_by_the_same_dispatcher(env: Any
     employees(client, "alice")
     credit("alice", 100)
     mug = reward(client, stock=5)
+    dear = reward(client, stock=5, price=1_000)
+    assert redeem(client, ALICE, dear["reward_id"], "k-0")[0] == 409  # cancelled transaction: no event either
     status, got = redeem(client, ALICE, mug["reward_id"], "k-1")
     assert status == 201, got
     assert redeem(client, ALICE, mug["reward_id"], "k-1")[0] == 200  # a replay emits nothing new

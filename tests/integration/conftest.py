@@ -1,87 +1,9 @@
-"""One real local stack (`ripple dev --no-seed` in a subprocess: moto server, tables and
-bucket from template.yaml, Chalice's local server, stream poller, scheduler) shared by every
-integration test of the run; each test module works in its own tenant."""
+"""One real local stack shared by every integration test of the run (and by tests/e2e);
+each test module works in its own tenant. The fixture lives in tests/stack.py and is
+registered in tests/conftest.py; the names are re-exported for the test modules."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from tests.stack import ROOT, RunningStack, wait_for
 
-import pytest
-import requests
-
-from infra.moto_server import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class RunningStack:
-    base: str
-    proc: subprocess.Popen[str]
-    state_file: Path
-
-    def cli_env(self) -> dict[str, str]:
-        """Environment for `ripple reconcile|settle` against this stack (and no other)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RIPPLE_"))}
-        env["RIPPLE_STACK_STATE"] = str(self.state_file)
-        return env
-
-
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    port = free_port()
-    state = tmp_path_factory.mktemp("stack") / "stack.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RIPPLE_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    env["RIPPLE_STACK_STATE"] = str(state)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ripple.cli", "dev", "--no-seed", "--port", str(port), "--poll-interval", "0.05"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"ripple dev exited early:\n{proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if requests.get(base + "/", timeout=1).status_code == 404:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("local stack did not come up in 90 s")
-        time.sleep(0.2)
-    try:
-        yield RunningStack(base, proc, state)
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("ripple dev did not stop cleanly on SIGINT")
-
-
-def wait_for(fetch: Callable[[], Any], expected: Any, timeout: float) -> tuple[Any, float]:
-    """Poll until ``fetch()`` equals ``expected``; returns (last value, seconds waited)."""
-    start = time.monotonic()
-    while True:
-        value = fetch()
-        elapsed = time.monotonic() - start
-        if value == expected or elapsed > timeout:
-            return value, elapsed
-        time.sleep(0.05)
+__all__ = ["ROOT", "RunningStack", "wait_for"]

@@ -214,3 +214,26 @@ def test_probe_fails_when_a_dependency_is_missing(opt_python: Path, tmp_path: Pa
     )
     assert proc.returncode != 0
     assert re.search(r"No module named '?moto", proc.stderr)
+
+
+def test_the_core_layer_ships_the_web_pages(opt_python: Path) -> None:
+    """GET /console, /m and /assets/{name} read ripple/web/static from the core layer."""
+    from ripple.web.console import ASSETS, PAGES, STATIC_DIR
+
+    static = opt_python / "ripple" / "web" / "static"
+    for name in [*ASSETS, *PAGES.values()]:
+        shipped = static / name
+        assert shipped.is_file(), f"{name} is not in the core layer"
+        assert shipped.read_bytes() == (STATIC_DIR / name).read_bytes()
+
+
+def test_an_installed_ripple_ships_the_web_pages() -> None:
+    """pyproject's package-data globs cover every file the pages serve (a wheel would carry them)."""
+    import fnmatch
+    import tomllib
+
+    from ripple.web.console import ASSETS, PAGES
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    for name in [*ASSETS, *PAGES.values()]:
+        assert any(fnmatch.fnmatch(f"web/static/{name}", g) for g in globs["ripple"]), name

@@ -30,6 +30,7 @@ def services() -> Services:
     if _services is None:
         with _lock:
             if _services is None:
+                from ripple.adapters.analytics import DynamoAnalytics
                 from ripple.adapters.customers import DynamoCustomers, DynamoRateLimiter
                 from ripple.adapters.fraud import DynamoFraud
                 from ripple.adapters.repositories import (
@@ -63,6 +64,7 @@ def services() -> Services:
                     fraud=DynamoFraud(),
                     webhooks=DynamoWebhooks(),
                     tasks=DynamoTasks(),
+                    analytics=DynamoAnalytics(),
                 )
     return _services
 

@@ -4,6 +4,7 @@ ripple dev [--port 8000]                 the whole local stack (what ``make run`
 ripple token --tenant T --sub ID --role admin|employee
 ripple reconcile                         balances vs ledger on the running local stack
 ripple settle --tenant T --period P      period-end settlement on the running local stack
+ripple segments [--tenant T]             recompute customer segments and reach now (hourly job)
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def main(argv: list[str] | None = None) -> None:
     settle.add_argument("--period", required=True, help="YYYY-MM-DD | YYYY-Www | YYYY-MM")
     settle.add_argument("--tenant", required=True)
 
+    segments = sub.add_parser("segments", help="recompute customer segments and reach now")
+    segments.add_argument("--tenant", action="append", help="repeatable; default every tenant")
+
     args = parser.parse_args(argv)
     if args.command == "dev":
         from infra.stack import run_dev
@@ -99,6 +103,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0 if report["ok"] else 1)
     elif args.command == "settle":
         sys.exit(_settle(args.tenant, args.period))
+    elif args.command == "segments":
+        _use_running_stack()
+        from ripple import bootstrap
+        from ripple.service.analytics import refresh_segments
+
+        print(json.dumps(refresh_segments(bootstrap.services(), args.tenant), indent=2))
 
 
 if __name__ == "__main__":

@@ -114,6 +114,7 @@ class TenantItem(MainItem):
     velocity_per_hour = NumberAttribute(null=True)
     phone_region = UnicodeAttribute(null=True)  # default region for national phone numbers
     pool_claim_price = NumberAttribute(null=True)  # points a lead-pool claim costs (absent = 0)
+    segments = UnicodeAttribute(null=True)  # "window_days,medium,heavy,reach_days"
 
     @staticmethod
     def key(tenant_id: str) -> str:
@@ -406,6 +407,10 @@ class VisitItem(Model):
     viewer = UnicodeAttribute(null=True)  # signed-in employee who clicked
     vk = UnicodeAttribute(null=True)  # "<tenant>#<visitor>" for GET visits (GSI by-visitor)
     td = UnicodeAttribute(null=True)  # tenant_day_key (GSI by-tenant-day, exports)
+    sf = UnicodeAttribute(null=True)  # surface: "page" for hosted landing page views (null = link)
+    dev = UnicodeAttribute(null=True)  # device type (domain.tracking.device_and_os)
+    os = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
     by_visitor = ByVisitorIndex()
     by_tenant_day = ByTenantDayIndex()
 

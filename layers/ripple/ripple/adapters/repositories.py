@@ -69,6 +69,14 @@ def _connection() -> Connection:
     return Connection(region=PointsItem.Meta.region)
 
 
+def _segment_settings(raw: str | None) -> dict[str, int]:
+    parts = (raw or "").split(",")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        return {}
+    window, medium, heavy, reach = (int(p) for p in parts)
+    return {"segment_window_days": window, "segment_medium": medium, "segment_heavy": heavy, "reach_days": reach}
+
+
 class DynamoTenants:
     def get(self, tenant_id: str) -> Tenant:
         try:
@@ -86,6 +94,7 @@ class DynamoTenants:
             pool_claim_price=int(item.pool_claim_price or 0),
             burst_links=int(item.burst_links) if item.burst_links else None,
             velocity_per_hour=int(item.velocity_per_hour) if item.velocity_per_hour else None,
+            **_segment_settings(item.segments),
         )
 
     def all_ids(self) -> list[str]:
@@ -104,6 +113,7 @@ class DynamoTenants:
             burst_links=tenant.burst_links,
             velocity_per_hour=tenant.velocity_per_hour,
             pool_claim_price=tenant.pool_claim_price,
+            segments=f"{tenant.segment_window_days},{tenant.segment_medium},{tenant.segment_heavy},{tenant.reach_days}",
             gsi1pk="TENANTS",
             gsi1sk=tenant.tenant_id,
         ).save()
@@ -261,6 +271,27 @@ class DynamoCampaigns:
             out[(c.tenant_id, c.campaign_id)] = c
         return out
 
+    def in_tenant(self, tenant_id: str, limit: int, after: str | None = None) -> tuple[list[Campaign], str | None]:
+        """One page of a tenant's campaigns in id order (GSI by-tenant ``<tenant>#CAMP``, no Scan).
+        ``after`` is the last campaign id of the previous page; returns (page, last id or None)."""
+        partition = f"{tenant_id}#CAMP"
+        start = None
+        if after:
+            start = {
+                "pk": {"S": CampaignItem.key(tenant_id, after)},
+                "gsi1pk": {"S": partition},
+                "gsi1sk": {"S": after},
+            }
+        out: list[Campaign] = []
+        results: Iterable[CampaignItem] = CampaignItem.by_tenant.query(  # type: ignore[assignment]
+            partition, last_evaluated_key=start, page_size=limit + 1
+        )
+        for item in results:
+            if len(out) == limit:
+                return out, out[-1].campaign_id
+            out.append(_campaign(item))
+        return out, None
+
 
 def _link(item: LinkItem) -> Link:
     return Link(
@@ -379,6 +410,10 @@ class DynamoVisits:
             viewer=visit.viewer or None,
             vk=f"{visit.tenant_id}#{visit.visitor}" if visit.kind == "visit" else None,
             td=tenant_day_key(visit.tenant_id, visit.ts, visit.visit_id),
+            sf=visit.surface if visit.surface != "link" else None,
+            dev=visit.device or None,
+            os=visit.os or None,
+            city=visit.city or None,
         )
         try:
             item.save(condition=VisitItem.pk.does_not_exist())
@@ -467,6 +502,10 @@ def visit_from_image(image: dict[str, Any]) -> Visit:
         node=s("node"),
         amount=s("amount"),
         viewer=s("viewer"),
+        surface=s("sf", "link"),
+        device=s("dev"),
+        os=s("os"),
+        city=s("city"),
     )
 
 

@@ -15,6 +15,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,15 +299,18 @@ class DynamoRewards:
         redemption: Redemption,
         spend: LedgerEntry,
         idem: IdempotencyRecord,
+        extra: Sequence[Any] = (),
     ) -> None:
         """One transaction; raises ``RedeemRejected(reason)`` with reason ``replay``,
-        ``unavailable`` (stock, active or price changed), ``limit`` or ``points``."""
+        ``unavailable`` (stock, active or price changed), ``limit`` or ``points``.
+        ``extra``: items written with the redemption or not at all (its webhook outbox item)."""
         for attempt in range(self.max_conflict_retries + 1):
             with_limit = reward.per_employee_limit is not None and bool(redemption.limit_key)
             # PynamoDB sends every Put before every Update, and cancellation reasons follow
-            # that order: puts = idempotency 0, redemption 1, ledger 2; updates = reward 3,
-            # counter 4 (with a limit), balance last.
-            i_reward, i_limit, i_points = 3, (4 if with_limit else None), (5 if with_limit else 4)
+            # that order: puts = idempotency 0, redemption 1, ledger 2, extra items; updates =
+            # reward, counter (with a limit), balance last.
+            n = len(extra)
+            i_reward, i_limit, i_points = 3 + n, (4 + n if with_limit else None), (5 + n if with_limit else 4 + n)
             try:
                 with TransactWrite(connection=_connection()) as tx:
                     tx.save(
@@ -342,6 +346,8 @@ class DynamoRewards:
                         )
                     tx.save(_redemption_item(redemption), condition=RedemptionItem.pk.does_not_exist())
                     add_spend(tx, spend)
+                    for item in extra:
+                        tx.save(item, condition=type(item).pk.does_not_exist())
             except TransactWriteError as exc:
                 if _failed(exc, 0):
                     self._count("cancelled")

@@ -308,6 +308,37 @@ class DynamoTasks:
         keys = sorted({TaskItem.key(tenant_id, t) for t in task_ids})
         return {item.task_id: Task(item) for item in TaskItem.batch_get(keys)} if keys else {}
 
+    def recent(self, tenant_id: str, limit: int, after: str | None = None) -> tuple[list[Task], str | None]:
+        """One page of the tenant's tasks, newest first (GSI by-tenant ``<tenant>#TASKS``).
+        ``after`` is the sort key ``<created_at:013d>#<task_id>`` the previous page ended at."""
+        partition = f"{tenant_id}#TASKS"
+        start = None
+        if after:
+            start = {
+                "pk": {"S": TaskItem.key(tenant_id, after.split("#", 1)[1])},
+                "gsi1pk": {"S": partition},
+                "gsi1sk": {"S": after},
+            }
+        out: list[Task] = []
+        results: Iterable[TaskItem] = TaskItem.by_tenant.query(  # type: ignore[assignment]
+            partition, scan_index_forward=False, last_evaluated_key=start, page_size=limit + 1
+        )
+        for item in results:
+            if len(out) == limit:
+                last = out[-1]
+                return out, f"{last.created_at:013d}#{last.task_id}"
+            out.append(Task(item))
+        return out, None
+
+    def totals(self, tenant_id: str, task_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+        """The ``all`` progress row of each task (one BatchGet)."""
+        wanted = {TaskProgressItem.key(tenant_id, t, "all", "-"): t for t in set(task_ids)}
+        out = {t: dict.fromkeys(COUNTERS, 0) for t in wanted.values()}
+        if wanted:
+            for item in TaskProgressItem.batch_get(sorted(wanted), consistent_read=True):
+                out[wanted[item.pk]] = {c: int(getattr(item, c) or 0) for c in COUNTERS}
+        return out
+
     def assignment(self, tenant_id: str, task_id: str, employee_id: str) -> Assignment | None:
         try:
             item = TaskAssignmentItem.get(TaskAssignmentItem.key(tenant_id, task_id, employee_id), consistent_read=True)

@@ -73,6 +73,12 @@ class Tenant:
     velocity_per_hour: int | None = None
     # points mall (issue 4): what claiming a customer from the lead pool costs (0 = free)
     pool_claim_price: int = 0
+    # analytics (issue 6): customer segments by interactions within a rolling window, and
+    # how long a touched person still counts as reachable
+    segment_window_days: int = 30
+    segment_medium: int = 3
+    segment_heavy: int = 10
+    reach_days: int = 90
 
     def settings_dict(self) -> dict[str, object]:
         attribution: dict[str, object] = {"mode": self.attribution_mode}
@@ -86,6 +92,12 @@ class Tenant:
             "recycle_after_days": self.recycle_after_days,
             "phone_region": self.phone_region,
             "pool_claim_price": self.pool_claim_price,
+            "segments": {
+                "window_days": self.segment_window_days,
+                "medium": self.segment_medium,
+                "heavy": self.segment_heavy,
+                "reach_days": self.reach_days,
+            },
         }
 
 
@@ -273,6 +285,12 @@ class Visit:
     node: str = ""
     amount: str = ""  # conversion events: the won deal's amount, e.g. "1999.00 CNY"
     viewer: str = ""  # the signed-in employee who clicked (owner or colleague), if any
+    # analytics: "link" (redirect) or "page" (hosted landing page view); device type and OS
+    # from the User-Agent; city from the CDN's viewer headers where present
+    surface: str = "link"
+    device: str = ""
+    os: str = ""
+    city: str = ""
 
 
 @dataclass(frozen=True, slots=True)

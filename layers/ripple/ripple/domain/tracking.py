@@ -21,6 +21,7 @@ __all__ = [
     "VisitorIdentity",
     "classify_user_agent",
     "decide",
+    "device_and_os",
     "identify_visitor",
     "is_bot",
     "merge_utm",
@@ -144,6 +145,32 @@ def classify_user_agent(user_agent: str | None) -> str:
     if "micromessenger" in ua.lower():
         return "wechat"
     return "mobile" if _MOBILE_RE.search(ua) else "desktop"
+
+
+_OS_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"harmonyos|openharmony", re.IGNORECASE), "harmonyos"),
+    (re.compile(r"iphone|ipad|ipod|ios\b|cpu os", re.IGNORECASE), "ios"),
+    (re.compile(r"android", re.IGNORECASE), "android"),
+    (re.compile(r"windows", re.IGNORECASE), "windows"),
+    (re.compile(r"cros\b", re.IGNORECASE), "chromeos"),
+    (re.compile(r"mac os x|macintosh", re.IGNORECASE), "macos"),
+    (re.compile(r"linux|x11", re.IGNORECASE), "linux"),
+)
+_TABLET_RE = re.compile(r"ipad|tablet|(android(?!.*mobile))", re.IGNORECASE)
+
+
+def device_and_os(user_agent: str | None) -> tuple[str, str]:
+    """Device type (``phone``, ``tablet``, ``desktop``, ``bot``) and OS family, for the
+    analytics breakdowns. A few precompiled regexes: cheap enough for the redirect."""
+    if is_bot(user_agent):
+        return "bot", "other"
+    ua = user_agent or ""
+    os_name = next((name for rx, name in _OS_RULES if rx.search(ua)), "other")
+    if _TABLET_RE.search(ua):
+        return "tablet", os_name
+    if _MOBILE_RE.search(ua) or os_name in ("ios", "android", "harmonyos"):
+        return "phone", os_name
+    return "desktop", os_name
 
 
 def decide(*, link: Link, user_agent: str | None, is_owner: bool, owner_active: bool, now_ms: int) -> Decision:

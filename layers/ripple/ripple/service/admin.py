@@ -92,7 +92,17 @@ def update_tenant(svc: Services, principal: Principal, body: dict[str, Any]) -> 
 
     require_role(principal, Role.ADMIN)
     _reject_unknown(
-        body, {"name", "timezone", "attribution", "recycle_after_days", "phone_region", "fraud", "pool_claim_price"}
+        body,
+        {
+            "name",
+            "timezone",
+            "attribution",
+            "recycle_after_days",
+            "phone_region",
+            "fraud",
+            "pool_claim_price",
+            "segments",
+        },
     )
     current = svc.tenants.get(principal.tenant_id)
     name = _text(body, "name", max_len=200, required=False) or current.name
@@ -138,5 +148,35 @@ def update_tenant(svc: Services, principal: Principal, body: dict[str, Any]) -> 
                 "pool_claim_price must be an integer 0..1000000", details={"field": "pool_claim_price"}
             )
         tenant = replace(tenant, pool_claim_price=price)
+    if "segments" in body:
+        tenant = _with_segments(tenant, body["segments"])
     svc.tenants.put(tenant)
     return tenant
+
+
+def _with_segments(tenant: Tenant, raw: Any) -> Tenant:
+    """``{"window_days", "medium", "heavy", "reach_days"}``, any subset (validated together)."""
+    from ripple.domain.analytics import SegmentPolicy
+
+    keys = {"window_days", "medium", "heavy", "reach_days"}
+    if not isinstance(raw, dict) or not raw or set(raw) - keys:
+        raise ValidationError(
+            "segments must be an object with window_days, medium, heavy and/or reach_days",
+            details={"field": "segments"},
+        )
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(f"segments.{key} must be an integer", details={"field": f"segments.{key}"})
+    policy = SegmentPolicy(
+        window_days=raw.get("window_days", tenant.segment_window_days),
+        medium=raw.get("medium", tenant.segment_medium),
+        heavy=raw.get("heavy", tenant.segment_heavy),
+        reach_days=raw.get("reach_days", tenant.reach_days),
+    )  # raises ValidationError for out-of-range or inconsistent thresholds
+    return replace(
+        tenant,
+        segment_window_days=policy.window_days,
+        segment_medium=policy.medium,
+        segment_heavy=policy.heavy,
+        reach_days=policy.reach_days,
+    )

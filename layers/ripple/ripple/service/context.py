@@ -59,3 +59,4 @@ class Services:
     fraud: Any = None  # adapters.fraud.DynamoFraud (anti-fraud signals)
     webhooks: Any = None  # adapters.webhooks.DynamoWebhooks (endpoints, outbox, delivery log)
     tasks: Any = None  # adapters.tasks.DynamoTasks (promotion tasks)
+    analytics: Any = None  # adapters.analytics.DynamoAnalytics (share analytics counters)

@@ -8,7 +8,7 @@ write and no read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ripple.domain.errors import NotFoundError
 from ripple.domain.landing import Landing, landing_from_dict, negotiate_language
@@ -54,7 +54,7 @@ def render_landing(
     landing, campaign_name = _landing(svc, link.tenant_id, link.campaign_id)
     if landing is None:
         raise NotFoundError("this link has no hosted page")
-    rec = record_visit(svc, req)
+    rec = record_visit(svc, replace(req, surface="page"))
     lang = negotiate_language(accept_language, query_lang, landing.copies.keys(), landing.default_lang)
     token = rec.child_token or ""
     share_url = f"{base_url}/s/{token}" if token else f"{base_url}/{link.code}"

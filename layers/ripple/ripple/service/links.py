@@ -10,7 +10,16 @@ from ripple.domain.validation import check_id, validate_channel
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
-__all__ = ["CodeTakenError", "issue_link"]
+__all__ = ["RESERVED_CODES", "CodeTakenError", "issue_link"]
+
+# Paths of one segment the app serves itself (the API, the web console, the employee page):
+# a short code equal to one would be shadowed by that route (literal routes win over
+# /{code}), so none is ever issued. "rewards" is 7 characters of the code alphabet, so it
+# could be drawn (tests/unit/test_web_console.py keeps this set complete).
+RESERVED_CODES = frozenset(
+    {"assets", "campaigns", "console", "customers", "lead-pool", "leaderboards", "leads", "m", "me"}
+    | {"openapi.json", "p", "rewards", "s"}
+)
 
 
 class CodeTakenError(Exception):
@@ -39,8 +48,11 @@ def issue_link(svc: Services, principal: Principal, campaign_id: str, body: dict
     if campaign.ends_at is not None and svc.clock() >= campaign.ends_at:
         raise GoneError(f"campaign {campaign_id} has ended")
     for _attempt in range(5):
+        code = svc.ids(svc.settings.code_length)
+        if code in RESERVED_CODES:
+            continue
         link = Link(
-            code=svc.ids(svc.settings.code_length),
+            code=code,
             tenant_id=principal.tenant_id,
             campaign_id=campaign_id,
             employee_id=principal.sub,

@@ -51,6 +51,12 @@ def apply_visits(svc: Services, visits: Sequence[Visit]) -> ApplyReport:
         record_outcomes(svc, [*result.inserted, *result.duplicates])
     if signals and svc.fraud is not None:
         svc.fraud.record(signals)  # after the ledger: a redelivery rewrites the same items
+    if svc.analytics is not None:
+        from ripple.service.analytics import record_events
+
+        # after the ledger, so each event is counted with the outcomes it earned; markers
+        # per event make a redelivered batch count nothing twice
+        record_events(svc, visits, result, employees, timezones)
     return ApplyReport(len(visits), len(candidates), result)
 
 

@@ -19,7 +19,14 @@ from urllib.parse import urlencode
 from ripple.domain.chains import child_token, position_for_visit
 from ripple.domain.errors import GoneError, NotFoundError
 from ripple.domain.model import Decision, Link, Visit
-from ripple.domain.tracking import VisitorIdentity, classify_user_agent, decide, identify_visitor, merge_utm
+from ripple.domain.tracking import (
+    VisitorIdentity,
+    classify_user_agent,
+    decide,
+    device_and_os,
+    identify_visitor,
+    merge_utm,
+)
 from ripple.service.auth import Principal
 from ripple.service.context import Services
 
@@ -97,6 +104,8 @@ class VisitRequest:
     viewer: Principal | None  # verified bearer token or session cookie, if any
     country: str = ""
     share_token: str | None = None  # the child token of whoever shared this link with us
+    surface: str = "link"  # "page": the hosted landing page (an exposure of the card)
+    city: str = ""  # CloudFront-Viewer-City, where the distribution forwards it
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +176,7 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
     )
     if rejected:
         log.warning("share token rejected; counted as a visit to the link owner", extra={"code": link.code})
+    device, os_name = device_and_os(req.user_agent)
     visit = Visit(
         visit_id=f"{now:013d}{svc.ids(12)}",
         tenant_id=link.tenant_id,
@@ -184,6 +194,10 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
         depth=position.depth,
         token_rejected=rejected,
         viewer=req.viewer.sub if req.viewer is not None and req.viewer.tenant_id == link.tenant_id else "",
+        surface=req.surface,
+        device=device,
+        os=os_name,
+        city=req.city[:64],
     )
     recorded: Visit | None = visit
     try:

@@ -7,6 +7,7 @@ module decides what to write and turns a refused transaction into the right clie
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -91,7 +92,14 @@ class RewardRepository(Protocol):
     def get_reward(self, tenant_id: str, reward_id: str) -> Reward | None: ...
     def update_reward(self, tenant_id: str, reward_id: str, fields: dict[str, Any], now: int) -> Reward | None: ...
     def list_rewards(self, tenant_id: str) -> list[Reward]: ...
-    def redeem(self, reward: Reward, redemption: Redemption, spend: LedgerEntry, idem: IdempotencyRecord) -> None: ...
+    def redeem(
+        self,
+        reward: Reward,
+        redemption: Redemption,
+        spend: LedgerEntry,
+        idem: IdempotencyRecord,
+        extra: Sequence[Any] = (),
+    ) -> None: ...
     def idempotency(self, tenant_id: str, employee_id: str, idem_key: str) -> IdempotencyRecord | None: ...
     def remember_response(self, tenant_id: str, employee_id: str, idem_key: str, response: str) -> None: ...
     def get_redemption(self, tenant_id: str, redemption_id: str) -> Redemption | None: ...
@@ -232,8 +240,14 @@ def redeem(
             source_id=redemption_id,
             meta={"reward_id": reward.reward_id},
         )
+        from ripple.service.webhooks import outbox_for
+
+        # the redemption.requested event is written in the redemption's own transaction
+        outbox = outbox_for(svc, tenant_id, "redemption.requested", redemption.to_public(), redemption_id)
         try:
-            repo.redeem(reward, redemption, spend, IdempotencyRecord(key, fp, redemption_id))
+            repo.redeem(
+                reward, redemption, spend, IdempotencyRecord(key, fp, redemption_id), [outbox] if outbox else []
+            )
         except RedeemRejected as rejected:
             if rejected.reason == "replay":
                 record = repo.idempotency(tenant_id, employee_id, key)
@@ -258,9 +272,6 @@ def redeem(
         available = svc.points.balances(tenant_id, employee_id)["available"]
         response = {**redemption.to_public(), "available": available}
         repo.remember_response(tenant_id, employee_id, key, json.dumps(response, separators=(",", ":")))
-        from ripple.service.webhooks import safe_emit
-
-        safe_emit(svc, tenant_id, "redemption.requested", redemption.to_public(), redemption_id)
         return 201, response
     raise RewardUnavailableError(f"reward {reward_id} is changing; please retry")
 

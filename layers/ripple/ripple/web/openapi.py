@@ -73,6 +73,99 @@ def _list_of(name: str, key: str = "items") -> dict[str, Any]:
     return _obj({key: {"type": "array", "items": _ref(name)}, "next": {"type": ["string", "null"]}}, (key,))
 
 
+_METRICS: dict[str, Any] = {
+    name: _INT
+    for name in (
+        "exposures",
+        "visits",
+        "page_views",
+        "unique_visitors",
+        "forwards",
+        "leads",
+        "conversions",
+        "points",
+    )
+}
+_SCOPE: dict[str, Any] = {
+    "from": _DAY,
+    "to": _DAY,
+    "timezone": _STR,
+    "campaign": {"type": ["string", "null"]},
+    "employee": {"type": ["string", "null"]},
+    "items_read": _INT,
+}
+_LEVELS = _obj({"light": _INT, "medium": _INT, "heavy": _INT}, ("light", "medium", "heavy"))
+_ANALYTICS: dict[str, dict[str, Any]] = {
+    "AnalyticsSummary": _obj(
+        {
+            **_SCOPE,
+            "totals": _obj(_METRICS, tuple(_METRICS)),
+            "depth": _obj({"1": _INT, "2": _INT, "3": _INT, "4+": _INT}),
+            "funnel": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "stage": {"type": "string", "enum": ["exposure", "visit", "forward", "lead", "conversion"]},
+                        "count": _INT,
+                        "rate": {"type": ["number", "null"]},
+                    },
+                    ("stage", "count", "rate"),
+                ),
+            },
+        },
+        ("from", "to", "totals", "depth", "funnel", "items_read"),
+    ),
+    "AnalyticsTimeseries": _obj(
+        {**_SCOPE, "days": {"type": "array", "items": _obj({"day": _DAY, **_METRICS}, ("day",))}},
+        ("from", "to", "days", "items_read"),
+    ),
+    "AnalyticsBreakdown": _obj(
+        {
+            **_SCOPE,
+            "by": {
+                "type": "string",
+                "enum": ["channel", "team", "region", "device", "os", "country", "city", "campaign", "employee"],
+            },
+            "rows": {
+                "type": "array",
+                "items": _obj({"key": _STR, "name": _STR, "team": _STR, "region": _STR, **_METRICS}, ("key",)),
+            },
+            "total_rows": _INT,
+        },
+        ("by", "rows", "items_read"),
+    ),
+    "AnalyticsSegments": _obj(
+        {
+            "as_of": {"type": ["string", "null"]},
+            "computed_at": {"type": ["integer", "null"]},
+            "window_days": _INT,
+            "medium": _INT,
+            "heavy": _INT,
+            "reach_days": _INT,
+            "thresholds": _LEVELS,
+            "segments": _LEVELS,
+            "reach": _obj({"touched": _INT, "reachable": _INT}, ("touched", "reachable")),
+            "employee": _STR,
+            "employees": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "employee_id": _STR,
+                        "touched": _INT,
+                        "reachable": _INT,
+                        "light": _INT,
+                        "medium": _INT,
+                        "heavy": _INT,
+                    },
+                    ("employee_id", "touched", "reachable"),
+                ),
+            },
+            "items_read": _INT,
+        },
+        ("segments", "reach", "items_read"),
+    ),
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _obj(
         {
@@ -97,6 +190,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "recycle_after_days": {"type": ["integer", "null"]},
             "phone_region": {"type": ["string", "null"]},
             "pool_claim_price": {"type": ["integer", "null"]},
+            "segments": _obj({"window_days": _INT, "medium": _INT, "heavy": _INT, "reach_days": _INT}),
         },
         ("tenant_id", "timezone"),
     ),
@@ -192,6 +286,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         ("name",),
     ),
+    # web console and employee page lists
+    "CampaignList": _obj(
+        {"campaigns": {"type": "array", "items": _ref("Campaign")}, "next_cursor": {"type": ["string", "null"]}},
+        ("campaigns",),
+    ),
+    "EmployeeList": _obj({"employees": {"type": "array", "items": _ref("Employee")}}, ("employees",)),
+    "TaskList": _obj(
+        {"tasks": {"type": "array", "items": _ref("Task")}, "next_cursor": {"type": ["string", "null"]}},
+        ("tasks",),
+    ),
+    "LinkList": _obj({"links": {"type": "array", "items": _ref("Link")}}, ("links",)),
+    "PosterLink": _obj({"url": {"type": "string", "format": "uri"}, "cached": _BOOL}, ("url", "cached")),
     "ExportInput": _obj(
         {"kind": {"type": "string", "enum": ["visits", "leads", "customers", "ledger"]}, "from": _DAY, "to": _DAY},
         ("kind", "from", "to"),
@@ -211,6 +317,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         ("export_id", "status"),
     ),
+    **_ANALYTICS,
 }
 
 # (path, METHOD) -> (request schema or None, success status, response schema or None)
@@ -240,10 +347,20 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/admin/poster-templates/{template_id}", "PUT"): ("PosterTemplate", 200, "PosterTemplate"),
     ("/admin/exports", "POST"): ("ExportInput", 201, "Export"),
     ("/admin/exports/{export_id}", "GET"): (None, 200, "Export"),
+    ("/analytics/summary", "GET"): (None, 200, "AnalyticsSummary"),
+    ("/analytics/timeseries", "GET"): (None, 200, "AnalyticsTimeseries"),
+    ("/analytics/breakdown", "GET"): (None, 200, "AnalyticsBreakdown"),
+    ("/analytics/segments", "GET"): (None, 200, "AnalyticsSegments"),
+    ("/campaigns", "GET"): (None, 200, "CampaignList"),
+    ("/admin/employees", "GET"): (None, 200, "EmployeeList"),
+    ("/admin/tasks", "GET"): (None, 200, "TaskList"),
+    ("/me/links", "GET"): (None, 200, "LinkList"),
+    ("/me/posters/{campaign_id}", "GET"): (None, 200, "PosterLink"),
 }
 
 _REDIRECTS = {"/{code}", "/s/{token}", "/campaigns/{campaign_id}/poster"}
-_HTML = {"/p/{code}"}
+_HTML = {"/p/{code}", "/console", "/m"}
+_STATIC = {"/assets/{name}"}
 _PARAM = re.compile(r"{([^}/]+)}")
 
 
@@ -280,6 +397,9 @@ def _operation(path: str, method: str, view: Any, content_types: list[str]) -> d
         responses["302"] = {"description": "Redirect", "headers": {"Location": {"schema": _STR}}}
     elif path in _HTML:
         responses["200"] = {"description": "HTML page", "content": {"text/html": {"schema": _STR}}}
+    elif path in _STATIC:
+        assets = ("text/javascript", "text/css", "application/json", "image/svg+xml")
+        responses["200"] = {"description": "Static asset", "content": {t: {"schema": _STR} for t in assets}}
     elif method in ("OPTIONS", "HEAD"):
         responses["200"] = {"description": "OK"}
     else:

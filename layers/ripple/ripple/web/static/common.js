@@ -1,0 +1,690 @@
+/* Ripple web pages: shared code of the admin console (/console) and the employee page (/m).
+ * Vanilla JS, no dependencies, no inline script (the pages' CSP has script-src 'self').
+ * Every string a person sees comes from assets/i18n.json through R.t(key). */
+"use strict";
+
+(function () {
+  const R = {};
+  window.R = R;
+
+  // The API lives next to the page: "/console" -> "", "/prod/console" -> "/prod".
+  R.base = location.pathname.replace(/\/[^/]*$/, "");
+  R.LANGS = ["en", "ja", "zh-Hans", "zh-Hant"];
+  R.CHANNELS = ["wechat", "line", "weibo", "douyin", "xiaohongshu", "linkedin", "x", "email", "other"];
+
+  function meta(name) {
+    const el = document.querySelector('meta[name="' + name + '"]');
+    return el ? el.getAttribute("content") || "" : "";
+  }
+
+  // ------------------------------------------------------------------ i18n
+
+  let dictionaries = {};
+  let dict = {};
+  R.lang = "en";
+
+  /** The first supported language of the stored choice, then the browser's preferences. */
+  R.pickLang = function (stored, preferred) {
+    const candidates = [stored].concat(preferred || []);
+    for (const raw of candidates) {
+      if (!raw) continue;
+      const tag = String(raw).toLowerCase();
+      if (tag === "zh-hant" || tag.startsWith("zh-hant") || tag === "zh-tw" || tag === "zh-hk" || tag === "zh-mo") {
+        return "zh-Hant";
+      }
+      if (tag.startsWith("zh")) return "zh-Hans";
+      if (tag.startsWith("ja")) return "ja";
+      if (tag.startsWith("en")) return "en";
+    }
+    return "en";
+  };
+
+  R.t = function (key, vars) {
+    let s = Object.prototype.hasOwnProperty.call(dict, key) ? dict[key] : (dictionaries.en || {})[key];
+    if (s === undefined) {
+      console.warn("missing i18n key", key);
+      s = key;
+    }
+    if (vars) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+    return s;
+  };
+
+  R.has = (key) => Object.prototype.hasOwnProperty.call(dict, key);
+
+  R.applyI18n = function (root) {
+    (root || document).querySelectorAll("[data-i18n]").forEach((el) => {
+      el.textContent = R.t(el.getAttribute("data-i18n"));
+    });
+    for (const attr of ["placeholder", "title", "aria-label"]) {
+      (root || document).querySelectorAll("[data-i18n-" + attr + "]").forEach((el) => {
+        el.setAttribute(attr, R.t(el.getAttribute("data-i18n-" + attr)));
+      });
+    }
+  };
+
+  const langListeners = [];
+  R.onLang = (fn) => langListeners.push(fn);
+
+  R.setLang = function (lang) {
+    R.lang = R.LANGS.includes(lang) ? lang : "en";
+    dict = dictionaries[R.lang] || {};
+    document.documentElement.lang = R.lang;
+    try {
+      localStorage.setItem("ripple.lang", R.lang);
+    } catch (e) {
+      /* storage may be disabled: the choice then lasts for this page only */
+    }
+    R.applyI18n(document);
+    const select = document.getElementById("lang-select");
+    if (select) select.value = R.lang;
+    langListeners.forEach((fn) => fn(R.lang));
+  };
+
+  R.loadI18n = async function () {
+    const resp = await fetch(meta("ripple-i18n"), { credentials: "same-origin" });
+    dictionaries = await resp.json();
+    let stored = null;
+    try {
+      stored = localStorage.getItem("ripple.lang");
+    } catch (e) {
+      stored = null;
+    }
+    const select = document.getElementById("lang-select");
+    if (select) {
+      select.textContent = "";
+      for (const lang of R.LANGS) select.appendChild(R.h("option", { value: lang, text: R.tOf(lang, "lang.name") }));
+      select.addEventListener("change", () => R.setLang(select.value));
+    }
+    R.setLang(R.pickLang(stored, navigator.languages || [navigator.language]));
+  };
+
+  /** A key in a given language (the language switcher names each language in itself). */
+  R.tOf = (lang, key) => (dictionaries[lang] || {})[key] || key;
+
+  // ------------------------------------------------------------------ formatting
+
+  R.num = (n) => (n === null || n === undefined ? "–" : new Intl.NumberFormat(R.lang).format(n));
+  R.pct = (x) =>
+    x === null || x === undefined
+      ? "–"
+      : new Intl.NumberFormat(R.lang, { style: "percent", maximumFractionDigits: 1 }).format(x);
+  R.time = function (iso) {
+    if (!iso) return "–";
+    const d = new Date(iso);
+    return isNaN(d) ? String(iso) : new Intl.DateTimeFormat(R.lang, { dateStyle: "medium", timeStyle: "short" }).format(d);
+  };
+  R.day = (d) => d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  /** ISO week "YYYY-Www" of a date (local time). */
+  R.isoWeek = function (d) {
+    const t = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
+    const dayNum = t.getUTCDay() || 7;
+    t.setUTCDate(t.getUTCDate() + 4 - dayNum);
+    const yearStart = new Date(Date.UTC(t.getUTCFullYear(), 0, 1));
+    const week = Math.ceil(((t - yearStart) / 86400000 + 1) / 7);
+    return t.getUTCFullYear() + "-W" + String(week).padStart(2, "0");
+  };
+  /** A datetime-local input's value as an ISO timestamp with offset (UTC). */
+  R.localToIso = (value) => (value ? new Date(value).toISOString() : null);
+  R.isoToLocalInput = function (d) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  };
+
+  // ------------------------------------------------------------------ DOM
+
+  /** R.h("button", {class: "btn", i18n: "auth.signin", on: {click: fn}}, child, ...) */
+  R.h = function (tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "text") el.textContent = v;
+      else if (k === "i18n") {
+        el.setAttribute("data-i18n", v);
+        el.textContent = R.t(v);
+      } else if (k === "on") for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+      else if (k === "class") el.className = v;
+      else if (v === true) el.setAttribute(k, "");
+      else el.setAttribute(k, v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
+    }
+    return el;
+  };
+
+  R.clear = function (el) {
+    while (el.firstChild) el.removeChild(el.firstChild);
+    return el;
+  };
+
+  R.empty = (key) => R.h("p", { class: "empty", i18n: key });
+
+  let toastTimer = null;
+  R.toast = function (text, kind) {
+    const el = document.getElementById("toast");
+    if (!el) return;
+    el.textContent = text;
+    el.className = "toast show " + (kind || "");
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (el.className = "toast"), 3500);
+  };
+
+  /** A table; columns: [{label: i18nKey, value: row => string|number|Node, num?: bool}]. */
+  R.table = function (columns, rows, opts) {
+    const o = opts || {};
+    if (!rows.length) return R.empty(o.emptyKey || "common.empty");
+    const head = R.h("tr", null, columns.map((c) => R.h("th", { i18n: c.label, class: c.num ? "num" : null })));
+    const body = rows.map((row) => {
+      const tr = R.h(
+        "tr",
+        { class: o.onClick ? "clickable" : null, tabindex: o.onClick ? "0" : null },
+        columns.map((c) => {
+          const v = c.value(row);
+          return R.h("td", { class: c.num ? "num" : null, "data-col": c.key || null }, v === null || v === undefined ? "–" : v);
+        })
+      );
+      if (o.onClick) {
+        tr.addEventListener("click", () => o.onClick(row));
+        tr.addEventListener("keydown", (e) => e.key === "Enter" && o.onClick(row));
+      }
+      return tr;
+    });
+    return R.h("div", { class: "table-wrap" }, R.h("table", null, R.h("thead", null, head), R.h("tbody", null, body)));
+  };
+
+  /** A labelled form field. */
+  R.field = function (labelKey, input, hintKey) {
+    const id = input.id || "f-" + Math.random().toString(36).slice(2);
+    input.id = id;
+    return R.h("div", { class: "field" }, R.h("label", { for: id, i18n: labelKey }), input, hintKey ? R.h("small", { i18n: hintKey }) : null);
+  };
+
+  R.select = function (options, attrs) {
+    // options: [[value, i18nKey or {text}]]
+    return R.h(
+      "select",
+      attrs || {},
+      options.map(([value, label]) =>
+        typeof label === "string" ? R.h("option", { value, i18n: label }) : R.h("option", { value, text: label.text })
+      )
+    );
+  };
+
+  R.card = (titleKey, ...children) => R.h("section", { class: "card" }, titleKey ? R.h("h2", { i18n: titleKey }) : null, ...children);
+
+  R.stat = (labelKey, value, metric) =>
+    R.h("div", { class: "stat", "data-metric": metric || null }, R.h("span", { class: "stat-label", i18n: labelKey }), R.h("strong", { class: "stat-value", text: R.num(value) }));
+
+  // ------------------------------------------------------------------ sign-in
+
+  R.page = document.body.getAttribute("data-page") || "console";
+  const TOKEN_KEY = "ripple.token." + R.page;
+
+  R.token = function () {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY);
+    } catch (e) {
+      return null;
+    }
+  };
+  R.setToken = function (token, remember) {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+      if (remember) localStorage.setItem(TOKEN_KEY, token);
+    } catch (e) {
+      /* storage disabled: signed in for this page only */
+    }
+  };
+  R.forgetToken = function () {
+    try {
+      sessionStorage.removeItem(TOKEN_KEY);
+      localStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      /* nothing stored */
+    }
+  };
+
+  /** The claims of a JWT (not verified here: the API verifies every call). */
+  R.claims = function (token) {
+    try {
+      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const json = decodeURIComponent(
+        Array.from(atob(part + "===".slice((part.length + 3) % 4)))
+          .map((c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0"))
+          .join("")
+      );
+      const c = JSON.parse(json);
+      return {
+        sub: c.sub,
+        tenant: c.tenant || c["custom:tenant"],
+        role: c.role || c["custom:role"],
+        name: c.name || c.email || c["cognito:username"] || c.sub,
+        exp: c.exp,
+      };
+    } catch (e) {
+      return null;
+    }
+  };
+
+  /** An id_token handed back by the Cognito Hosted UI (implicit flow) in the URL fragment. */
+  R.takeFragmentToken = function () {
+    if (!location.hash || location.hash.indexOf("token=") < 0) return null;
+    const params = new URLSearchParams(location.hash.slice(1));
+    const token = params.get("id_token");
+    history.replaceState(null, "", location.pathname + location.search);
+    return token;
+  };
+
+  R.loginUrl = function () {
+    const url = meta("ripple-login-url");
+    if (!url) return "";
+    const u = new URL(url);
+    if (!u.searchParams.has("redirect_uri")) u.searchParams.set("redirect_uri", location.origin + location.pathname);
+    if (!u.searchParams.has("response_type")) u.searchParams.set("response_type", "token");
+    return u.toString();
+  };
+
+  // ------------------------------------------------------------------ API
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && body.error && body.error.message) || "HTTP " + status);
+      this.status = status;
+      this.body = body;
+    }
+  }
+  R.ApiError = ApiError;
+  let onUnauthorized = () => {};
+  R.onUnauthorized = (fn) => (onUnauthorized = fn);
+
+  R.api = async function (method, path, body, headers) {
+    const h = Object.assign({ Accept: "application/json" }, headers || {});
+    const token = R.token();
+    if (token) h.Authorization = "Bearer " + token;
+    const init = { method, headers: h, credentials: "same-origin", cache: "no-store" };
+    if (body !== undefined && body !== null) {
+      h["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const resp = await fetch(R.base + path, init);
+    const text = await resp.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (e) {
+      data = null;
+    }
+    if (resp.status === 401) onUnauthorized();
+    if (!resp.ok) throw new ApiError(resp.status, data);
+    return data;
+  };
+
+  /** A short, translated message for a failed call (the API's own message as detail). */
+  R.errorText = function (err) {
+    if (err instanceof ApiError) {
+      const key = "error." + err.status;
+      const head = R.has(key) ? R.t(key) : R.t("error.generic");
+      return err.message ? head + " — " + err.message : head;
+    }
+    return R.t("error.network");
+  };
+
+  /** Which paths the API serves (from its OpenAPI document), so optional features are only
+   * called where they exist. */
+  let pathsPromise = null;
+  R.apiPaths = function () {
+    if (!pathsPromise) {
+      pathsPromise = fetch(R.base + "/openapi.json", { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : { paths: {} }))
+        .then((doc) => new Set(Object.keys(doc.paths || {})))
+        .catch(() => new Set());
+    }
+    return pathsPromise;
+  };
+
+  // ------------------------------------------------------------------ live refresh
+
+  /** Call fn now and every ms while the page is visible; returns a stop function. */
+  R.poll = function (fn, ms) {
+    let stopped = false;
+    let timer = null;
+    const tick = async () => {
+      if (stopped) return;
+      if (!document.hidden) {
+        try {
+          await fn();
+        } catch (e) {
+          /* a failed refresh is retried on the next tick */
+        }
+      }
+      if (!stopped) timer = setTimeout(tick, ms);
+    };
+    tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  };
+
+  // ------------------------------------------------------------------ clipboard and sharing
+
+  R.copy = async function (text) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (e) {
+      const area = R.h("textarea", { class: "offscreen", readonly: true });
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    R.toast(R.t("common.copied"), "ok");
+  };
+
+  /** Share targets of a link: a web share URL where the network has one, else copy. */
+  R.shareUrl = function (channel, url, text) {
+    const u = encodeURIComponent(url);
+    const t = encodeURIComponent(text || "");
+    switch (channel) {
+      case "line":
+        return "https://social-plugins.line.me/lineit/share?url=" + u;
+      case "weibo":
+        return "https://service.weibo.com/share/share.php?url=" + u + "&title=" + t;
+      case "x":
+        return "https://x.com/intent/post?url=" + u + "&text=" + t;
+      case "linkedin":
+        return "https://www.linkedin.com/sharing/share-offsite/?url=" + u;
+      case "email":
+        return "mailto:?subject=" + t + "&body=" + t + "%0A" + u;
+      default:
+        return null; // WeChat, Douyin, Xiaohongshu: paste the copied link in the app
+    }
+  };
+
+  /** Copy + share buttons for one link. */
+  R.linkActions = function (link, text) {
+    const url = link.short_url;
+    const wrap = R.h("div", { class: "link-actions" });
+    wrap.appendChild(
+      R.h("button", {
+        class: "btn small",
+        type: "button",
+        "data-action": "copy",
+        "data-channel": link.channel,
+        i18n: "link.copy",
+        on: { click: () => R.copy(url) },
+      })
+    );
+    const target = R.shareUrl(link.channel, url, text);
+    if (target) {
+      wrap.appendChild(
+        R.h("a", {
+          class: "btn small secondary",
+          href: target,
+          target: "_blank",
+          rel: "noopener noreferrer",
+          "data-action": "share",
+          text: R.t("link.share_on", { channel: R.t("channel." + link.channel) }),
+        })
+      );
+    }
+    if (navigator.share) {
+      wrap.appendChild(
+        R.h("button", {
+          class: "btn small secondary",
+          type: "button",
+          i18n: "link.share",
+          on: { click: () => navigator.share({ url, text: text || "" }).catch(() => {}) },
+        })
+      );
+    }
+    return wrap;
+  };
+
+  // ------------------------------------------------------------------ SVG charts
+
+  const SVG = "http://www.w3.org/2000/svg";
+  function s(tag, attrs, ...children) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) if (v !== null && v !== undefined) el.setAttribute(k, String(v));
+    for (const c of children) if (c) el.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    return el;
+  }
+  R.svg = s;
+
+  /** Horizontal bars: rows [{label, value}] (labels are data or already translated). */
+  R.barChart = function (rows, opts) {
+    const o = opts || {};
+    if (!rows.length) return R.empty(o.emptyKey || "common.nodata");
+    const bar = 22;
+    const gap = 8;
+    const labelW = 120;
+    const width = 480;
+    const height = rows.length * (bar + gap) + gap;
+    const max = Math.max(1, ...rows.map((r) => r.value || 0));
+    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart bar-chart", role: "img", "aria-label": o.title || "" });
+    rows.forEach((r, i) => {
+      const y = gap + i * (bar + gap);
+      const w = Math.max(1, ((width - labelW - 60) * (r.value || 0)) / max);
+      svg.appendChild(s("text", { x: labelW - 6, y: y + bar * 0.7, "text-anchor": "end", class: "chart-label" }, String(r.label).slice(0, 18)));
+      svg.appendChild(s("rect", { x: labelW, y, width: w, height: bar, rx: 3, class: "chart-bar c" + (i % 6) }, s("title", null, r.label + ": " + R.num(r.value))));
+      svg.appendChild(s("text", { x: labelW + w + 6, y: y + bar * 0.7, class: "chart-value" }, R.num(r.value)));
+    });
+    return svg;
+  };
+
+  /** Lines over days: days [{day, ...}], series [{key, label}]. */
+  R.lineChart = function (days, series) {
+    if (!days.length) return R.empty("common.nodata");
+    const width = 560;
+    const height = 220;
+    const pad = { l: 40, r: 24, t: 10, b: 28 };
+    const max = Math.max(1, ...days.flatMap((d) => series.map((sr) => d[sr.key] || 0)));
+    const x = (i) => pad.l + (days.length === 1 ? (width - pad.l - pad.r) / 2 : (i * (width - pad.l - pad.r)) / (days.length - 1));
+    const y = (v) => height - pad.b - (v * (height - pad.t - pad.b)) / max;
+    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart line-chart", role: "img" });
+    for (const frac of [0, 0.5, 1]) {
+      const v = Math.round(max * frac);
+      svg.appendChild(s("line", { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), class: "chart-grid" }));
+      svg.appendChild(s("text", { x: pad.l - 4, y: y(v) + 4, "text-anchor": "end", class: "chart-axis" }, R.num(v)));
+    }
+    const step = Math.max(1, Math.ceil(days.length / 7));
+    days.forEach((d, i) => {
+      if (i % step === 0) svg.appendChild(s("text", { x: x(i), y: height - 8, "text-anchor": "middle", class: "chart-axis" }, String(d.day).slice(5)));
+    });
+    series.forEach((sr, k) => {
+      const pts = days.map((d, i) => x(i) + "," + y(d[sr.key] || 0)).join(" ");
+      svg.appendChild(s("polyline", { points: pts, class: "chart-line c" + k }));
+      days.forEach((d, i) => svg.appendChild(s("circle", { cx: x(i), cy: y(d[sr.key] || 0), r: 2.5, class: "chart-dot c" + k }, s("title", null, d.day + " " + sr.label + ": " + R.num(d[sr.key] || 0)))));
+    });
+    const legend = R.h("div", { class: "legend" }, series.map((sr, k) => R.h("span", { class: "legend-item" }, R.h("i", { class: "swatch c" + k }), sr.label)));
+    return R.h("div", { class: "chart-box" }, svg, legend);
+  };
+
+  /** The funnel: stages [{stage, count, rate}] as centred, shrinking bars. */
+  R.funnelChart = function (stages) {
+    if (!stages.length) return R.empty("common.nodata");
+    const width = 480;
+    const row = 34;
+    const height = stages.length * row + 4;
+    const max = Math.max(1, ...stages.map((st) => st.count || 0));
+    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart funnel-chart", role: "img" });
+    stages.forEach((st, i) => {
+      const w = Math.max(2, ((width - 180) * (st.count || 0)) / max);
+      const y = 2 + i * row;
+      svg.appendChild(s("rect", { x: 100 + (width - 180 - w) / 2, y, width: w, height: row - 6, rx: 3, class: "chart-bar c" + i }));
+      svg.appendChild(s("text", { x: 94, y: y + 19, "text-anchor": "end", class: "chart-label" }, R.t("stage." + st.stage)));
+      const rate = st.rate === null || st.rate === undefined ? "" : " (" + R.pct(st.rate) + ")";
+      svg.appendChild(s("text", { x: width - 74, y: y + 19, class: "chart-value" }, R.num(st.count) + rate));
+    });
+    return svg;
+  };
+
+  /** One stacked bar of parts [{label, value}] with a legend. */
+  R.stackChart = function (parts) {
+    const total = parts.reduce((a, p) => a + (p.value || 0), 0);
+    if (!total) return R.empty("common.nodata");
+    const width = 480;
+    const svg = s("svg", { viewBox: "0 0 " + width + " 30", class: "chart stack-chart", role: "img" });
+    let x = 0;
+    parts.forEach((p, i) => {
+      const w = (width * (p.value || 0)) / total;
+      svg.appendChild(s("rect", { x, y: 0, width: w, height: 30, class: "chart-bar c" + i }, s("title", null, p.label + ": " + R.num(p.value))));
+      x += w;
+    });
+    const legend = R.h("div", { class: "legend" }, parts.map((p, i) => R.h("span", { class: "legend-item" }, R.h("i", { class: "swatch c" + i }), p.label + " " + R.num(p.value))));
+    return R.h("div", { class: "chart-box" }, svg, legend);
+  };
+
+  // ------------------------------------------------------------------ leaderboards (both pages)
+
+  R.periodOptions = function () {
+    const now = new Date();
+    return [
+      ["all", "period.all"],
+      [R.day(now), "period.today"],
+      [R.isoWeek(now), "period.week"],
+      [R.day(now).slice(0, 7), "period.month"],
+    ];
+  };
+
+  /** The leaderboard view: controls, a bar chart and the ranking, refreshed every 5 s. */
+  R.leaderboardView = function (root, campaigns, options) {
+    const o = options || {};
+    const dim = R.select([["employee", "dim.employee"], ["team", "dim.team"], ["region", "dim.region"]], { id: "lb-dim" });
+    const period = R.select(R.periodOptions(), { id: "lb-period" });
+    const camp = R.select([["", "common.all_campaigns"]].concat(campaigns.map((c) => [c.campaign_id, { text: c.name }])), { id: "lb-campaign" });
+    const out = R.h("div", { class: "lb-out" });
+    root.appendChild(R.card("nav.boards", R.h("div", { class: "controls" }, R.field("lb.dimension", dim), R.field("lb.period", period), R.field("common.campaign", camp)), out));
+    const load = async () => {
+      const q = new URLSearchParams({ dimension: dim.value, period: period.value, limit: "20" });
+      if (camp.value) q.set("campaign_id", camp.value);
+      const data = await R.api("GET", "/leaderboards?" + q);
+      R.clear(out);
+      const names = o.names || {};
+      const label = (e) => (dim.value === "employee" && names[e.id]) || e.id;
+      out.appendChild(R.barChart(data.entries.slice(0, 10).map((e) => ({ label: label(e), value: e.score })), { emptyKey: "lb.empty" }));
+      out.appendChild(
+        R.table(
+          [
+            { label: "lb.rank", value: (e) => e.rank, num: true },
+            { label: "lb.member", value: (e) => label(e) },
+            { label: "lb.score", value: (e) => R.num(e.score), num: true },
+          ],
+          data.entries,
+          { emptyKey: "lb.empty" }
+        )
+      );
+    };
+    for (const el of [dim, period, camp]) el.addEventListener("change", () => load().catch((e) => R.toast(R.errorText(e), "error")));
+    return R.poll(load, 5000);
+  };
+
+  // ------------------------------------------------------------------ app shell (both pages)
+
+  /** Sign-in screen, tabs and views. views: {name: (root) => stopFn|undefined}. */
+  R.start = async function (config) {
+    await R.loadI18n();
+    const login = document.getElementById("login");
+    const app = document.getElementById("app");
+    const logout = document.getElementById("logout");
+    const who = document.getElementById("who");
+    const tabs = document.getElementById("tabs");
+    const view = document.getElementById("view");
+    let stopView = null;
+    let current = null;
+    let currentArg = null;
+    const views = Object.assign({}, config.views, config.hidden || {});
+
+    const fromFragment = R.takeFragmentToken();
+    if (fromFragment) R.setToken(fromFragment, false);
+
+    const showLogin = (errorKey) => {
+      if (stopView) stopView();
+      stopView = null;
+      app.hidden = true;
+      logout.hidden = true;
+      who.textContent = "";
+      login.hidden = false;
+      const err = document.getElementById("login-error");
+      err.hidden = !errorKey;
+      if (errorKey) err.textContent = R.t(errorKey);
+      const url = R.loginUrl();
+      document.getElementById("cognito").hidden = !url;
+    };
+
+    /** Show a view (hidden views take an argument, e.g. a task id); stops the previous one's polling. */
+    const open = (name, arg) => {
+      if (stopView) stopView();
+      stopView = null;
+      current = name;
+      currentArg = arg === undefined ? null : arg;
+      const tab = config.views[name] ? name : config.parentOf && config.parentOf[name];
+      tabs.querySelectorAll("button").forEach((b) => b.setAttribute("aria-current", b.dataset.view === tab ? "page" : "false"));
+      R.clear(view);
+      const result = views[name](view, currentArg);
+      stopView = typeof result === "function" ? result : null;
+    };
+    R.open = open;
+
+    const showApp = async () => {
+      const claims = R.claims(R.token() || "");
+      if (!claims || !claims.role) return showLogin("auth.invalid");
+      if (claims.exp && claims.exp * 1000 < Date.now()) {
+        R.forgetToken();
+        return showLogin("auth.expired");
+      }
+      if (claims.role !== config.role) return showLogin(config.role === "admin" ? "auth.need_admin" : "auth.need_employee");
+      // Load what every view needs first, then show the app once (a tab clicked meanwhile
+      // would otherwise be rendered twice and lose what was typed into it).
+      if (config.onSignIn) await config.onSignIn(claims);
+      if (!R.token()) return; // signed out (401) while loading
+      login.hidden = true;
+      app.hidden = false;
+      logout.hidden = false;
+      who.textContent = R.t("auth.signed_in_as", { name: claims.sub, tenant: claims.tenant });
+      open(current || config.first, currentArg);
+    };
+
+    R.onUnauthorized(() => {
+      R.forgetToken();
+      showLogin("auth.expired");
+    });
+
+    R.clear(tabs);
+    for (const name of Object.keys(config.views)) {
+      tabs.appendChild(R.h("button", { type: "button", "data-view": name, i18n: "nav." + name, on: { click: () => open(name) } }));
+    }
+    R.onLang(() => {
+      if (!app.hidden && current) {
+        const claims = R.claims(R.token() || "");
+        if (claims) who.textContent = R.t("auth.signed_in_as", { name: claims.sub, tenant: claims.tenant });
+        open(current, currentArg);
+      }
+    });
+
+    document.getElementById("login-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const input = document.getElementById("token-input");
+      const token = input.value.trim().replace(/^Bearer\s+/i, "");
+      if (!token) return showLogin("auth.missing");
+      R.setToken(token, document.getElementById("remember").checked);
+      input.value = "";
+      showApp();
+    });
+    document.getElementById("cognito-btn").addEventListener("click", () => {
+      const url = R.loginUrl();
+      if (url) location.assign(url);
+    });
+    logout.addEventListener("click", () => {
+      R.forgetToken();
+      current = null;
+      showLogin(null);
+    });
+
+    if (R.token()) await showApp();
+    else showLogin(null);
+  };
+})();

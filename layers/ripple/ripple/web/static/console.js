@@ -1,0 +1,612 @@
+/* Ripple admin console (/console): dashboard, campaigns, tasks with live progress, leaderboards,
+ * customers, lead pool, rewards and redemptions, settlements, employees. */
+"use strict";
+
+(function () {
+  const R = window.R;
+  const h = R.h;
+  let campaigns = [];
+  let employees = [];
+
+  async function loadCampaigns() {
+    const out = [];
+    let cursor = null;
+    for (let i = 0; i < 20; i++) {
+      const q = new URLSearchParams({ limit: "100" });
+      if (cursor) q.set("cursor", cursor);
+      const page = await R.api("GET", "/campaigns?" + q);
+      out.push(...page.campaigns);
+      cursor = page.next_cursor;
+      if (!cursor) break;
+    }
+    out.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+    campaigns = out;
+    return out;
+  }
+
+  async function loadEmployees() {
+    employees = (await R.api("GET", "/admin/employees")).employees;
+    return employees;
+  }
+
+  const names = () => Object.fromEntries(employees.map((e) => [e.employee_id, e.name || e.employee_id]));
+  const campaignName = (id) => (campaigns.find((c) => c.campaign_id === id) || {}).name || id;
+  const campaignSelect = (attrs, withAll) =>
+    R.select((withAll ? [["", "common.all_campaigns"]] : []).concat(campaigns.map((c) => [c.campaign_id, { text: c.name }])), attrs);
+
+  function fail(err) {
+    R.toast(R.errorText(err), "error");
+  }
+
+  // ------------------------------------------------------------------ dashboard (analytics)
+
+  const METRICS = ["exposures", "visits", "unique_visitors", "forwards", "leads", "conversions", "points"];
+  const BREAKDOWNS = ["channel", "team", "region", "employee", "device", "os", "country", "campaign"];
+
+  function dashboard(root) {
+    // Empty until the first answer: the server picks the last 30 days in the *tenant's* time
+    // zone (the browser's "today" may already be tomorrow or still yesterday there).
+    const from = h("input", { type: "date", id: "dash-from" });
+    const to = h("input", { type: "date", id: "dash-to" });
+    const camp = campaignSelect({ id: "dash-campaign" }, true);
+    const by = R.select(BREAKDOWNS.map((b) => [b, "by." + b]), { id: "dash-by" });
+    const totals = h("div", { class: "stats", id: "dash-totals" });
+    const funnel = h("div", { id: "dash-funnel" });
+    const depth = h("div", { id: "dash-depth" });
+    const series = h("div", { id: "dash-series" });
+    const breakdown = h("div", { id: "dash-breakdown" });
+    const segments = h("div", { id: "dash-segments" });
+    root.appendChild(
+      R.card(
+        "dash.title",
+        h("div", { class: "controls" }, R.field("dash.from", from), R.field("dash.to", to), R.field("common.campaign", camp)),
+        totals
+      )
+    );
+    const grid = h(
+      "div",
+      { class: "grid" },
+      R.card("dash.funnel", funnel),
+      R.card("dash.depth", depth),
+      R.card("dash.timeseries", series),
+      R.card("dash.breakdown", h("div", { class: "controls" }, R.field("dash.by", by)), breakdown),
+      R.card("dash.segments", segments)
+    );
+    root.appendChild(grid);
+
+    const query = (extra) => {
+      const q = new URLSearchParams();
+      if (from.value) q.set("from", from.value);
+      if (to.value) q.set("to", to.value);
+      if (camp.value) q.set("campaign", camp.value);
+      for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
+      return q;
+    };
+    const unavailable = () => {
+      R.clear(totals).appendChild(R.empty("dash.unavailable"));
+      for (const el of [funnel, depth, series, breakdown, segments]) R.clear(el).appendChild(R.empty("common.nodata"));
+    };
+
+    const load = async () => {
+      const paths = await R.apiPaths();
+      if (!paths.has("/analytics/summary")) return unavailable();
+      let summary;
+      try {
+        summary = await R.api("GET", "/analytics/summary?" + query());
+      } catch (err) {
+        if (err.status === 404) return unavailable();
+        throw err;
+      }
+      if (!from.value && summary.from) from.value = summary.from;
+      if (!to.value && summary.to) to.value = summary.to;
+      R.clear(totals);
+      for (const m of METRICS) totals.appendChild(R.stat("metric." + m, (summary.totals || {})[m] || 0, m));
+      R.clear(funnel).appendChild(R.funnelChart(summary.funnel || []));
+      const d = summary.depth || {};
+      R.clear(depth).appendChild(R.barChart(Object.keys(d).map((k) => ({ label: R.t("dash.depth_n", { n: k }), value: d[k] }))));
+      if (paths.has("/analytics/timeseries")) {
+        const ts = await R.api("GET", "/analytics/timeseries?" + query());
+        R.clear(series).appendChild(
+          R.lineChart(ts.days || [], ["visits", "unique_visitors", "leads"].map((k) => ({ key: k, label: R.t("metric." + k) })))
+        );
+      }
+      if (paths.has("/analytics/breakdown")) {
+        const bd = await R.api("GET", "/analytics/breakdown?" + query({ by: by.value, limit: "10" }));
+        const label = (key) => {
+          if (by.value === "channel") return R.has("channel." + key) ? R.t("channel." + key) : key;
+          if (by.value === "campaign") return campaignName(key);
+          if (by.value === "employee") return names()[key] || key;
+          return key;
+        };
+        R.clear(breakdown).appendChild(R.barChart((bd.rows || []).map((r) => ({ label: label(r.key), value: r.visits || 0 }))));
+      }
+      if (paths.has("/analytics/segments")) {
+        const sg = await R.api("GET", "/analytics/segments");
+        const parts = ["light", "medium", "heavy"].map((k) => ({ label: R.t("segment." + k), value: (sg.segments || {})[k] || 0 }));
+        const reach = sg.reach || {};
+        R.clear(segments).appendChild(R.stackChart(parts));
+        segments.appendChild(h("div", { class: "stats" }, R.stat("segment.touched", reach.touched || 0), R.stat("segment.reachable", reach.reachable || 0)));
+      }
+    };
+    for (const el of [from, to, camp, by]) el.addEventListener("change", () => load().catch(fail));
+    return R.poll(load, 5000);
+  }
+
+  // ------------------------------------------------------------------ campaigns
+
+  function campaignsView(root) {
+    const list = h("div", { id: "campaign-list" });
+    const name = h("input", { type: "text", id: "campaign-name", required: true, maxlength: "200" });
+    const url = h("input", { type: "url", id: "campaign-url", required: true, placeholder: "https://" });
+    const visit = h("input", { type: "number", id: "campaign-pts-visit", min: "0", value: "10" });
+    const forward = h("input", { type: "number", id: "campaign-pts-forward", min: "0", value: "5" });
+    const lead = h("input", { type: "number", id: "campaign-pts-lead", min: "0", value: "50" });
+    const starts = h("input", { type: "datetime-local", id: "campaign-starts" });
+    const ends = h("input", { type: "datetime-local", id: "campaign-ends" });
+    const form = h(
+      "form",
+      { id: "campaign-form", class: "form" },
+      R.field("campaign.name", name),
+      R.field("campaign.destination", url),
+      h("div", { class: "row" }, R.field("points.unique_visit", visit), R.field("points.forward", forward), R.field("points.lead", lead)),
+      h("div", { class: "row" }, R.field("campaign.starts", starts, "common.optional"), R.field("campaign.ends", ends, "common.optional")),
+      h("button", { type: "submit", class: "btn", id: "campaign-create", i18n: "campaign.create" })
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = {
+        name: name.value.trim(),
+        destination_url: url.value.trim(),
+        points: { unique_visit: Number(visit.value || 0), forward: Number(forward.value || 0), lead: Number(lead.value || 0) },
+      };
+      if (starts.value) body.starts_at = R.localToIso(starts.value);
+      if (ends.value) body.ends_at = R.localToIso(ends.value);
+      try {
+        const created = await R.api("POST", "/admin/campaigns", body);
+        R.toast(R.t("campaign.created", { name: created.name }), "ok");
+        form.reset();
+        await render();
+      } catch (err) {
+        fail(err);
+      }
+    });
+    root.appendChild(R.card("campaign.new", form));
+    root.appendChild(R.card("nav.campaigns", list));
+    const render = async () => {
+      await loadCampaigns();
+      R.clear(list).appendChild(
+        R.table(
+          [
+            { label: "campaign.name", key: "name", value: (c) => c.name },
+            { label: "common.id", value: (c) => h("code", { text: c.campaign_id }) },
+            { label: "campaign.destination", value: (c) => c.destination_url || R.t("campaign.hosted_page") },
+            { label: "campaign.points", value: (c) => [c.points.unique_visit, c.points.forward, c.points.lead].join(" / ") },
+            { label: "campaign.starts", value: (c) => R.time(c.starts_at) },
+            { label: "campaign.ends", value: (c) => R.time(c.ends_at) },
+          ],
+          campaigns,
+          { emptyKey: "campaign.none" }
+        )
+      );
+    };
+    render().catch(fail);
+  }
+
+  // ------------------------------------------------------------------ tasks
+
+  const COUNTERS = ["delivered", "opened", "shared", "unique_visits", "forwards", "leads"];
+
+  function tasksView(root) {
+    const list = h("div", { id: "task-list" });
+    const detail = h("div", { id: "task-detail" });
+    const camp = campaignSelect({ id: "task-campaign", required: true }, false);
+    const title = h("input", { type: "text", id: "task-title", required: true, maxlength: "200" });
+    const copy = h("textarea", { id: "task-copy", rows: "3", required: true, maxlength: "2000" });
+    const channels = h(
+      "fieldset",
+      { class: "checks", id: "task-channels" },
+      h("legend", { i18n: "task.channels" }),
+      R.CHANNELS.map((c) =>
+        h("label", { class: "check" }, h("input", { type: "checkbox", value: c, checked: c === "wechat" }), h("span", { i18n: "channel." + c }))
+      )
+    );
+    const audience = R.select(
+      [
+        ["all", "audience.all"],
+        ["teams", "audience.teams"],
+        ["regions", "audience.regions"],
+        ["employees", "audience.employees"],
+      ],
+      { id: "task-audience" }
+    );
+    const ids = h("input", { type: "text", id: "task-audience-ids", "data-i18n-placeholder": "task.ids_placeholder", placeholder: R.t("task.ids_placeholder") });
+    const deadline = h("input", { type: "datetime-local", id: "task-deadline", required: true, value: R.isoToLocalInput(new Date(Date.now() + 7 * 86400000)) });
+    const form = h(
+      "form",
+      { id: "task-form", class: "form" },
+      campaigns.length ? null : R.empty("task.need_campaign"),
+      R.field("common.campaign", camp),
+      R.field("task.title", title),
+      R.field("task.copy", copy, "task.copy_hint"),
+      channels,
+      h("div", { class: "row" }, R.field("task.audience", audience), R.field("task.audience_ids", ids)),
+      R.field("task.deadline", deadline),
+      h("button", { type: "submit", class: "btn", id: "task-create", i18n: "task.create" })
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const picked = Array.from(channels.querySelectorAll("input:checked")).map((i) => i.value);
+      const texts = copy.value.split(/\n\s*\n/).map((t) => t.trim()).filter(Boolean);
+      const aud = audience.value === "all" ? { all: true } : { [audience.value]: ids.value.split(",").map((x) => x.trim()).filter(Boolean) };
+      const body = {
+        campaign_id: camp.value,
+        title: title.value.trim(),
+        copies: texts.map((text) => ({ text })),
+        channels: picked,
+        audience: aud,
+        deadline: R.localToIso(deadline.value),
+      };
+      try {
+        const task = await R.api("POST", "/admin/tasks", body);
+        R.toast(R.t("task.created", { n: task.audience_size }), "ok");
+        title.value = "";
+        copy.value = "";
+        await renderList();
+        showTask(task.task_id);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    root.appendChild(h("div", { class: "grid" }, R.card("task.new", form), R.card("task.progress", detail)));
+    root.appendChild(R.card("nav.tasks", list));
+
+    let stopDetail = null;
+    const showTask = (taskId) => {
+      if (stopDetail) stopDetail();
+      stopDetail = R.poll(async () => {
+        const data = await R.api("GET", "/admin/tasks/" + encodeURIComponent(taskId));
+        R.clear(detail);
+        detail.setAttribute("data-task", taskId);
+        const t = data.task;
+        detail.appendChild(h("h3", { text: t.title }));
+        detail.appendChild(
+          h(
+            "p",
+            { class: "muted" },
+            R.t("task.meta", { campaign: campaignName(t.campaign_id), n: t.audience_size, deadline: R.time(t.deadline) }),
+            " ",
+            h("span", { class: "badge " + t.state, i18n: "state." + t.state })
+          )
+        );
+        const total = data.progress.total || {};
+        detail.appendChild(h("div", { class: "stats", id: "task-totals" }, COUNTERS.map((c) => R.stat("counter." + c, total[c] || 0, c))));
+        const rate = total.delivered ? (total.shared || 0) / total.delivered : null;
+        detail.appendChild(h("p", { class: "muted", text: R.t("task.share_rate", { rate: R.pct(rate) }) }));
+        const teams = Object.entries(data.progress.by_team || {});
+        if (teams.length) {
+          detail.appendChild(h("h4", { i18n: "task.by_team" }));
+          detail.appendChild(R.barChart(teams.map(([k, v]) => ({ label: k || "–", value: v.unique_visits || 0 }))));
+        }
+        const regions = Object.entries(data.progress.by_region || {});
+        if (regions.length) {
+          detail.appendChild(h("h4", { i18n: "task.by_region" }));
+          detail.appendChild(R.barChart(regions.map(([k, v]) => ({ label: k || "–", value: v.unique_visits || 0 }))));
+        }
+        if (data.proofs.length) {
+          detail.appendChild(h("h4", { i18n: "task.proofs" }));
+          detail.appendChild(
+            R.table(
+              [
+                { label: "common.employee", value: (p) => names()[p.employee_id] || p.employee_id },
+                { label: "task.proof", value: (p) => p.url || p.screenshot_material_id },
+                { label: "common.at", value: (p) => R.time(p.at) },
+              ],
+              data.proofs
+            )
+          );
+        }
+      }, 2000);
+    };
+
+    const renderList = async () => {
+      const data = await R.api("GET", "/admin/tasks?limit=50");
+      R.clear(list).appendChild(
+        R.table(
+          [
+            { label: "task.title", key: "title", value: (t) => t.title },
+            { label: "common.campaign", value: (t) => campaignName(t.campaign_id) },
+            { label: "task.audience_size", value: (t) => R.num(t.audience_size), num: true },
+            { label: "task.deadline", value: (t) => R.time(t.deadline) },
+            { label: "task.state", value: (t) => h("span", { class: "badge " + t.state, i18n: "state." + t.state }) },
+            ...COUNTERS.map((c) => ({ label: "counter." + c, key: c, value: (t) => R.num((t.progress || {})[c] || 0), num: true })),
+          ],
+          data.tasks,
+          { emptyKey: "task.none", onClick: (t) => showTask(t.task_id) }
+        )
+      );
+      if (!detail.hasAttribute("data-task")) {
+        if (data.tasks.length) showTask(data.tasks[0].task_id);
+        else R.clear(detail).appendChild(R.empty("task.pick"));
+      }
+    };
+    const stopList = R.poll(renderList, 5000);
+    return () => {
+      stopList();
+      if (stopDetail) stopDetail();
+    };
+  }
+
+  // ------------------------------------------------------------------ customers and the pool
+
+  function customerTable(rows, masked) {
+    return R.table(
+      [
+        { label: "customer.name", value: (c) => c.name },
+        { label: "customer.contact", value: (c) => [c.phone, c.email].filter(Boolean).join(" · ") },
+        { label: "customer.status", value: (c) => h("span", { class: "badge", i18n: "status." + c.status }) },
+        masked ? null : { label: "customer.owner", value: (c) => (c.owner ? names()[c.owner] || c.owner : R.t("customer.pool")) },
+        { label: "common.campaign", value: (c) => campaignName(c.source.campaign_id) },
+        { label: "customer.channel", value: (c) => (c.source.channel ? R.t("channel." + c.source.channel) : "–") },
+        { label: "common.created", value: (c) => R.time(c.created_at) },
+      ].filter(Boolean),
+      rows,
+      { emptyKey: "customer.none" }
+    );
+  }
+
+  /** A list paged by the API's cursor; request() gives {path, params}; "more" loads the next page. */
+  function pagedList(root, titleKey, request, render, controls) {
+    const out = h("div");
+    const more = h("button", { type: "button", class: "btn secondary", i18n: "common.more", hidden: true });
+    root.appendChild(R.card(titleKey, controls || null, out, more));
+    let rows = [];
+    let cursor = null;
+    const load = async (append) => {
+      const { path, params } = request();
+      const q = new URLSearchParams(params);
+      if (append && cursor) q.set("cursor", cursor);
+      const data = await R.api("GET", path + "?" + q);
+      const page = data.customers || data.redemptions || [];
+      rows = append ? rows.concat(page) : page;
+      cursor = data.next_cursor || data.cursor || null;
+      more.hidden = !cursor;
+      R.clear(out).appendChild(render(rows));
+    };
+    more.addEventListener("click", () => load(true).catch(fail));
+    return load;
+  }
+
+  function customersView(root) {
+    const status = R.select([["", "common.any"], ...["new", "contacted", "qualified", "won", "lost"].map((s) => [s, "status." + s])], { id: "customer-status" });
+    const load = pagedList(
+      root,
+      "nav.customers",
+      () => ({ path: "/customers", params: Object.assign({ limit: "25" }, status.value ? { status: status.value } : {}) }),
+      (rows) => customerTable(rows, false),
+      h("div", { class: "controls" }, R.field("customer.status", status))
+    );
+    status.addEventListener("change", () => load(false).catch(fail));
+    load(false).catch(fail);
+  }
+
+  function poolView(root) {
+    const load = pagedList(root, "nav.pool", () => ({ path: "/lead-pool", params: { limit: "25" } }), (rows) => customerTable(rows, true));
+    load(false).catch(fail);
+  }
+
+  // ------------------------------------------------------------------ rewards and redemptions
+
+  function rewardsView(root) {
+    const list = h("div", { id: "reward-list" });
+    const name = h("input", { type: "text", id: "reward-name", required: true, maxlength: "200" });
+    const price = h("input", { type: "number", id: "reward-price", min: "1", required: true, value: "100" });
+    const stock = h("input", { type: "number", id: "reward-stock", min: "0" });
+    const kind = R.select(["physical", "virtual_code", "perk", "lead_claim"].map((k) => [k, "reward.kind." + k]), { id: "reward-kind" });
+    const form = h(
+      "form",
+      { class: "form", id: "reward-form" },
+      R.field("reward.name", name),
+      h("div", { class: "row" }, R.field("reward.price", price), R.field("reward.stock", stock, "reward.stock_hint"), R.field("reward.kind", kind)),
+      h("button", { type: "submit", class: "btn", i18n: "reward.create" })
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = { name: name.value.trim(), price: Number(price.value), kind: kind.value, stock: stock.value === "" ? null : Number(stock.value) };
+      try {
+        await R.api("POST", "/admin/rewards", body);
+        R.toast(R.t("reward.created"), "ok");
+        form.reset();
+        await renderRewards();
+      } catch (err) {
+        fail(err);
+      }
+    });
+    root.appendChild(h("div", { class: "grid" }, R.card("reward.new", form), R.card("nav.rewards", list)));
+    const renderRewards = async () => {
+      const data = await R.api("GET", "/rewards?include_inactive=true");
+      R.clear(list).appendChild(
+        R.table(
+          [
+            { label: "reward.name", value: (r) => r.name },
+            { label: "reward.price", value: (r) => R.num(r.price), num: true },
+            { label: "reward.stock", value: (r) => (r.unlimited ? R.t("reward.unlimited") : R.num(r.stock)), num: true },
+            { label: "reward.kind", value: (r) => R.t("reward.kind." + r.kind) },
+            { label: "reward.active", value: (r) => R.t(r.active ? "common.yes" : "common.no") },
+          ],
+          data.rewards,
+          { emptyKey: "reward.none" }
+        )
+      );
+    };
+    renderRewards().catch(fail);
+
+    const status = R.select([["", "common.any"], ...["requested", "fulfilled", "cancelled"].map((s) => [s, "redemption." + s])], { id: "redemption-status" });
+    const load = pagedList(
+      root,
+      "reward.redemptions",
+      () => ({ path: "/admin/redemptions", params: Object.assign({ limit: "25" }, status.value ? { status: status.value } : {}) }),
+      (rows) =>
+        R.table(
+          [
+            { label: "reward.name", value: (r) => r.reward_name },
+            { label: "common.employee", value: (r) => names()[r.employee_id] || r.employee_id },
+            { label: "reward.price", value: (r) => R.num(r.price), num: true },
+            { label: "customer.status", value: (r) => h("span", { class: "badge", i18n: "redemption." + r.status }) },
+            { label: "common.created", value: (r) => R.time(r.created_at) },
+            {
+              label: "common.actions",
+              value: (r) =>
+                r.status === "requested"
+                  ? h(
+                      "span",
+                      { class: "link-actions" },
+                      h("button", { type: "button", class: "btn small", i18n: "redemption.fulfil", on: { click: () => act(r, "fulfil") } }),
+                      h("button", { type: "button", class: "btn small secondary", i18n: "redemption.cancel", on: { click: () => act(r, "cancel") } })
+                    )
+                  : null,
+            },
+          ],
+          rows,
+          { emptyKey: "redemption.none" }
+        ),
+      h("div", { class: "controls" }, R.field("customer.status", status))
+    );
+    const act = async (r, what) => {
+      try {
+        const body = what === "cancel" ? { reason: R.t("redemption.cancel_reason") } : null;
+        await R.api("POST", "/admin/redemptions/" + encodeURIComponent(r.redemption_id) + "/" + what, body);
+        R.toast(R.t("redemption.done_" + what), "ok");
+        await load(false);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    status.addEventListener("change", () => load(false).catch(fail));
+    load(false).catch(fail);
+  }
+
+  // ------------------------------------------------------------------ settlements
+
+  function settlementsView(root) {
+    const now = new Date();
+    const yesterday = new Date(now.getTime() - 86400000);
+    const lastWeek = new Date(now.getTime() - 7 * 86400000);
+    const lastMonth = new Date(now.getFullYear(), now.getMonth() - 1, 15);
+    const period = R.select(
+      [
+        [R.day(yesterday), { text: R.day(yesterday) }],
+        [R.isoWeek(lastWeek), { text: R.isoWeek(lastWeek) }],
+        [R.day(lastMonth).slice(0, 7), { text: R.day(lastMonth).slice(0, 7) }],
+      ],
+      { id: "settlement-period" }
+    );
+    const out = h("div", { id: "settlement-out" });
+    const go = h("button", { type: "button", class: "btn", i18n: "settlement.show" });
+    root.appendChild(R.card("nav.settlements", h("div", { class: "controls" }, R.field("lb.period", period), go), out));
+    const load = async () => {
+      R.clear(out);
+      try {
+        const data = await R.api("GET", "/settlements/" + encodeURIComponent(period.value) + "?limit=10");
+        const sm = data.summary || {};
+        out.appendChild(
+          h(
+            "div",
+            { class: "stats" },
+            R.stat("settlement.boards", sm.boards || 0),
+            R.stat("settlement.winners", sm.winners || 0),
+            R.stat("settlement.points", sm.points_awarded || 0),
+            R.stat("settlement.late", sm.late_events || 0)
+          )
+        );
+        out.appendChild(h("h4", { i18n: "settlement.winners" }));
+        out.appendChild(
+          R.table(
+            [
+              { label: "lb.member", value: (w) => (w.dimension === "employee" && names()[w.id]) || w.id },
+              { label: "lb.dimension", value: (w) => R.t("dim." + w.dimension) },
+              { label: "lb.rank", value: (w) => w.rank, num: true },
+              { label: "lb.score", value: (w) => R.num(w.score), num: true },
+              { label: "settlement.points", value: (w) => R.num(w.awarded), num: true },
+            ],
+            data.winners || []
+          )
+        );
+      } catch (err) {
+        if (err.status === 404) out.appendChild(R.empty("settlement.not_settled"));
+        else fail(err);
+      }
+    };
+    go.addEventListener("click", () => load());
+  }
+
+  // ------------------------------------------------------------------ employees
+
+  function employeesView(root) {
+    const list = h("div", { id: "employee-list" });
+    const id = h("input", { type: "text", id: "employee-id", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9._-]{0,63}" });
+    const name = h("input", { type: "text", id: "employee-name", required: true, maxlength: "100" });
+    const team = h("input", { type: "text", id: "employee-team", maxlength: "100" });
+    const region = h("input", { type: "text", id: "employee-region", maxlength: "100" });
+    const form = h(
+      "form",
+      { class: "form", id: "employee-form" },
+      h("div", { class: "row" }, R.field("employee.id", id), R.field("employee.name", name)),
+      h("div", { class: "row" }, R.field("employee.team", team), R.field("employee.region", region)),
+      h("button", { type: "submit", class: "btn", i18n: "employee.save" })
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        await R.api("PUT", "/admin/employees/" + encodeURIComponent(id.value.trim()), {
+          name: name.value.trim(),
+          team: team.value.trim(),
+          region: region.value.trim(),
+        });
+        R.toast(R.t("employee.saved"), "ok");
+        form.reset();
+        await render();
+      } catch (err) {
+        fail(err);
+      }
+    });
+    root.appendChild(h("div", { class: "grid" }, R.card("employee.new", form), R.card("nav.employees", list)));
+    const render = async () => {
+      await loadEmployees();
+      R.clear(list).appendChild(
+        R.table(
+          [
+            { label: "employee.id", value: (e) => h("code", { text: e.employee_id }) },
+            { label: "employee.name", value: (e) => e.name },
+            { label: "employee.team", value: (e) => e.team },
+            { label: "employee.region", value: (e) => e.region },
+            { label: "employee.active", value: (e) => R.t(e.active ? "common.yes" : "common.no") },
+          ],
+          employees,
+          { emptyKey: "employee.none" }
+        )
+      );
+    };
+    render().catch(fail);
+  }
+
+  // ------------------------------------------------------------------ start
+
+  R.start({
+    role: "admin",
+    first: "dashboard",
+    onSignIn: async () => {
+      await Promise.all([loadCampaigns(), loadEmployees()]).catch(fail);
+    },
+    views: {
+      dashboard,
+      campaigns: campaignsView,
+      tasks: tasksView,
+      boards: (root) => R.leaderboardView(root, campaigns, { names: names() }),
+      customers: customersView,
+      pool: poolView,
+      rewards: rewardsView,
+      settlements: settlementsView,
+      employees: employeesView,
+    },
+  }).catch((err) => console.error(err));
+})();

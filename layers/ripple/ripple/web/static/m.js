@@ -1,0 +1,306 @@
+/* Ripple employee page (/m): my tasks, my links (copy and share), my poster, my points and
+ * ledger, leaderboards, rewards to redeem, my customers and the lead pool. Phone first. */
+"use strict";
+
+(function () {
+  const R = window.R;
+  const h = R.h;
+  let campaigns = [];
+
+  function fail(err) {
+    R.toast(R.errorText(err), "error");
+  }
+
+  async function loadCampaigns() {
+    const data = await R.api("GET", "/campaigns?limit=100");
+    campaigns = data.campaigns;
+  }
+  const campaignName = (id) => (campaigns.find((c) => c.campaign_id === id) || {}).name || id;
+
+  // "My stats" in the header: points, refreshed every 2 s on every view.
+  async function refreshStats() {
+    const me = await R.api("GET", "/me");
+    const box = document.getElementById("my-stats");
+    R.clear(box);
+    box.appendChild(R.stat("points.balance", me.points.balance, "balance"));
+    box.appendChild(R.stat("points.available", me.points.available, "available"));
+    box.appendChild(R.stat("points.pending", me.points.pending, "pending"));
+    box.hidden = false;
+  }
+
+  // ------------------------------------------------------------------ tasks
+
+  function outcomeStats(o) {
+    return h(
+      "div",
+      { class: "stats compact" },
+      R.stat("counter.unique_visits", o.unique_visits, "unique_visits"),
+      R.stat("counter.forwards", o.forwards, "forwards"),
+      R.stat("counter.leads", o.leads, "leads")
+    );
+  }
+
+  function linkRow(link, text) {
+    return h(
+      "li",
+      { class: "link-row", "data-channel": link.channel },
+      h("div", { class: "link-head" }, h("span", { class: "badge", i18n: "channel." + link.channel }), h("code", { class: "short-url", text: link.short_url })),
+      R.linkActions(link, text)
+    );
+  }
+
+  function posterButton(campaignId, poster) {
+    const u = new URL(poster.url, location.href);
+    const img = h("img", { class: "poster", alt: R.t("poster.alt") , hidden: true });
+    const btn = h("button", {
+      type: "button",
+      class: "btn small secondary",
+      text: R.t("poster.show", { channel: R.t("channel." + poster.channel) }),
+      on: {
+        click: async () => {
+          try {
+            const q = new URLSearchParams({ channel: poster.channel, template: u.searchParams.get("template") || "", format: "jpeg" });
+            const data = await R.api("GET", "/me/posters/" + encodeURIComponent(campaignId) + "?" + q);
+            img.src = data.url;
+            img.hidden = false;
+          } catch (err) {
+            fail(err);
+          }
+        },
+      },
+    });
+    return h("div", { class: "poster-box" }, btn, img);
+  }
+
+  function tasksView(root) {
+    const list = h("div", { id: "my-tasks" });
+    root.appendChild(R.card("nav.tasks", list));
+    const render = async () => {
+      const data = await R.api("GET", "/me/tasks?limit=50");
+      R.clear(list);
+      if (!data.tasks.length) return list.appendChild(R.empty("task.none_mine"));
+      for (const t of data.tasks) {
+        list.appendChild(
+          h(
+            "article",
+            { class: "task-card clickable", tabindex: "0", "data-task": t.task_id, on: { click: () => R.open("task", t.task_id) } },
+            h("div", { class: "task-head" }, h("strong", { text: t.title }), h("span", { class: "badge " + t.status, i18n: "taskstatus." + t.status })),
+            h("p", { class: "muted", text: R.t("task.due", { deadline: R.time(t.deadline) }) }),
+            outcomeStats(t.outcomes)
+          )
+        );
+      }
+    };
+    return R.poll(render, 5000);
+  }
+
+  /** One task (hidden view "task"): copy text, my links with copy/share, posters, live outcomes. */
+  function taskView(view, taskId) {
+    const box = h("div", { id: "task-view", "data-task": taskId });
+    view.appendChild(h("button", { type: "button", class: "btn ghost", i18n: "common.back", on: { click: () => R.open("tasks") } }));
+    view.appendChild(box);
+    let outcomes = null;
+    return R.poll(async () => {
+      const t = await R.api("GET", "/me/tasks/" + encodeURIComponent(taskId));
+      if (!outcomes) {
+        box.appendChild(h("h2", { text: t.title }));
+        box.appendChild(h("p", { class: "muted", text: R.t("task.due", { deadline: R.time(t.deadline) }) }));
+        const copy = t.copy.text;
+        box.appendChild(
+          R.card(
+            "task.copy",
+            h("p", { class: "copy-text", text: copy }),
+            h("button", { type: "button", class: "btn small", i18n: "task.copy_text", on: { click: () => R.copy(copy) } })
+          )
+        );
+        box.appendChild(R.card("nav.links", h("ul", { class: "links" }, t.links.map((l) => linkRow(l, copy)))));
+        if (t.posters.length) box.appendChild(R.card("poster.title", t.posters.map((p) => posterButton(t.campaign_id, p))));
+        outcomes = h("div", { id: "task-outcomes" });
+        box.appendChild(R.card("task.outcomes", outcomes));
+      }
+      R.clear(outcomes).appendChild(outcomeStats(t.outcomes));
+      outcomes.appendChild(h("p", { class: "muted" }, h("span", { class: "badge " + t.status, i18n: "taskstatus." + t.status })));
+    }, 2000);
+  }
+
+  // ------------------------------------------------------------------ links
+
+  function linksView(root) {
+    const list = h("ul", { class: "links", id: "my-links" });
+    const camp = R.select(campaigns.map((c) => [c.campaign_id, { text: c.name }]), { id: "link-campaign" });
+    const channel = R.select(R.CHANNELS.map((c) => [c, "channel." + c]), { id: "link-channel" });
+    const form = h(
+      "form",
+      { class: "form", id: "link-form" },
+      h("div", { class: "row" }, R.field("common.campaign", camp), R.field("customer.channel", channel)),
+      h("button", { type: "submit", class: "btn", i18n: "link.get" })
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        await R.api("POST", "/campaigns/" + encodeURIComponent(camp.value) + "/links", { channel: channel.value });
+        await render();
+      } catch (err) {
+        fail(err);
+      }
+    });
+    root.appendChild(R.card("link.new", campaigns.length ? form : R.empty("campaign.none")));
+    root.appendChild(R.card("nav.links", list));
+    const render = async () => {
+      const data = await R.api("GET", "/me/links");
+      R.clear(list);
+      if (!data.links.length) return list.appendChild(R.empty("link.none"));
+      for (const l of data.links) {
+        const item = linkRow(l, campaignName(l.campaign_id));
+        item.insertBefore(h("div", { class: "muted", text: campaignName(l.campaign_id) }), item.firstChild);
+        list.appendChild(item);
+      }
+    };
+    render().catch(fail);
+  }
+
+  // ------------------------------------------------------------------ points
+
+  function pointsView(root) {
+    const out = h("div", { id: "ledger" });
+    root.appendChild(R.card("points.ledger", out));
+    const render = async () => {
+      const data = await R.api("GET", "/me/ledger?limit=50");
+      R.clear(out).appendChild(
+        R.table(
+          [
+            { label: "common.at", value: (e) => R.time(e.at) },
+            { label: "points.kind", value: (e) => (R.has("kind." + e.kind) ? R.t("kind." + e.kind) : e.kind) },
+            { label: "common.campaign", value: (e) => (e.campaign_id ? campaignName(e.campaign_id) : "–") },
+            { label: "points.points", value: (e) => R.num(e.points), num: true },
+            { label: "points.status", value: (e) => (R.has("entry." + e.status) ? R.t("entry." + e.status) : e.status) },
+          ],
+          data.entries,
+          { emptyKey: "points.none" }
+        )
+      );
+    };
+    return R.poll(render, 5000);
+  }
+
+  // ------------------------------------------------------------------ rewards
+
+  function rewardsView(root) {
+    const list = h("div", { class: "reward-grid", id: "rewards" });
+    const mine = h("div", { id: "my-redemptions" });
+    root.appendChild(R.card("nav.rewards", list));
+    root.appendChild(R.card("reward.my_redemptions", mine));
+    const render = async () => {
+      const [rewards, redemptions] = await Promise.all([R.api("GET", "/rewards"), R.api("GET", "/me/redemptions?limit=20")]);
+      R.clear(list);
+      if (!rewards.rewards.length) list.appendChild(R.empty("reward.none"));
+      for (const r of rewards.rewards) {
+        list.appendChild(
+          h(
+            "article",
+            { class: "reward" },
+            h("strong", { text: r.name }),
+            r.description ? h("p", { class: "muted", text: r.description }) : null,
+            h("p", { text: R.t("reward.costs", { points: R.num(r.price) }) }),
+            h("p", { class: "muted", text: r.unlimited ? R.t("reward.unlimited") : R.t("reward.left", { n: R.num(r.stock) }) }),
+            h("button", { type: "button", class: "btn small", i18n: "reward.redeem", disabled: !r.unlimited && r.stock <= 0, on: { click: () => redeem(r) } })
+          )
+        );
+      }
+      R.clear(mine).appendChild(
+        R.table(
+          [
+            { label: "reward.name", value: (x) => x.reward_name },
+            { label: "reward.price", value: (x) => R.num(x.price), num: true },
+            { label: "customer.status", value: (x) => h("span", { class: "badge", i18n: "redemption." + x.status }) },
+            { label: "reward.code", value: (x) => x.code },
+            { label: "common.created", value: (x) => R.time(x.created_at) },
+          ],
+          redemptions.redemptions,
+          { emptyKey: "redemption.none" }
+        )
+      );
+    };
+    const redeem = async (r) => {
+      const key = "r" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+      try {
+        await R.api("POST", "/rewards/" + encodeURIComponent(r.reward_id) + "/redeem", null, { "Idempotency-Key": key });
+        R.toast(R.t("reward.redeemed", { name: r.name }), "ok");
+        await Promise.all([render(), refreshStats()]);
+      } catch (err) {
+        if (err.status === 409 && err.body && err.body.error && err.body.error.details && err.body.error.details.shortfall) {
+          R.toast(R.t("reward.shortfall", { n: err.body.error.details.shortfall }), "error");
+        } else fail(err);
+      }
+    };
+    render().catch(fail);
+  }
+
+  // ------------------------------------------------------------------ customers
+
+  function customersView(root) {
+    const mine = h("div", { id: "my-customers" });
+    const pool = h("div", { id: "pool" });
+    root.appendChild(R.card("customer.mine", mine));
+    root.appendChild(R.card("nav.pool", pool));
+    const row = (c, claim) =>
+      h(
+        "article",
+        { class: "customer" },
+        h("div", { class: "task-head" }, h("strong", { text: c.name || "–" }), h("span", { class: "badge", i18n: "status." + c.status })),
+        h("p", { class: "muted", text: [c.phone, c.email].filter(Boolean).join(" · ") || "–" }),
+        h("p", { class: "muted", text: campaignName(c.source.campaign_id) + " · " + R.time(c.created_at) }),
+        claim ? h("button", { type: "button", class: "btn small", i18n: "customer.claim", on: { click: () => claim(c) } }) : null
+      );
+    const render = async () => {
+      const [m, p] = await Promise.all([R.api("GET", "/customers?limit=50"), R.api("GET", "/lead-pool?limit=20")]);
+      R.clear(mine);
+      if (!m.customers.length) mine.appendChild(R.empty("customer.none"));
+      m.customers.forEach((c) => mine.appendChild(row(c, null)));
+      R.clear(pool);
+      if (!p.customers.length) pool.appendChild(R.empty("customer.pool_empty"));
+      p.customers.forEach((c) => pool.appendChild(row(c, claim)));
+    };
+    const claim = async (c) => {
+      try {
+        await R.api("POST", "/lead-pool/" + encodeURIComponent(c.customer_id) + "/claim");
+        R.toast(R.t("customer.claimed"), "ok");
+        await render();
+      } catch (err) {
+        if (err.status === 409) R.toast(R.t("customer.taken"), "error");
+        else fail(err);
+      }
+    };
+    render().catch(fail);
+  }
+
+  // ------------------------------------------------------------------ start
+
+  let stopStats = null;
+  R.start({
+    role: "employee",
+    first: "tasks",
+    onSignIn: async () => {
+      await loadCampaigns().catch(fail);
+      if (stopStats) stopStats();
+      stopStats = R.poll(refreshStats, 2000);
+    },
+    views: {
+      tasks: tasksView,
+      links: linksView,
+      points: pointsView,
+      boards: (root) => R.leaderboardView(root, campaigns),
+      rewards: rewardsView,
+      customers: customersView,
+    },
+    hidden: { task: taskView },
+    parentOf: { task: "tasks" },
+  }).catch((err) => console.error(err));
+  document.getElementById("logout").addEventListener("click", () => {
+    if (stopStats) stopStats();
+    stopStats = null;
+    const box = document.getElementById("my-stats");
+    R.clear(box);
+    box.hidden = true;
+  });
+})();
