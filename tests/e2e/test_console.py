@@ -156,6 +156,38 @@ def test_admin_task_to_employee_link_to_customer_visit_shows_live_on_both_pages(
     watch.assert_clean()
 
 
+def test_today_on_the_boards_is_the_tenants_day_not_the_browsers(browser: Any, tenant: Tenant, watch: Watch) -> None:
+    """A browser in UTC and a tenant 11 or 14 hours away, picked so the two calendars show
+    different days right now: both pages' "today" and "this month" are the tenant's."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import expect
+
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"  # UTC+14 / UTC-11
+    today = datetime.now(ZoneInfo(zone)).date()
+    assert today != datetime.now(UTC).date()  # the test can only fail if the fix is missing
+    admin_token = _setup_staff(tenant)
+    tenant.call("PUT", "/admin/tenant", admin_token, {"timezone": zone})
+    admin_ctx = browser.new_context(**DESKTOP, locale="en-US", timezone_id="UTC")
+    admin = watch.page(admin_ctx.new_page(), "console")
+    admin.goto(tenant.base + "/console")
+    sign_in(admin, admin_token)
+    admin.locator("#tabs button[data-view=boards]").click()
+    options = admin.locator("#lb-period option")
+    expect(options.nth(1)).to_have_attribute("value", today.isoformat())
+    expect(options.nth(3)).to_have_attribute("value", today.isoformat()[:7])
+    phone_ctx = browser.new_context(**PHONE, locale="en-US", timezone_id="UTC")
+    phone = watch.page(phone_ctx.new_page(), "m")
+    phone.goto(tenant.base + "/m")
+    sign_in(phone, tenant.token("alice", "employee"))
+    expect(_stat(phone, "#my-stats", "balance")).to_have_text("0")  # /me has answered (and told the zone)
+    phone.locator("#tabs button[data-view=boards]").tap()
+    expect(phone.locator("#lb-period option").nth(1)).to_have_attribute("value", today.isoformat())
+    watch.close(admin_ctx, phone_ctx)
+    watch.assert_clean()
+
+
 @pytest.mark.parametrize("lang", ["ja", "zh-Hans", "zh-Hant"])
 def test_switching_language_translates_both_pages(browser: Any, tenant: Tenant, watch: Watch, lang: str) -> None:
     from playwright.sync_api import expect

@@ -30,6 +30,8 @@ def me(svc: Services, principal: Principal) -> dict[str, Any]:
         "team": employee.team,
         "region": employee.region,
         "points": balances,
+        # the tenant's zone: "today", this week and this month on the boards are its, not the phone's
+        "timezone": svc.tenants.get(principal.tenant_id).timezone,
     }
 
 

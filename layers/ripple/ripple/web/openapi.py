@@ -227,7 +227,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ("code", "short_url", "channel", "campaign_id", "employee_id"),
     ),
     "Me": _obj(
-        {"employee_id": _STR, "name": _STR, "team": _STR, "region": _STR, "points": {"type": "object"}},
+        {
+            "employee_id": _STR,
+            "name": _STR,
+            "team": _STR,
+            "region": _STR,
+            "points": {"type": "object"},
+            "timezone": _STR,
+        },
         ("employee_id", "name", "points"),
     ),
     "Leaderboard": _obj(

@@ -115,6 +115,20 @@
   };
   R.day = (d) => d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
   /** ISO week "YYYY-Www" of a date (local time). */
+  /** The tenant's time zone once known (periods and "today" are the tenant's, not the browser's). */
+  R.tz = null;
+  /** Today in the tenant's time zone, as a local-noon Date (safe for R.day and R.isoWeek). */
+  R.today = function () {
+    const now = new Date();
+    if (!R.tz) return now;
+    try {
+      const parts = new Intl.DateTimeFormat("en-CA", { timeZone: R.tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
+      const [y, m, d] = parts.split("-").map(Number);
+      return new Date(y, m - 1, d, 12);
+    } catch (err) {
+      return now; // an unknown zone name: the browser's day is the best guess
+    }
+  };
   R.isoWeek = function (d) {
     const t = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
     const dayNum = t.getUTCDay() || 7;
@@ -541,7 +555,7 @@
   // ------------------------------------------------------------------ leaderboards (both pages)
 
   R.periodOptions = function () {
-    const now = new Date();
+    const now = R.today();
     return [
       ["all", "period.all"],
       [R.day(now), "period.today"],

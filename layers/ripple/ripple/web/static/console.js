@@ -488,7 +488,7 @@
   // ------------------------------------------------------------------ settlements
 
   function settlementsView(root) {
-    const now = new Date();
+    const now = R.today();
     const yesterday = new Date(now.getTime() - 86400000);
     const lastWeek = new Date(now.getTime() - 7 * 86400000);
     const lastMonth = new Date(now.getFullYear(), now.getMonth() - 1, 15);
@@ -595,7 +595,10 @@
     role: "admin",
     first: "dashboard",
     onSignIn: async () => {
-      await Promise.all([loadCampaigns(), loadEmployees()]).catch(fail);
+      const loadZone = async () => {
+        R.tz = (await R.api("GET", "/admin/tenant")).timezone || null;
+      };
+      await Promise.all([loadCampaigns(), loadEmployees(), loadZone()]).catch(fail);
     },
     views: {
       dashboard,

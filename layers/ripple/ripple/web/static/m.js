@@ -20,6 +20,7 @@
   // "My stats" in the header: points, refreshed every 2 s on every view.
   async function refreshStats() {
     const me = await R.api("GET", "/me");
+    R.tz = me.timezone || R.tz;
     const box = document.getElementById("my-stats");
     R.clear(box);
     box.appendChild(R.stat("points.balance", me.points.balance, "balance"));
