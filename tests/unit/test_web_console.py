@@ -43,6 +43,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "reward.kind": ("physical", "virtual_code", "perk", "lead_claim"),
     "dim": ("employee", "team", "region"),
     "error": ("400", "401", "403", "404", "409", "410", "413", "422", "429"),
+    "event": ("lead", "status", "tags", "note", "handover", "recycle", "claim", "conversion"),
+    "actor": ("public", "attribution", "scheduler"),
 }
 _KEY_LITERAL = re.compile(r"""["']([a-z][a-z_]*(?:\.[a-z0-9_]*[a-z0-9])+)["']""")
 

@@ -596,6 +596,180 @@
     return R.poll(load, 5000);
   };
 
+  // ------------------------------------------------------------------ customer detail (both pages)
+
+  R.STATUSES = ["new", "contacted", "qualified", "won", "lost"];
+
+  /** One customer: fields, spread path, notes and history, and what the caller may do with
+   * it — add a note and change the status (admins and the owning employee), record a
+   * conversion (admins only: POST /admin/customers/{id}/convert).
+   * opts: {admin, names: {employee_id: name}, campaignName: id => name, onChange: () => void} */
+  R.customerDetail = async function (box, customerId, opts) {
+    const o = opts || {};
+    const h = R.h;
+    const campaignName = o.campaignName || ((id) => id);
+    const who = (id) => {
+      if (!id) return "–";
+      if (id === "pool") return R.t("customer.pool");
+      if (o.names && o.names[id]) return o.names[id];
+      return R.has("actor." + id) ? R.t("actor." + id) : id;
+    };
+    const c = await R.api("GET", "/customers/" + encodeURIComponent(customerId));
+    const again = async (toastText) => {
+      R.toast(toastText, "ok");
+      await R.customerDetail(box, customerId, o);
+      if (o.onChange) o.onChange(customerId);
+    };
+    const act = (fn) => async (e) => {
+      e.preventDefault();
+      const button = e.target.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      try {
+        await fn();
+      } catch (err) {
+        R.toast(R.errorText(err), "error");
+        if (button) button.disabled = false;
+      }
+    };
+
+    const field = (name, labelKey, value) =>
+      h("div", { class: "cd-field", "data-field": name }, h("dt", { i18n: labelKey }), h("dd", null, value === null || value === undefined || value === "" ? "–" : value));
+    const touch = (t) => (t && t.employee_id ? who(t.employee_id) + " · " + R.time(t.at) : "–");
+    const src = c.source || {};
+    const chain = c.chain || {};
+    const fields = h(
+      "dl",
+      { class: "cd-fields" },
+      field("contact", "customer.contact", [c.phone, c.email].filter(Boolean).join(" · ")),
+      field("owner", "customer.owner", c.owner ? who(c.owner) : R.t("customer.pool")),
+      field("status", "customer.status", h("span", { class: "badge", i18n: "status." + c.status })),
+      field("tags", "customer.tags", c.tags.length ? c.tags.map((t) => h("span", { class: "badge tag", text: t })) : null),
+      field("source", "customer.source", [campaignName(src.campaign_id), src.channel ? R.t("channel." + src.channel) : null].filter(Boolean).join(" · ")),
+      field("first_touch", "customer.first_touch", touch(c.first_touch)),
+      field("last_touch", "customer.last_touch", touch(c.last_touch)),
+      field("leads", "customer.leads", R.num(c.leads)),
+      field("last_contacted", "customer.last_contacted", R.time(c.last_contacted_at)),
+      field("created", "common.created", R.time(c.created_at)),
+      chain.path && chain.path.length
+        ? field(
+            "chain",
+            "customer.chain",
+            h(
+              "span",
+              null,
+              h("code", { text: chain.path.join(" → ") }),
+              h("small", { class: "muted", text: " " + R.t("customer.chain_meta", { depth: chain.depth, visitors: R.num((chain.influence || {}).visitors || 0), forwards: R.num((chain.influence || {}).forwards || 0) }) })
+            )
+          )
+        : null,
+      chain.influenced_by ? field("influenced_by", "customer.influenced_by", h("code", { text: chain.influenced_by.customer_id || chain.influenced_by.node })) : null
+    );
+
+    // actions
+    const status = R.select(R.STATUSES.map((s) => [s, "status." + s]), { id: "cd-status" });
+    status.value = c.status;
+    const statusForm = h(
+      "form",
+      { class: "form cd-form", id: "cd-status-form" },
+      R.field("customer.status", status),
+      h("button", { type: "submit", class: "btn small", id: "cd-status-save", i18n: "customer.status_save", disabled: true })
+    );
+    const statusSave = statusForm.querySelector("button");
+    status.addEventListener("change", () => (statusSave.disabled = status.value === c.status));
+    statusForm.addEventListener(
+      "submit",
+      act(async () => {
+        await R.api("PATCH", "/customers/" + encodeURIComponent(customerId), { status: status.value });
+        await again(R.t("customer.status_saved"));
+      })
+    );
+    const note = h("textarea", { id: "cd-note", rows: "3", required: true, maxlength: "2000" });
+    const noteForm = h(
+      "form",
+      { class: "form cd-form", id: "cd-note-form" },
+      R.field("customer.note_new", note),
+      h("button", { type: "submit", class: "btn small", id: "cd-note-add", i18n: "customer.note_add" })
+    );
+    noteForm.addEventListener(
+      "submit",
+      act(async () => {
+        await R.api("POST", "/customers/" + encodeURIComponent(customerId) + "/notes", { text: note.value });
+        await again(R.t("customer.note_added"));
+      })
+    );
+    let convertForm = null;
+    if (o.admin) {
+      const amount = h("input", { type: "number", id: "cd-amount", min: "0.01", step: "0.01", required: true, inputmode: "decimal" });
+      const currency = h("input", { type: "text", id: "cd-currency", required: true, maxlength: "3", pattern: "[A-Za-z]{3}", value: "CNY", autocomplete: "off" });
+      const camp = c.campaigns.length > 1 ? R.select(c.campaigns.map((id) => [id, { text: campaignName(id) }]), { id: "cd-campaign" }) : null;
+      if (camp) camp.value = src.campaign_id;
+      convertForm = h(
+        "form",
+        { class: "form cd-form", id: "cd-convert-form" },
+        h("div", { class: "row" }, R.field("customer.amount", amount), R.field("customer.currency", currency)),
+        camp ? R.field("common.campaign", camp) : null,
+        h("button", { type: "submit", class: "btn small", id: "cd-convert", i18n: "customer.convert" })
+      );
+      convertForm.addEventListener(
+        "submit",
+        act(async () => {
+          const body = { amount: amount.value, currency: currency.value.trim().toUpperCase() };
+          if (camp) body.campaign_id = camp.value;
+          const done = await R.api("POST", "/admin/customers/" + encodeURIComponent(customerId) + "/convert", body);
+          await again(R.t("customer.converted", { deal: done.deal }));
+        })
+      );
+    }
+
+    // notes and history (newest first, as the API gives them)
+    const eventText = (e) => {
+      const d = e.data || {};
+      switch (e.kind) {
+        case "note":
+          return d.text;
+        case "status":
+          return R.t("status." + d.from) + " → " + R.t("status." + d.to);
+        case "conversion":
+          return d.amount + (d.campaign_id ? " · " + campaignName(d.campaign_id) : "");
+        case "tags":
+          return (d.tags || []).join(", ") || "–";
+        case "lead":
+          return [campaignName(d.campaign_id), d.channel ? R.t("channel." + d.channel) : null, d.message].filter(Boolean).join(" · ");
+        case "handover":
+        case "recycle":
+        case "claim":
+          return (d.from ? who(d.from) + " → " : "") + who(d.to);
+        default:
+          return "";
+      }
+    };
+    const eventItem = (e, withKind) =>
+      h(
+        "li",
+        { "data-kind": e.kind },
+        h(
+          "div",
+          { class: "cd-event-head" },
+          withKind ? h("strong", { class: "cd-kind", text: R.has("event." + e.kind) ? R.t("event." + e.kind) : e.kind }) : null,
+          h("span", { class: "muted", text: who(e.actor) + " · " + R.time(e.at) })
+        ),
+        eventText(e) ? h("p", { class: "cd-text", text: eventText(e) }) : null
+      );
+    const history = c.history || [];
+    const notes = history.filter((e) => e.kind === "note");
+
+    R.clear(box);
+    box.setAttribute("data-customer", customerId);
+    box.appendChild(h("div", { class: "task-head cd-head" }, h("h3", { class: "cd-name", text: c.name || "–" }), h("span", { class: "badge", i18n: "status." + c.status })));
+    box.appendChild(fields);
+    box.appendChild(h("div", { class: "cd-actions" }, statusForm, noteForm, convertForm));
+    box.appendChild(h("h4", { i18n: "customer.notes" }));
+    box.appendChild(notes.length ? h("ul", { class: "cd-events", id: "cd-notes" }, notes.map((e) => eventItem(e, false))) : R.empty("customer.no_notes"));
+    box.appendChild(h("h4", { i18n: "customer.history" }));
+    box.appendChild(history.length ? h("ul", { class: "cd-events", id: "cd-history" }, history.map((e) => eventItem(e, true))) : R.empty("common.empty"));
+    return c;
+  };
+
   // ------------------------------------------------------------------ app shell (both pages)
 
   /** Sign-in screen, tabs and views. views: {name: (root) => stopFn|undefined}. */

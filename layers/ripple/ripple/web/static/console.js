@@ -338,19 +338,19 @@
 
   // ------------------------------------------------------------------ customers and the pool
 
-  function customerTable(rows, masked) {
+  function customerTable(rows, masked, onClick) {
     return R.table(
       [
-        { label: "customer.name", value: (c) => c.name },
+        { label: "customer.name", key: "name", value: (c) => c.name },
         { label: "customer.contact", value: (c) => [c.phone, c.email].filter(Boolean).join(" · ") },
-        { label: "customer.status", value: (c) => h("span", { class: "badge", i18n: "status." + c.status }) },
+        { label: "customer.status", key: "status", value: (c) => h("span", { class: "badge", i18n: "status." + c.status }) },
         masked ? null : { label: "customer.owner", value: (c) => (c.owner ? names()[c.owner] || c.owner : R.t("customer.pool")) },
         { label: "common.campaign", value: (c) => campaignName(c.source.campaign_id) },
         { label: "customer.channel", value: (c) => (c.source.channel ? R.t("channel." + c.source.channel) : "–") },
         { label: "common.created", value: (c) => R.time(c.created_at) },
       ].filter(Boolean),
       rows,
-      { emptyKey: "customer.none" }
+      { emptyKey: "customer.none", onClick: onClick || null }
     );
   }
 
@@ -377,12 +377,31 @@
   }
 
   function customersView(root) {
-    const status = R.select([["", "common.any"], ...["new", "contacted", "qualified", "won", "lost"].map((s) => [s, "status." + s])], { id: "customer-status" });
+    const status = R.select([["", "common.any"], ...R.STATUSES.map((s) => [s, "status." + s])], { id: "customer-status" });
+    // The detail panel (a row's click opens it): fields, notes, history; note, status, conversion.
+    const detail = h("div", { id: "customer-detail", class: "customer-detail" });
+    const close = h("button", { type: "button", class: "btn ghost small cd-close", id: "customer-detail-close", i18n: "customer.close" });
+    const panel = h("section", { class: "card", id: "customer-panel", hidden: true }, h("div", { class: "task-head" }, h("h2", { i18n: "customer.detail" }), close), detail);
+    root.appendChild(panel);
+    close.addEventListener("click", () => {
+      panel.hidden = true;
+      detail.removeAttribute("data-customer");
+      R.clear(detail);
+    });
+    const show = async (c) => {
+      panel.hidden = false;
+      try {
+        await R.customerDetail(detail, c.customer_id, { admin: true, names: names(), campaignName, onChange: () => load(false).catch(fail) });
+        panel.scrollIntoView({ block: "start" });
+      } catch (err) {
+        fail(err);
+      }
+    };
     const load = pagedList(
       root,
       "nav.customers",
       () => ({ path: "/customers", params: Object.assign({ limit: "25" }, status.value ? { status: status.value } : {}) }),
-      (rows) => customerTable(rows, false),
+      (rows) => customerTable(rows, false, show),
       h("div", { class: "controls" }, R.field("customer.status", status))
     );
     status.addEventListener("change", () => load(false).catch(fail));

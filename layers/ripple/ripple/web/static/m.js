@@ -244,10 +244,13 @@
     const pool = h("div", { id: "pool" });
     root.appendChild(R.card("customer.mine", mine));
     root.appendChild(R.card("nav.pool", pool));
+    // My own customers open their detail (hidden view "customer"); pool rows are masked.
     const row = (c, claim) =>
       h(
         "article",
-        { class: "customer" },
+        claim
+          ? { class: "customer" }
+          : { class: "customer clickable", tabindex: "0", "data-customer": c.customer_id, on: { click: () => R.open("customer", c.customer_id) } },
         h("div", { class: "task-head" }, h("strong", { text: c.name || "–" }), h("span", { class: "badge", i18n: "status." + c.status })),
         h("p", { class: "muted", text: [c.phone, c.email].filter(Boolean).join(" · ") || "–" }),
         h("p", { class: "muted", text: campaignName(c.source.campaign_id) + " · " + R.time(c.created_at) }),
@@ -275,6 +278,15 @@
     render().catch(fail);
   }
 
+  /** One of my customers (hidden view "customer"): fields, notes, history; add a note and
+   * change the status (the API lets the owner do both; a conversion is the admin's). */
+  function customerView(view, customerId) {
+    view.appendChild(h("button", { type: "button", class: "btn ghost", id: "customer-back", i18n: "common.back", on: { click: () => R.open("customers") } }));
+    const box = h("div", { id: "customer-detail", class: "customer-detail" });
+    view.appendChild(R.card("customer.detail", box));
+    R.customerDetail(box, customerId, { admin: false, campaignName }).catch(fail);
+  }
+
   // ------------------------------------------------------------------ start
 
   let stopStats = null;
@@ -294,8 +306,8 @@
       rewards: rewardsView,
       customers: customersView,
     },
-    hidden: { task: taskView },
-    parentOf: { task: "tasks" },
+    hidden: { task: taskView, customer: customerView },
+    parentOf: { task: "tasks", customer: "customers" },
   }).catch((err) => console.error(err));
   document.getElementById("logout").addEventListener("click", () => {
     if (stopStats) stopStats();
