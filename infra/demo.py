@@ -30,6 +30,54 @@ def _call(base: str, method: str, path: str, token: str, body: Any | None = None
         return json.loads(resp.read() or b"null")
 
 
+# (employee, channel, User-Agent, country): people opening the employees' links
+DEMO_CLICKS = [
+    ("alice", "wechat", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) MicroMessenger/8.0.49", "CN"),
+    ("alice", "wechat", "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/126.0 Mobile Safari/537.36", "CN"),
+    ("alice", "wechat", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36", "TW"),
+    ("bob", "linkedin", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15", "JP"),
+    ("bob", "linkedin", "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) Safari/605.1.15", "US"),
+    ("chen", "weibo", "Mozilla/5.0 (Linux; Android 13; HarmonyOS; NOH-AN00) Mobile Safari/537.36", "CN"),
+    ("dai", "xiaohongshu", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_7 like Mac OS X) Mobile/15E148", "CN"),
+]
+FORWARD_UA = "Mozilla/5.0 (Linux; Android 14; SM-S921B) Chrome/126.0 Mobile Safari/537.36"
+
+
+def _click(url: str, user_agent: str, country: str) -> str:
+    """One GET without following the redirect (the destination is not reachable offline);
+    returns the share token the redirect hands this visitor (``rp``), if any."""
+    import http.client
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.netloc, timeout=10)
+    try:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.request("GET", path, headers={"User-Agent": user_agent, "CloudFront-Viewer-Country": country})
+        resp = conn.getresponse()
+        resp.read()
+        location = resp.getheader("Location") or ""
+    finally:
+        conn.close()
+    return parse_qs(urlsplit(location).query).get("rp", [""])[0]
+
+
+def _demo_traffic(base: str, campaign_id: str) -> int:
+    """A handful of public clicks on the employees' links, and one forward."""
+    tokens: dict[tuple[str, str], str] = {}
+    first_token = ""
+    for emp_id, channel, user_agent, country in DEMO_CLICKS:
+        if (emp_id, channel) not in tokens:
+            me = issue_token(DEV_SECRET, tenant=DEMO_TENANT, sub=emp_id, role="employee")
+            link = _call(base, "POST", f"/campaigns/{campaign_id}/links", me, {"channel": channel})
+            tokens[(emp_id, channel)] = link["short_url"]
+        token = _click(tokens[(emp_id, channel)], user_agent, country)
+        first_token = first_token or token
+    if first_token:  # the first visitor shared it on: a second-level visit, credited to alice
+        _click(f"{tokens[('alice', 'wechat')]}?rp={first_token}", FORWARD_UA, "CN")
+    return len(DEMO_CLICKS) + (1 if first_token else 0)
+
+
 def seed_demo(base: str) -> str:
     admin = issue_token(DEV_SECRET, tenant=DEMO_TENANT, sub="admin", role="admin")
     _call(base, "PUT", "/admin/tenant", admin, {"name": "Demo Co.", "timezone": "Asia/Shanghai"})
@@ -91,11 +139,18 @@ def seed_demo(base: str) -> str:
         admin,
         {"name": "Coffee voucher 咖啡券", "price": 10, "stock": 100, "kind": "virtual_code"},
     )
+    clicks = _demo_traffic(base, cid)
     return f"""
 Demo tenant '{DEMO_TENANT}' seeded: 4 employees, campaign {cid}, alice's WeChat link {short}
+({clicks} demo clicks from phones and desktops in four countries, one of them forwarded, so
+the dashboards have something to show)
 
   export ADMIN={admin}
   export ALICE={alice}
+
+  # in a browser: the admin console and the employee page (sign in by pasting a token above)
+  #   {base}/console   (paste $ADMIN)
+  #   {base}/m         (paste $ALICE; best on a phone-sized window)
 
   # a visitor clicks alice's link (302 to the destination with UTM parameters)
   curl -si -A 'Mozilla/5.0 (iPhone) MicroMessenger/8.0' {short} | head -5
