@@ -386,6 +386,9 @@ BAD_ANALYTICS = [
     "/analytics/summary?from=2026-03-02&to=2026-03-01",
     "/analytics/summary?from=2020-01-01&to=2026-01-01",
     "/analytics/summary?to=tomorrow",
+    "/analytics/summary?to=0001-01-05",
+    "/analytics/summary?from=0001-01-01&to=0001-01-02",
+    "/analytics/timeseries?from=9999-12-30&to=9999-12-31",
     "/analytics/summary?campaign=" + "c" * 200,
     "/analytics/summary?employee=../bob",
     "/analytics/summary?colour=red",
@@ -430,5 +433,30 @@ def test_bad_segment_settings(shared: Any, segments: Any) -> None:
     api, aws, _seeded = shared
     before = snapshot(aws)
     resp = call(api, "PUT", "/admin/tenant", ADMIN, {"segments": segments})
+    assert resp.status_code == 422, resp.body
+    assert snapshot(aws) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/leaderboards?period=9999-12-31", None),
+        ("GET", "/leaderboards?period=0001-W01", None),
+        ("GET", "/settlements/9999-12", None),
+        ("GET", "/settlements/9999-W52", None),
+        ("POST", "/admin/exports", {"kind": "leads", "from": "9999-12-31", "to": "9999-12-31"}),
+        ("POST", "/admin/exports", {"kind": "ledger", "from": "0001-01-01", "to": "0001-01-01"}),
+        (
+            "POST",
+            "/admin/campaigns",
+            {**GOOD_CAMPAIGN, "starts_at": "0001-01-01T00:00:00Z", "ends_at": "9999-12-31T23:59:59-14:00"},
+        ),
+    ],
+)
+def test_dates_at_the_edges_of_the_calendar_are_422_not_500(shared: Any, method: str, path: str, body: Any) -> None:
+    """Years a date library can hold but no period of ours can: a clear 422, nothing written."""
+    api, aws, _seeded = shared
+    before = snapshot(aws)
+    resp = call(api, method, path, ADMIN, body)
     assert resp.status_code == 422, resp.body
     assert snapshot(aws) == before

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from ripple.domain.errors import ValidationError
 from ripple.domain.model import Decision, Employee, LedgerEntry, Visit
+from ripple.domain.timeutil import FIRST_YEAR, LAST_YEAR
 
 __all__ = [
     "BREAKDOWNS",
@@ -90,6 +91,9 @@ DIMENSIONS: tuple[str, ...] = ("channel", "team", "region", "device", "os", "cou
 EMPLOYEE_DIMENSIONS: tuple[str, ...] = ("campaign", "channel", "device", "os", "country")
 BREAKDOWNS: tuple[str, ...] = (*DIMENSIONS, "employee")
 MAX_RANGE_DAYS = 366
+# dates a query may name (outside: 422, not an overflow): the years of timeutil.parse_period
+EARLIEST = date(FIRST_YEAR, 1, 1)
+LATEST = date(LAST_YEAR, 12, 31)
 UNKNOWN = "unknown"
 _SEP = "|"
 
@@ -317,12 +321,15 @@ def parse_range(query: Mapping[str, str], tz: str, now_ms: int, *, default_days:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             raise ValidationError(f"{name} must be a date YYYY-MM-DD", details={"field": name})
         try:
-            return date.fromisoformat(raw)
+            value = date.fromisoformat(raw)
         except ValueError as exc:
             raise ValidationError(f"{name} is not a valid date", details={"field": name}) from exc
+        if not EARLIEST <= value <= LATEST:
+            raise ValidationError(f"{name} must be between {EARLIEST} and {LATEST}", details={"field": name})
+        return value
 
     end = one("to", today)
-    start = one("from", end - timedelta(days=default_days - 1))
+    start = one("from", max(EARLIEST, end - timedelta(days=default_days - 1)))
     if start > end:
         raise ValidationError("from must not be after to", details={"field": "from"})
     if (end - start).days + 1 > MAX_RANGE_DAYS:

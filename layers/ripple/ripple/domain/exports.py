@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ripple.domain.errors import ValidationError
+from ripple.domain.timeutil import FIRST_YEAR, LAST_YEAR
 
 __all__ = ["COLUMNS", "KINDS", "MAX_DAYS", "SUPPORTED", "ExportRange", "parse_export_request", "safe_cell"]
 
@@ -111,9 +112,12 @@ def _day(body: dict[str, Any], field: str) -> date:
     if not isinstance(value, str) or len(value) != 10:
         raise ValidationError(f"{field} must be a date YYYY-MM-DD", details={"field": field})
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise ValidationError(f"{field} must be a date YYYY-MM-DD", details={"field": field}) from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(f"{field} must fall in {FIRST_YEAR}..{LAST_YEAR}", details={"field": field})
+    return day
 
 
 def _midnight_ms(day: date, tz: ZoneInfo) -> int:

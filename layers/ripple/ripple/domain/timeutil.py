@@ -59,10 +59,17 @@ def period_keys(ts_ms: int, tz: str) -> PeriodKeys:
     return PeriodKeys((local.strftime("%Y-%m-%d"), f"{iso.year:04d}-W{iso.week:02d}", local.strftime("%Y-%m")))
 
 
+# Years a period or date a client names may fall in: outside, a clear 422 instead of a date
+# overflow deep in a bounds computation (epoch milliseconds start in 1970).
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
 def parse_period(value: str) -> str:
     """Validate a leaderboard ``period`` parameter and return its canonical form."""
     if value == PERIOD_ALL:
         return value
+    if value[:4].isdigit() and not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+        raise ValidationError(f"period years run from {FIRST_YEAR} to {LAST_YEAR}", details={"field": "period"})
     if m := _DAY.match(value):
         try:
             date(int(m[1]), int(m[2]), int(m[3]))
@@ -92,6 +99,8 @@ def parse_iso_ms(value: object, field: str) -> int:
         raise ValidationError(f"{field} is not a valid ISO-8601 timestamp", details={"field": field}) from exc
     if parsed.tzinfo is None:
         raise ValidationError(f"{field} must carry a UTC offset (e.g. 'Z')", details={"field": field})
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise ValidationError(f"{field} must fall in {FIRST_YEAR}..{LAST_YEAR}", details={"field": field})
     return int(parsed.timestamp() * 1000)
 
 
