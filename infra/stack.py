@@ -36,6 +36,36 @@ def state_file() -> Path:
     return Path(os.environ.get("RIPPLE_STACK_STATE") or ROOT / ".local" / "stack.json")
 
 
+def _local_server(app: Any, config: Any, host: str, port: int) -> Any:
+    """Chalice's local server (what ``chalice.local.create_local_server`` builds), whose
+    handler also answers methods Chalice has no handler for (TRACE, CONNECT, PROPFIND...):
+    Python's base handler would send a 501 HTML page, where API Gateway never reaches the
+    function; here they get a 405 JSON error like every other method a route lacks."""
+    from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
+
+    class Handler(ChaliceRequestHandler):
+        def _not_allowed(self) -> None:
+            body = json.dumps(
+                {"error": {"code": "method_not_allowed", "message": f"Unsupported method: {self.command}"}}
+            ).encode()
+            self.send_response(405)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def __getattr__(self, name: str) -> Any:
+            # http.server dispatches on ``do_<METHOD>``; methods Chalice lacks (TRACE, CONNECT,
+            # PROPFIND, anything) land here instead of on a 501
+            if name.startswith("do_"):
+                return self._not_allowed
+            raise AttributeError(name)
+
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, host, port, handler_cls=Handler)
+
+
 def local_env(moto_url: str, stack_name: str = STACK_NAME) -> dict[str, str]:
     """Everything the product code needs to talk to moto instead of AWS."""
     return {
@@ -117,7 +147,6 @@ class LocalStack:
 
     def _start_api(self) -> None:
         from chalice.config import Config
-        from chalice.local import create_local_server
 
         from ripple import bootstrap
 
@@ -126,7 +155,7 @@ class LocalStack:
             sys.path.insert(0, str(ROOT))
         app_module = importlib.import_module("app")
         config = Config(chalice_stage="local", config_from_disk={"app_name": "ripple"})
-        self._server = create_local_server(app_module.app, config, self.host, self.port)
+        self._server = _local_server(app_module.app, config, self.host, self.port)
         thread = threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True)
         thread.start()
         self._threads.append(thread)

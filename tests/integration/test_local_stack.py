@@ -240,3 +240,12 @@ def test_forward_chain_and_leads_end_to_end(stack: Stack) -> None:
     assert all(c["owner"] == "amy" for c in customers)
     board = stack.call("GET", f"/leaderboards?campaign_id={campaign['campaign_id']}", admin)[1]["entries"]
     assert board == [{"rank": 1, "id": "amy", "score": expected}]
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "DELETE"])
+def test_methods_no_route_has_are_a_json_4xx(local_stack: Any, method: str) -> None:
+    """What the local server cannot route is a 405 JSON error, never a 5xx HTML page."""
+    resp = requests.request(method, local_stack.base + "/admin/tenant", timeout=10)
+    assert resp.status_code == 405, resp.text
+    assert resp.headers["Content-Type"].startswith("application/json")
+    assert resp.json()
