@@ -691,7 +691,8 @@ def get_analytics_timeseries() -> Response:
 @app.route("/analytics/breakdown", methods=["GET"])
 @handle_errors
 def get_analytics_breakdown() -> Response:
-    """Metrics per channel, team, region, employee, device, os, country, city or campaign."""
+    """Metrics per channel, team, region, employee, device, os, country, subdivision, city or
+    campaign."""
     from ripple.service.analytics import breakdown
 
     return json_response(breakdown(bootstrap.services(), _principal(), _query()))
@@ -840,6 +841,7 @@ def _visit_request(code: str, share_token: str | None, *, token_limit: int) -> A
         viewer=optional_viewer(request, jar, secret=bootstrap.config().jwt_secret),
         country=request.headers.get("cloudfront-viewer-country") or "",
         city=(request.headers.get("cloudfront-viewer-city") or "")[:64],
+        subdivision=(request.headers.get("cloudfront-viewer-country-region") or "")[:8],
         share_token=share_token[:token_limit] if share_token else None,
     )
 

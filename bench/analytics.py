@@ -78,6 +78,7 @@ def _facts(total_visits: int, today: str) -> tuple[list[Any], dict[str, int]]:
                 device=device,
                 os=os_name,
                 country=COUNTRIES[(i // 3) % len(COUNTRIES)],
+                subdivision="",
                 city="",
                 visitor="",  # no profiles: segments are not part of this figure
                 counts={k: v for k, v in counts.items() if v},

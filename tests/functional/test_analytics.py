@@ -9,7 +9,7 @@ from typing import Any
 from tests.conftest import auth
 from tests.functional.test_customers import ADMIN, ALICE, UA, call, lead, open_page, setup_campaign
 
-GEO = {"CloudFront-Viewer-Country": "jp", "CloudFront-Viewer-City": "Tokyo"}
+GEO = {"CloudFront-Viewer-Country": "jp", "CloudFront-Viewer-Country-Region": "13", "CloudFront-Viewer-City": "Tokyo"}
 
 
 def _get(client: Any, path: str) -> Any:
@@ -65,6 +65,8 @@ def test_a_campaigns_day_from_exposure_to_lead(env: Any) -> None:
     assert {r["key"]: r["unique_visitors"] for r in by_os if r["unique_visitors"]} == {"ios": 4, "windows": 1}
     by_city = {r["key"]: r["visits"] for r in _get(client, "/analytics/breakdown?by=city")["rows"]}
     assert by_city["JP/Tokyo"] == 4
+    by_subdivision = {r["key"]: r["visits"] for r in _get(client, "/analytics/breakdown?by=subdivision")["rows"]}
+    assert by_subdivision["JP-13"] == 4
     by_country = {r["key"]: r["exposures"] for r in _get(client, "/analytics/breakdown?by=country")["rows"]}
     assert by_country["JP"] == 4
     in_campaign = _get(client, f"/analytics/breakdown?by=team&campaign={campaign}")

@@ -410,6 +410,7 @@ class VisitItem(Model):
     sf = UnicodeAttribute(null=True)  # surface: "page" for hosted landing page views (null = link)
     dev = UnicodeAttribute(null=True)  # device type (domain.tracking.device_and_os)
     os = UnicodeAttribute(null=True)
+    subdivision = UnicodeAttribute(null=True)
     city = UnicodeAttribute(null=True)
     by_visitor = ByVisitorIndex()
     by_tenant_day = ByTenantDayIndex()

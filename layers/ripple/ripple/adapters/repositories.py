@@ -413,6 +413,7 @@ class DynamoVisits:
             sf=visit.surface if visit.surface != "link" else None,
             dev=visit.device or None,
             os=visit.os or None,
+            subdivision=visit.subdivision or None,
             city=visit.city or None,
         )
         try:
@@ -505,6 +506,7 @@ def visit_from_image(image: dict[str, Any]) -> Visit:
         surface=s("sf", "link"),
         device=s("dev"),
         os=s("os"),
+        subdivision=s("subdivision"),
         city=s("city"),
     )
 

@@ -8,7 +8,7 @@ one item per day per dimension value asked:
 * ``dimension items``: one per (tenant, scope, dimension, day); each holds a counter per
   (value, metric) as a flat attribute ``<value>|<metric>``. Scopes are ``t`` (the whole
   tenant) and ``c:<campaign>``; dimensions are small (channel, team, region, device, os,
-  country, city, campaign), so a breakdown by channel over 30 days reads 30 items.
+  country, subdivision, city, campaign), so a breakdown by channel over 30 days reads 30 items.
 * ``employee items``: one per (tenant, day, employee) holding that employee's totals and
   their own small breakdowns (``campaign|<id>|visits``, ``channel|wechat|visits``, ...):
   an employee's dashboard, and the breakdown by employee, read one item per day per employee.
@@ -87,7 +87,17 @@ FUNNEL: tuple[tuple[str, str], ...] = (
 )
 # Dimensions of the tenant scope (``t``); the campaign scope drops ``campaign``. ``employee``
 # is answered from employee items instead.
-DIMENSIONS: tuple[str, ...] = ("channel", "team", "region", "device", "os", "country", "city", "campaign")
+DIMENSIONS: tuple[str, ...] = (
+    "channel",
+    "team",
+    "region",
+    "device",
+    "os",
+    "country",
+    "subdivision",
+    "city",
+    "campaign",
+)
 EMPLOYEE_DIMENSIONS: tuple[str, ...] = ("campaign", "channel", "device", "os", "country")
 BREAKDOWNS: tuple[str, ...] = (*DIMENSIONS, "employee")
 MAX_RANGE_DAYS = 366
@@ -137,6 +147,7 @@ class Fact:
     device: str
     os: str
     country: str
+    subdivision: str  # ISO 3166-2 code below the country (CloudFront-Viewer-Country-Region)
     city: str
     visitor: str  # "" when the event has no person (or is a bot)
     counts: Mapping[str, int]
@@ -153,6 +164,7 @@ def dimension_values(fact: Fact) -> dict[str, str]:
         "device": fact.device or UNKNOWN,
         "os": fact.os or UNKNOWN,
         "country": fact.country or UNKNOWN,
+        "subdivision": f"{fact.country or UNKNOWN}-{fact.subdivision}" if fact.subdivision else UNKNOWN,
         "city": f"{fact.country or UNKNOWN}/{fact.city}" if fact.city else UNKNOWN,
         "campaign": fact.campaign_id or UNKNOWN,
     }
@@ -205,6 +217,7 @@ def fact_for_event(visit: Visit, entries: Sequence[LedgerEntry], employee: Emplo
         device=visit.device,
         os=visit.os,
         country=visit.country,
+        subdivision=visit.subdivision,
         city=visit.city,
         visitor=visit.visitor if human else "",
         counts=counts,

@@ -290,6 +290,7 @@ class Visit:
     surface: str = "link"
     device: str = ""
     os: str = ""
+    subdivision: str = ""  # e.g. "13" (Tokyo) in JP: the ISO 3166-2 code after the country
     city: str = ""
 
 

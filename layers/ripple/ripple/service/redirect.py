@@ -106,6 +106,7 @@ class VisitRequest:
     share_token: str | None = None  # the child token of whoever shared this link with us
     surface: str = "link"  # "page": the hosted landing page (an exposure of the card)
     city: str = ""  # CloudFront-Viewer-City, where the distribution forwards it
+    subdivision: str = ""  # CloudFront-Viewer-Country-Region
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,7 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
         surface=req.surface,
         device=device,
         os=os_name,
+        subdivision=req.subdivision[:8].upper(),
         city=req.city[:64],
     )
     recorded: Visit | None = visit

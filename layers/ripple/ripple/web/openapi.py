@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ripple.domain.analytics import BREAKDOWNS
+
 __all__ = ["build_document", "document_json", "requires_auth"]
 
 # A view is authenticated iff it (or a helper of its module it calls) names one of these;
@@ -124,7 +126,7 @@ _ANALYTICS: dict[str, dict[str, Any]] = {
             **_SCOPE,
             "by": {
                 "type": "string",
-                "enum": ["channel", "team", "region", "device", "os", "country", "city", "campaign", "employee"],
+                "enum": list(BREAKDOWNS),
             },
             "rows": {
                 "type": "array",

@@ -41,7 +41,7 @@
   // ------------------------------------------------------------------ dashboard (analytics)
 
   const METRICS = ["exposures", "visits", "unique_visitors", "forwards", "leads", "conversions", "points"];
-  const BREAKDOWNS = ["channel", "team", "region", "employee", "device", "os", "country", "campaign"];
+  const BREAKDOWNS = ["channel", "team", "region", "employee", "device", "os", "country", "subdivision", "city", "campaign"];
 
   function dashboard(root) {
     // Empty until the first answer: the server picks the last 30 days in the *tenant's* time
