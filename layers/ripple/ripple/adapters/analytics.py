@@ -17,21 +17,18 @@ connection (the model declares only the keys); writes are PynamoDB transactions.
 
 from __future__ import annotations
 
-import random
-import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ripple.adapters.models import _Meta, _table
-from ripple.adapters.repositories import _connection
+from ripple.adapters.repositories import _connection, transact_once
 from ripple.domain.analytics import Fact, SegmentSnapshot, pack_facts, plan_counters
 
 __all__ = ["PROFILE_SHARDS", "AnalyticsItem", "DynamoAnalytics", "WriteReport"]
@@ -109,36 +106,12 @@ class DynamoAnalytics:
         its facts (put only if absent) and the summed counters of those facts. A cancelled
         marker means that fact was counted before; it is dropped and the rest retried."""
         report = WriteReport()
-        queue = pack_facts(facts, TRANSACTION_LIMIT)
-        while queue:
-            chunk = queue.pop(0)
-            conflicts = 0
-            while chunk:
-                try:
-                    report.items_written += self._transact(chunk, now_ms)
-                    report.transactions += 1
-                    report.counted += len(chunk)
-                    break
-                except TransactWriteError as exc:
-                    reasons = exc.cancellation_reasons or []
-                    dup = {
-                        i
-                        for i, r in enumerate(reasons[: len(chunk)])
-                        if r is not None and r.code == "ConditionalCheckFailed"
-                    }
-                    if dup:
-                        report.already += len(dup)
-                        chunk = [f for i, f in enumerate(chunk) if i not in dup]
-                        continue
-                    codes = {r.code for r in reasons if r is not None}
-                    retryable = exc.cause_response_code in ("TransactionConflictException", "ThrottlingException")
-                    if retryable or codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}:
-                        conflicts += 1
-                        if conflicts > 8:
-                            raise
-                        time.sleep(min(1.0, 0.02 * 2**conflicts) * random.random())
-                        continue
-                    raise
+        for chunk in pack_facts(facts, TRANSACTION_LIMIT):
+            written, already, items = transact_once(chunk, lambda c: self._transact(c, now_ms))
+            report.counted += len(written)
+            report.already += len(already)
+            report.items_written += items
+            report.transactions += 1 if written else 0
         return report
 
     def _transact(self, facts: Sequence[Fact], now_ms: int) -> int:

@@ -6,9 +6,9 @@ import functools
 import json
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -42,7 +42,15 @@ from ripple.domain.model import (
     Tenant,
     Visit,
 )
-from ripple.domain.points import NodeDelta, NodeKey, aggregate, aggregate_keys, node_deltas, node_keys
+from ripple.domain.points import (
+    NodeDelta,
+    NodeKey,
+    aggregate,
+    aggregate_keys,
+    node_deltas,
+    node_keys,
+    pack_transactions,
+)
 from ripple.service.links import CodeTakenError
 from ripple.service.ports import ChainNode, ChainPage, RecordResult
 
@@ -57,9 +65,11 @@ __all__ = [
     "TransactionLimit",
     "add_spend",
     "ledger_item",
+    "transact_once",
 ]
 
 VISIT_RETENTION_SECONDS = 400 * 24 * 3600
+T = TypeVar("T")
 TransactionLimit = 100  # DynamoDB's maximum number of items in one TransactWriteItems
 
 
@@ -597,6 +607,42 @@ def add_spend(tx: TransactWrite, entry: LedgerEntry) -> None:
     )
 
 
+def transact_once(
+    chunk: Sequence[T], transact: Callable[[Sequence[T]], int], max_conflict_retries: int = 8
+) -> tuple[list[T], list[T], int]:
+    """Write a chunk whose transaction starts with one put per element, each conditional on
+    its key being absent (the element's "done" marker). A put cancelled by its condition means
+    that element was written before (a redelivery): it is set aside and the rest retried.
+    Conflicts and throttling are retried with jittered backoff. Returns (written,
+    duplicates, items written)."""
+    pending = list(chunk)
+    duplicates: list[T] = []
+    conflicts = 0
+    while pending:
+        try:
+            return pending, duplicates, transact(pending)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            dup = {
+                i for i, r in enumerate(reasons[: len(pending)]) if r is not None and r.code == "ConditionalCheckFailed"
+            }
+            if dup:
+                duplicates.extend(pending[i] for i in sorted(dup))
+                pending = [e for i, e in enumerate(pending) if i not in dup]
+                continue
+            codes = {r.code for r in reasons if r is not None}
+            if exc.cause_response_code in ("TransactionConflictException", "ThrottlingException") or (
+                codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+            ):
+                conflicts += 1
+                if conflicts > max_conflict_retries:
+                    raise
+                time.sleep(min(1.0, 0.02 * 2**conflicts) * random.random())
+                continue
+            raise
+    return [], duplicates, 0
+
+
 class DynamoPoints:
     """Ledger, balances and leaderboards, kept consistent by transactions.
 
@@ -615,25 +661,18 @@ class DynamoPoints:
     def _chunks(self, entries: Sequence[LedgerEntry]) -> list[list[LedgerEntry]]:
         """Split entries so each transaction holds its entries plus every distinct counter
         and chain node they move, within DynamoDB's item limit."""
-        chunks: list[list[LedgerEntry]] = []
-        current: list[LedgerEntry] = []
-        keys: set[object] = set()
+
+        def touches(entry: LedgerEntry) -> set[object]:
+            keys: set[object] = set(aggregate_keys(entry)) | set(node_keys(entry))
+            if entry.status == "pending" and entry.points > 0:
+                keys.add(("pending", entry.tenant_id, entry.source_key))
+            return keys
+
         # Entries of one employee (then team, then region) share most counters, so packing
         # them together lets one summed update serve many entries: about 4x fewer items and
         # transactions than packing in arrival order (``make bench`` prints the figures).
         ordered = sorted(entries, key=lambda e: (e.tenant_id, e.region, e.team, e.employee_id, e.campaign_id, e.ts))
-        for entry in ordered:
-            entry_keys: set[object] = set(aggregate_keys(entry)) | set(node_keys(entry))
-            if entry.status == "pending" and entry.points > 0:
-                entry_keys.add(("pending", entry.tenant_id, entry.source_key))
-            if current and len(current) + 1 + len(keys | entry_keys) > self.max_items:
-                chunks.append(current)
-                current, keys = [], set()
-            current.append(entry)
-            keys |= entry_keys
-        if current:
-            chunks.append(current)
-        return chunks
+        return pack_transactions(ordered, touches, self.max_items)
 
     def _transact(self, entries: Sequence[LedgerEntry]) -> int:
         totals = {k: v for k, v in aggregate(entries).items() if v}
@@ -681,37 +720,12 @@ class DynamoPoints:
 
     def record(self, entries: Sequence[LedgerEntry]) -> RecordResult:
         result = RecordResult()
-        queue = self._chunks(entries)
-        while queue:
-            chunk = queue.pop(0)
-            conflicts = 0
-            while chunk:
-                try:
-                    result.items_written += self._transact(chunk)
-                    result.transactions += 1
-                    result.inserted.extend(chunk)
-                    break
-                except TransactWriteError as exc:
-                    reasons = exc.cancellation_reasons
-                    dup = {
-                        i
-                        for i, r in enumerate(reasons[: len(chunk)])
-                        if r is not None and r.code == "ConditionalCheckFailed"
-                    }
-                    if dup:
-                        result.duplicates.extend(chunk[i] for i in sorted(dup))
-                        chunk = [e for i, e in enumerate(chunk) if i not in dup]
-                        continue
-                    codes = {r.code for r in reasons if r is not None}
-                    if exc.cause_response_code in ("TransactionConflictException", "ThrottlingException") or (
-                        codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-                    ):
-                        conflicts += 1
-                        if conflicts > self.max_conflict_retries:
-                            raise
-                        time.sleep(min(1.0, 0.02 * 2**conflicts) * random.random())
-                        continue
-                    raise
+        for chunk in self._chunks(entries):
+            written, duplicates, items = transact_once(chunk, self._transact, self.max_conflict_retries)
+            result.inserted.extend(written)
+            result.duplicates.extend(duplicates)
+            result.items_written += items
+            result.transactions += 1 if written else 0
         return result
 
     def snapshot(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:

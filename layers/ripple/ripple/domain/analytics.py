@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from ripple.domain.errors import ValidationError
 from ripple.domain.model import Decision, Employee, LedgerEntry, Visit
+from ripple.domain.points import pack_transactions
 from ripple.domain.timeutil import FIRST_YEAR, LAST_YEAR
 
 __all__ = [
@@ -237,6 +238,13 @@ class CounterPlan:
     def item_count(self) -> int:
         return len(self.dimension_items) + len(self.employee_items) + len(self.profiles)
 
+    def item_keys(self) -> set[tuple[str, ...]]:
+        return (
+            {("dim", *k) for k in self.dimension_items}
+            | {("emp", *k) for k in self.employee_items}
+            | {("profile", *k) for k in self.profiles}
+        )
+
 
 def _add(target: dict[str, int], name: str, n: int) -> None:
     target[name] = target.get(name, 0) + n
@@ -244,17 +252,7 @@ def _add(target: dict[str, int], name: str, n: int) -> None:
 
 def fact_keys(fact: Fact) -> set[tuple[str, ...]]:
     """Every item one fact touches (for packing facts into bounded transactions)."""
-    keys: set[tuple[str, ...]] = set()
-    for scope in ("t", f"c:{fact.campaign_id}"):
-        keys.add(("dim", fact.tenant_id, scope, "all", fact.day))
-        for dim in DIMENSIONS:
-            if scope != "t" and dim == "campaign":
-                continue
-            keys.add(("dim", fact.tenant_id, scope, dim, fact.day))
-    keys.add(("emp", fact.tenant_id, fact.day, fact.employee_id))
-    if fact.visitor and _interactions(fact):
-        keys.add(("profile", fact.tenant_id, fact.visitor))
-    return keys
+    return plan_counters([fact]).item_keys()
 
 
 def _interactions(fact: Fact) -> int:
@@ -293,19 +291,8 @@ def plan_counters(facts: Iterable[Fact]) -> CounterPlan:
 def pack_facts(facts: Sequence[Fact], max_items: int) -> list[list[Fact]]:
     """Chunks whose markers plus distinct counter items fit one transaction. Facts of one
     employee, day and campaign share most items, so they are packed together."""
-    chunks: list[list[Fact]] = []
-    current: list[Fact] = []
-    keys: set[tuple[str, ...]] = set()
-    for f in sorted(facts, key=lambda f: (f.tenant_id, f.day, f.campaign_id, f.team, f.employee_id, f.event_id)):
-        fk = fact_keys(f)
-        if current and len(current) + 1 + len(keys | fk) > max_items:
-            chunks.append(current)
-            current, keys = [], set()
-        current.append(f)
-        keys |= fk
-    if current:
-        chunks.append(current)
-    return chunks
+    ordered = sorted(facts, key=lambda f: (f.tenant_id, f.day, f.campaign_id, f.team, f.employee_id, f.event_id))
+    return pack_transactions(ordered, fact_keys, max_items)
 
 
 # ------------------------------------------------------------------ queries

@@ -17,8 +17,9 @@ the same transaction as the entry.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from ripple.domain.chains import ROOT, node_id
 from ripple.domain.model import Campaign, Decision, Employee, LedgerEntry, Visit
@@ -41,11 +42,13 @@ __all__ = [
     "lead_key",
     "node_deltas",
     "node_keys",
+    "pack_transactions",
     "root_node",
     "unique_visit_key",
 ]
 
 DIMENSIONS: tuple[str, ...] = ("employee", "team", "region")
+T = TypeVar("T")
 ALL_CAMPAIGNS = "*"
 
 
@@ -316,3 +319,23 @@ def apply_caps(
         running[all_row] = running.get(all_row, 0) + room
         out.append(e)
     return out
+
+
+def pack_transactions(items: Iterable[T], touches: Callable[[T], Collection[object]], max_items: int) -> list[list[T]]:
+    """Greedy chunks, in the order given, for transactions that hold one conditional put per
+    element plus one summed update per distinct thing the chunk's elements touch: each chunk
+    stays within ``max_items`` (an element alone always gets a chunk). Ordering elements so
+    that neighbours touch the same things is what makes the summing pay."""
+    chunks: list[list[T]] = []
+    current: list[T] = []
+    keys: set[object] = set()
+    for item in items:
+        mine = set(touches(item))
+        if current and len(current) + 1 + len(keys | mine) > max_items:
+            chunks.append(current)
+            current, keys = [], set()
+        current.append(item)
+        keys |= mine
+    if current:
+        chunks.append(current)
+    return chunks
