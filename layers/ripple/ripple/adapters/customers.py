@@ -7,15 +7,21 @@ cannot both win, and a merge never overwrites a concurrent change.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ripple.adapters.models import ContactItem, CustomerEventItem, CustomerItem, RateLimitItem, TenantItem
+from ripple.adapters.models import (
+    ContactItem,
+    CustomerEventItem,
+    CustomerItem,
+    RateLimitItem,
+    TenantItem,
+    decode_key_cursor,
+    encode_key_cursor,
+)
 from ripple.adapters.repositories import DynamoPoints, _connection, add_spend
 from ripple.domain.customers import POOL, Customer, CustomerStatus
 from ripple.domain.model import LedgerEntry
@@ -122,22 +128,6 @@ def _cancelled_on(exc: TransactWriteError, index: int) -> bool:
     return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    """Raises ValueError for anything that is not a cursor we issued."""
-    if not cursor:
-        return None
-    raw = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
-    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
-        raise ValueError("bad cursor")
-    return raw
-
-
 class DynamoCustomers:
     def get(self, tenant_id: str, customer_id: str) -> Customer | None:
         try:
@@ -238,7 +228,7 @@ class DynamoCustomers:
         if filt.campaign_id:
             camp_cond = CustomerItem.campaigns.contains(filt.campaign_id)
             condition = camp_cond if condition is None else condition & camp_cond
-        start = decode_cursor(cursor)
+        start = decode_key_cursor(cursor)
         if filt.owner is None:
             pages = CustomerItem.by_tenant.query(
                 CustomerItem.listing(tenant_id),
@@ -264,7 +254,7 @@ class DynamoCustomers:
                 break
         else:
             next_key = None
-        return CustomerPage(customers, _encode_cursor(next_key), int(pages.total_count or 0))
+        return CustomerPage(customers, encode_key_cursor(next_key), int(pages.total_count or 0))
 
     def history(self, tenant_id: str, customer_id: str, limit: int = 100) -> list[CustomerEvent]:
         out: list[CustomerEvent] = []

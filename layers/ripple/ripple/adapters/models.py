@@ -15,6 +15,8 @@ stack; both create tables from the same definitions in ``template.yaml``.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from typing import Any
 
@@ -47,6 +49,8 @@ __all__ = [
     "TenantItem",
     "VisitItem",
     "all_models",
+    "decode_key_cursor",
+    "encode_key_cursor",
 ]
 
 
@@ -543,3 +547,21 @@ class BoardRowItem(PointsItem):
 def all_models() -> list[type[Model]]:
     """One model per physical table (used to reach each table's connection)."""
     return [MainItem, LinkItem, VisitItem, PointsItem]
+
+
+def encode_key_cursor(key: dict[str, Any] | None) -> str | None:
+    """An opaque page cursor for a query's ``LastEvaluatedKey`` (base64url of its JSON)."""
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_key_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The key a cursor names; raises ValueError for anything that is not shaped like a key
+    (callers check which attributes theirs may hold)."""
+    if not cursor:
+        return None
+    raw = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ValueError("bad cursor")
+    return raw

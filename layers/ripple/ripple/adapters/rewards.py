@@ -10,8 +10,6 @@ below zero. Cancellation reasons name the item that refused (see ``_Slots``).
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import threading
 import time
@@ -23,7 +21,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ripple.adapters.models import MainItem
+from ripple.adapters.models import MainItem, decode_key_cursor, encode_key_cursor
 from ripple.adapters.repositories import _connection, add_spend
 from ripple.domain.model import LedgerEntry
 from ripple.domain.rewards import Redemption, RedemptionStatus, Reward
@@ -202,18 +200,12 @@ def _is_conflict(exc: TransactWriteError) -> bool:
     return bool({r.code for r in exc.cancellation_reasons or [] if r is not None} & _CONFLICT_CODES)
 
 
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
 def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     """Raises ValueError for anything that is not a cursor we issued."""
-    if not cursor:
+    raw = decode_key_cursor(cursor)
+    if raw is None:
         return None
-    raw = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
-    if not isinstance(raw, dict) or set(raw) - {"pk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}:
+    if set(raw) - {"pk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}:
         raise ValueError("bad cursor")
     if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in raw.values()):
         raise ValueError("bad cursor")
@@ -424,7 +416,7 @@ class DynamoRewards:
                 next_key = {"pk": {"S": item.pk}}
                 next_key.update({n: {"S": getattr(item, n)} for n in names})
                 break
-        return RedemptionPage(out, _encode_cursor(next_key))
+        return RedemptionPage(out, encode_key_cursor(next_key))
 
     def fulfil(self, redemption: Redemption, *, code: str, actor: str, now: int) -> None:
         item = RedemptionItem(RedemptionItem.key(redemption.tenant_id, redemption.redemption_id))

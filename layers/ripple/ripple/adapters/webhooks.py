@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import socket
 import time
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from ripple.adapters.models import MainItem
+from ripple.adapters.models import MainItem, decode_key_cursor, encode_key_cursor
 from ripple.domain.webhooks import is_public_address
 
 __all__ = [
@@ -163,18 +162,12 @@ def _entry(item: WebhookOutboxItem) -> OutboxEntry:
     )
 
 
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
 def _decode_cursor(cursor: str | None, listing: str) -> dict[str, Any] | None:
     """Raises ValueError for anything that is not a cursor we issued for this tenant."""
-    if not cursor:
+    raw = decode_key_cursor(cursor)
+    if raw is None:
         return None
-    raw = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
-    if not isinstance(raw, dict) or set(raw) != {"pk", "gsi1pk", "gsi1sk"}:
+    if set(raw) != {"pk", "gsi1pk", "gsi1sk"}:
         raise ValueError("bad cursor")
     if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in raw.values()):
         raise ValueError("bad cursor")
@@ -363,7 +356,7 @@ class DynamoWebhooks:
             listing, scan_index_forward=False, limit=limit, last_evaluated_key=start, page_size=limit
         )
         rows = [_delivery(i) for i in query if isinstance(i, WebhookDeliveryItem)]
-        return rows, _encode_cursor(query.last_evaluated_key)
+        return rows, encode_key_cursor(query.last_evaluated_key)
 
 
 # ------------------------------------------------------------------ sending

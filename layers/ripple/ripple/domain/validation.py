@@ -7,8 +7,10 @@ Unknown fields are rejected: silently ignoring a misspelt ``ends_at`` would be w
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +21,10 @@ from ripple.domain.timeutil import parse_iso_ms
 __all__ = [
     "MAX_BODY_BYTES",
     "check_id",
+    "decode_cursor",
+    "encode_cursor",
     "parse_json_body",
+    "reject_unknown_params",
     "validate_campaign",
     "validate_channel",
     "validate_destination_url",
@@ -53,6 +58,34 @@ def _reject_unknown(body: dict[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+
+
+def reject_unknown_params(query: Mapping[str, str], allowed: Collection[str]) -> None:
+    """Query parameters an endpoint does not know are refused (a misspelt filter silently
+    ignored would return the wrong rows)."""
+    unknown = sorted(set(query) - set(allowed))
+    if unknown:
+        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}", details={"fields": unknown})
+
+
+def encode_cursor(value: str | None) -> str | None:
+    """An opaque page cursor for a sort key (base64url, unpadded)."""
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=") if value else None
+
+
+def decode_cursor(raw: str | None, valid: Callable[[str], bool], *, max_len: int = 200) -> str | None:
+    """The sort key a cursor names, or 422 if it is not one this API could have issued."""
+    if raw is None:
+        return None
+    try:
+        if not raw or len(raw) > max_len:
+            raise ValueError
+        value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
+    if not valid(value):
+        raise ValidationError("cursor is not valid", details={"field": "cursor"})
+    return value
 
 
 def _text(body: dict[str, Any], name: str, *, max_len: int, required: bool = True) -> str | None:

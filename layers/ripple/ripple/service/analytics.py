@@ -31,7 +31,7 @@ from ripple.domain.analytics import (
 )
 from ripple.domain.errors import ForbiddenError, NotFoundError, ValidationError
 from ripple.domain.model import Employee, LedgerEntry, Role, Tenant, Visit
-from ripple.domain.validation import check_id
+from ripple.domain.validation import check_id, reject_unknown_params
 from ripple.service.auth import Principal
 from ripple.service.context import Services
 from ripple.service.ports import RecordResult
@@ -111,9 +111,7 @@ class _Scope:
 def _scope(
     svc: Services, principal: Principal, query: Mapping[str, str], extra: frozenset[str] = frozenset()
 ) -> _Scope:
-    unknown = set(query) - _RANGE_KEYS - set(extra)
-    if unknown:
-        raise ValidationError(f"unknown query parameter: {sorted(unknown)[0]}", details={"field": sorted(unknown)[0]})
+    reject_unknown_params(query, _RANGE_KEYS | extra)
     tenant = svc.tenants.get(principal.tenant_id)
     rng = parse_range(query, tenant.timezone, svc.clock())
     campaign = query.get("campaign") or None
@@ -284,9 +282,7 @@ def _policy(tenant: Tenant) -> SegmentPolicy:
 
 def segments(svc: Services, principal: Principal, query: Mapping[str, str]) -> dict[str, Any]:
     """The latest snapshot: people by level, reach, and (admins) reach per employee."""
-    unknown = set(query) - {"employee", "limit"}
-    if unknown:
-        raise ValidationError(f"unknown query parameter: {sorted(unknown)[0]}", details={"field": sorted(unknown)[0]})
+    reject_unknown_params(query, {"employee", "limit"})
     limit = _limit(query.get("limit"))
     employee = query.get("employee") or None
     if principal.role is Role.EMPLOYEE:

@@ -8,7 +8,7 @@ from ripple.domain.errors import ForbiddenError, NotFoundError, ValidationError
 from ripple.domain.model import Role
 from ripple.domain.points import root_node
 from ripple.domain.timeutil import ms_to_iso
-from ripple.domain.validation import check_id
+from ripple.domain.validation import check_id, reject_unknown_params
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
@@ -23,9 +23,7 @@ def chain_tree(svc: Services, principal: Principal, campaign_id: str, params: di
     """
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
     check_id(campaign_id, "campaign_id")
-    unknown = sorted(set(params) - {"root"})
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, {"root"})
     root = params.get("root") or (principal.sub if principal.role is Role.EMPLOYEE else "")
     if not root:
         raise ValidationError("root (an employee id) is required", details={"field": "root"})

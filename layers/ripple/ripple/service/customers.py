@@ -22,7 +22,7 @@ from ripple.domain.customers import (
 from ripple.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from ripple.domain.model import LedgerEntry, Role
 from ripple.domain.timeutil import ms_to_iso
-from ripple.domain.validation import check_id, validate_limit
+from ripple.domain.validation import check_id, reject_unknown_params, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 from ripple.service.ports import CustomerEvent, CustomerFilter, StaleCustomerError
@@ -82,9 +82,7 @@ def _visible(svc: Services, principal: Principal, customer_id: str) -> Customer:
 
 def list_customers(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
-    unknown = sorted(set(params) - _LIST_PARAMS)
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, _LIST_PARAMS)
     owner: str | None
     if principal.role is Role.EMPLOYEE:
         if params.get("owner") not in (None, principal.sub):
@@ -320,9 +318,7 @@ def reassign_link(svc: Services, principal: Principal, code: str, body: dict[str
 
 def lead_pool(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
-    unknown = sorted(set(params) - {"limit", "cursor", "status", "tag", "campaign_id"})
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, {"limit", "cursor", "status", "tag", "campaign_id"})
     limit = validate_limit(params.get("limit"), default=20)
     campaign_id = check_id(params["campaign_id"], "campaign_id") if "campaign_id" in params else None
     try:

@@ -8,7 +8,6 @@ balance stays, points move from pending to available).
 
 from __future__ import annotations
 
-import base64
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,7 +17,7 @@ from ripple.domain.errors import ConflictError, NotFoundError, ValidationError
 from ripple.domain.model import Decision, LedgerEntry, Role, Visit
 from ripple.domain.points import board_id
 from ripple.domain.timeutil import PERIOD_ALL, ms_to_iso
-from ripple.domain.validation import check_id, validate_limit
+from ripple.domain.validation import check_id, decode_cursor, encode_cursor, reject_unknown_params, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 from ripple.service.ports import CustomerEvent, StaleCustomerError
@@ -54,33 +53,21 @@ def ledger_for(svc: Services, principal: Principal, employee_id: str | None, par
         check_id(employee_id, "employee_id")
         if svc.employees.get(principal.tenant_id, employee_id) is None:
             raise NotFoundError(f"employee {employee_id} not found")
-    unknown = sorted(set(params) - {"limit", "cursor"})
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, {"limit", "cursor"})
     limit = validate_limit(params.get("limit"), default=50)
-    cursor = _decode_cursor(params.get("cursor"))
+    cursor = decode_cursor(params.get("cursor"), _is_sort_key, max_len=400)
     entries, next_cursor = svc.points.ledger_page(principal.tenant_id, employee_id, limit, cursor)
     return {
         "employee_id": employee_id,
         "points": svc.points.balances(principal.tenant_id, employee_id),
         "entries": [entry_view(e) for e in entries],
-        "next_cursor": base64.urlsafe_b64encode(next_cursor.encode()).decode().rstrip("=") if next_cursor else None,
+        "next_cursor": encode_cursor(next_cursor),
     }
 
 
-def _decode_cursor(raw: str | None) -> str | None:
-    """Cursors are opaque (base64url of the last entry's sort key) and URL-safe."""
-    if raw is None:
-        return None
-    try:
-        if len(raw) > 400:
-            raise ValueError
-        value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
-    if "#" not in value or not value[:13].isdigit():
-        raise ValidationError("cursor is not valid", details={"field": "cursor"})
-    return value
+def _is_sort_key(value: str) -> bool:
+    """Ledger cursors name an entry's sort key, ``<13-digit ms>#<source key>``."""
+    return "#" in value and value[:13].isdigit()
 
 
 def reverse_points(svc: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
@@ -245,9 +232,7 @@ def fraud_report(svc: Services, principal: Principal, params: dict[str, str]) ->
     from ripple.domain.fraud import rings
 
     require_role(principal, Role.ADMIN)
-    unknown = sorted(set(params) - {"days", "kind"})
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, {"days", "kind"})
     days_raw = params.get("days", "7")
     if not (days_raw.isascii() and days_raw.isdigit()) or not 1 <= int(days_raw) <= 90:
         raise ValidationError("days must be 1..90", details={"field": "days"})

@@ -6,46 +6,18 @@ cursor (base64url of the last sort key), with unknown or malformed parameters re
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Callable
 from typing import Any
 
 from ripple.domain.errors import ValidationError
 from ripple.domain.model import CHANNELS, Role
-from ripple.domain.validation import check_id, validate_limit
+from ripple.domain.validation import check_id, decode_cursor, encode_cursor, reject_unknown_params, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
-__all__ = ["decode_cursor", "encode_cursor", "list_campaigns", "list_employees", "list_tasks", "my_links"]
+__all__ = ["list_campaigns", "list_employees", "list_tasks", "my_links"]
 
 _TASK_SORT = re.compile(r"^\d{13}#[A-Za-z0-9._-]{1,64}\Z")
-_MAX_CURSOR = 200
-
-
-def encode_cursor(value: str | None) -> str | None:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=") if value else None
-
-
-def decode_cursor(raw: str | None, valid: Callable[[str], bool]) -> str | None:
-    """The sort key a cursor names, or 422 if it is not one this API could have issued."""
-    if raw is None:
-        return None
-    try:
-        if not raw or len(raw) > _MAX_CURSOR:
-            raise ValueError
-        value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
-    if not valid(value):
-        raise ValidationError("cursor is not valid", details={"field": "cursor"})
-    return value
-
-
-def _params(query: dict[str, str], allowed: set[str]) -> None:
-    unknown = sorted(set(query) - allowed)
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}", details={"fields": unknown})
 
 
 def _is_id(value: str) -> bool:
@@ -59,7 +31,7 @@ def _is_id(value: str) -> bool:
 def list_campaigns(svc: Services, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
     """``GET /campaigns``: the tenant's campaigns (admins and employees), in id order."""
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
-    _params(query, {"limit", "cursor"})
+    reject_unknown_params(query, {"limit", "cursor"})
     limit = validate_limit(query.get("limit"), default=50, maximum=100)
     after = decode_cursor(query.get("cursor"), _is_id)
     campaigns, last = svc.campaigns.in_tenant(principal.tenant_id, limit, after)
@@ -69,7 +41,7 @@ def list_campaigns(svc: Services, principal: Principal, query: dict[str, str]) -
 def list_employees(svc: Services, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
     """``GET /admin/employees``: every employee of the tenant, active or not, by id."""
     require_role(principal, Role.ADMIN)
-    _params(query, {"active"})
+    reject_unknown_params(query, {"active"})
     active = query.get("active")
     if active not in (None, "true", "false"):
         raise ValidationError("active must be true or false", details={"field": "active"})
@@ -84,7 +56,7 @@ def list_tasks(svc: Services, principal: Principal, query: dict[str, str]) -> di
     from ripple.service.tasks import _task_view
 
     require_role(principal, Role.ADMIN)
-    _params(query, {"limit", "cursor"})
+    reject_unknown_params(query, {"limit", "cursor"})
     limit = validate_limit(query.get("limit"), default=20, maximum=100)
     after = decode_cursor(query.get("cursor"), lambda v: bool(_TASK_SORT.match(v)))
     if svc.tasks is None:  # pragma: no cover - wired by bootstrap
@@ -101,7 +73,7 @@ def list_tasks(svc: Services, principal: Principal, query: dict[str, str]) -> di
 def my_links(svc: Services, principal: Principal, base_url: str, query: dict[str, str]) -> dict[str, Any]:
     """``GET /me/links``: the caller's links (optionally of one campaign or channel), newest first."""
     require_role(principal, Role.EMPLOYEE)
-    _params(query, {"campaign_id", "channel"})
+    reject_unknown_params(query, {"campaign_id", "channel"})
     campaign_id = check_id(query["campaign_id"], "campaign_id") if "campaign_id" in query else None
     channel = query.get("channel")
     if channel is not None and channel not in CHANNELS:

@@ -9,7 +9,7 @@ from ripple.domain.model import Role
 from ripple.domain.points import ALL_CAMPAIGNS, DIMENSIONS, board_id
 from ripple.domain.ranking import RankedEntry, rank
 from ripple.domain.timeutil import parse_period
-from ripple.domain.validation import check_id, validate_limit
+from ripple.domain.validation import check_id, reject_unknown_params, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
@@ -37,9 +37,7 @@ def me(svc: Services, principal: Principal) -> dict[str, Any]:
 
 def leaderboard(svc: Services, principal: Principal, params: dict[str, str]) -> list[RankedEntry]:
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
-    unknown = sorted(set(params) - _LEADERBOARD_PARAMS)
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, _LEADERBOARD_PARAMS)
     dimension = params.get("dimension", "employee")
     if dimension not in DIMENSIONS:
         raise ValidationError(f"dimension must be one of: {', '.join(DIMENSIONS)}", details={"field": "dimension"})

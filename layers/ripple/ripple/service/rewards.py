@@ -36,7 +36,7 @@ from ripple.domain.rewards import (
     validate_reward_update,
 )
 from ripple.domain.timeutil import period_keys
-from ripple.domain.validation import check_id, parse_json_body, validate_limit
+from ripple.domain.validation import check_id, parse_json_body, reject_unknown_params, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
@@ -146,9 +146,7 @@ def update_reward(svc: Services, principal: Principal, reward_id: str, body: dic
 def list_rewards(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
     """Active rewards with the stock left; admins may add ``include_inactive=true``."""
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
-    unknown = sorted(set(params) - {"include_inactive"})
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, {"include_inactive"})
     flag = params.get("include_inactive", "false")
     if flag not in ("true", "false"):
         raise ValidationError("include_inactive must be true or false", details={"field": "include_inactive"})
@@ -280,9 +278,7 @@ def redeem(
 
 
 def _status_filter(params: dict[str, str], allowed: set[str]) -> tuple[str | None, int, str | None]:
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, allowed)
     status = params.get("status")
     if status is not None and status not in {s.value for s in RedemptionStatus}:
         raise ValidationError(

@@ -51,7 +51,7 @@ from ripple.domain.settlement import (
     validate_prizes,
 )
 from ripple.domain.timeutil import ms_to_iso, period_keys
-from ripple.domain.validation import validate_limit
+from ripple.domain.validation import reject_unknown_params, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
@@ -371,9 +371,7 @@ def settle_due(svc: Services, *, tenants: Iterable[str] | None = None, grace_ms:
 
 def get_settlement(svc: Services, principal: Principal, period: str, params: Mapping[str, str]) -> dict[str, Any]:
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
-    unknown = sorted(set(params) - {"limit"})
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}")
+    reject_unknown_params(params, {"limit"})
     limit = validate_limit(params.get("limit"))
     gran, period = parse_settlement_period(period)
     repo = _repo(svc)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ripple.domain.errors import NotFoundError, ValidationError
 from ripple.domain.model import Role
-from ripple.domain.validation import validate_limit
+from ripple.domain.validation import reject_unknown_params, validate_limit
 from ripple.domain.webhooks import MAX_ATTEMPTS, next_retry_ms, signature_header, validate_endpoint
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
@@ -108,9 +108,7 @@ def get_config(svc: Services, principal: Principal) -> dict[str, Any]:
 
 def deliveries(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
     require_role(principal, Role.ADMIN)
-    unknown = sorted(set(params) - {"limit", "cursor"})
-    if unknown:
-        raise ValidationError(f"unknown query parameter(s): {', '.join(unknown)}", details={"fields": unknown})
+    reject_unknown_params(params, {"limit", "cursor"})
     limit = validate_limit(params.get("limit"), default=20, maximum=100)
     try:
         rows, cursor = _repo(svc).deliveries(principal.tenant_id, limit, params.get("cursor") or None)
