@@ -121,13 +121,14 @@ def _n(counters: dict[str, int]) -> dict[str, Any]:
 
 def run(sizes: Sizes) -> tuple[list[Row], list[str]]:
     from ripple import bootstrap
-    from ripple.domain.analytics import day_of, plan_counters
+    from ripple.domain.analytics import plan_counters
     from ripple.domain.model import Employee, Role
+    from ripple.domain.timeutil import period_keys
     from ripple.service.analytics import breakdown, summary, timeseries
     from ripple.service.auth import Principal
 
     svc = bootstrap.services()
-    today = day_of(svc.clock(), "UTC")
+    today = period_keys(svc.clock(), "UTC").day
     t0 = time.perf_counter()
     facts, totals = _facts(sizes.analytics_visits, today)
     stored = _store(plan_counters(facts))

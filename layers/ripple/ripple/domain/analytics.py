@@ -21,16 +21,14 @@ Pure: no boto3. The adapter (``adapters.analytics``) stores what this module pla
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from ripple.domain.errors import ValidationError
 from ripple.domain.model import Decision, Employee, LedgerEntry, Visit
 from ripple.domain.points import pack_transactions
-from ripple.domain.timeutil import FIRST_YEAR, LAST_YEAR
+from ripple.domain.timeutil import FIRST_YEAR, parse_day, period_keys
 
 __all__ = [
     "BREAKDOWNS",
@@ -47,7 +45,6 @@ __all__ = [
     "SegmentPolicy",
     "SegmentSnapshot",
     "attr_name",
-    "day_of",
     "depth_distribution",
     "dimension_values",
     "fact_for_event",
@@ -102,9 +99,8 @@ DIMENSIONS: tuple[str, ...] = (
 EMPLOYEE_DIMENSIONS: tuple[str, ...] = ("campaign", "channel", "device", "os", "country")
 BREAKDOWNS: tuple[str, ...] = (*DIMENSIONS, "employee")
 MAX_RANGE_DAYS = 366
-# dates a query may name (outside: 422, not an overflow): the years of timeutil.parse_period
+# a default range never reaches before the first day timeutil.parse_day accepts
 EARLIEST = date(FIRST_YEAR, 1, 1)
-LATEST = date(LAST_YEAR, 12, 31)
 UNKNOWN = "unknown"
 _SEP = "|"
 
@@ -171,10 +167,6 @@ def dimension_values(fact: Fact) -> dict[str, str]:
     }
 
 
-def day_of(ts_ms: int, tz: str) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).date().isoformat()
-
-
 def fact_for_event(visit: Visit, entries: Sequence[LedgerEntry], employee: Employee | None, tz: str) -> Fact | None:
     """The counters one event moves. ``entries`` are the ledger entries this very event
     produced (inserted now, or by an earlier delivery of the same event): an outcome is
@@ -209,7 +201,7 @@ def fact_for_event(visit: Visit, entries: Sequence[LedgerEntry], employee: Emplo
     return Fact(
         tenant_id=visit.tenant_id,
         event_id=visit.visit_id,
-        day=day_of(visit.ts, tz),
+        day=period_keys(visit.ts, tz).day,
         campaign_id=visit.campaign_id,
         employee_id=visit.employee_id,
         team=employee.team if employee is not None else "",
@@ -312,21 +304,11 @@ class DateRange:
 def parse_range(query: Mapping[str, str], tz: str, now_ms: int, *, default_days: int = 30) -> DateRange:
     """``from`` and ``to`` (inclusive, ``YYYY-MM-DD`` in the tenant's zone); the last
     ``default_days`` days up to today when absent."""
-    today = date.fromisoformat(day_of(now_ms, tz))
+    today = date.fromisoformat(period_keys(now_ms, tz).day)
 
     def one(name: str, default: date) -> date:
         raw = query.get(name)
-        if raw is None or raw == "":
-            return default
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            raise ValidationError(f"{name} must be a date YYYY-MM-DD", details={"field": name})
-        try:
-            value = date.fromisoformat(raw)
-        except ValueError as exc:
-            raise ValidationError(f"{name} is not a valid date", details={"field": name}) from exc
-        if not EARLIEST <= value <= LATEST:
-            raise ValidationError(f"{name} must be between {EARLIEST} and {LATEST}", details={"field": name})
-        return value
+        return default if raw is None or raw == "" else parse_day(raw, name)
 
     end = one("to", today)
     start = one("from", max(EARLIEST, end - timedelta(days=default_days - 1)))

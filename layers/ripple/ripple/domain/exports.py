@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ripple.domain.errors import ValidationError
-from ripple.domain.timeutil import FIRST_YEAR, LAST_YEAR
+from ripple.domain.timeutil import parse_day
 
 __all__ = ["COLUMNS", "KINDS", "MAX_DAYS", "SUPPORTED", "ExportRange", "parse_export_request", "safe_cell"]
 
@@ -107,19 +107,6 @@ class ExportRange:
     end_ms: int  # exclusive: midnight after ``to_day`` in the tenant's zone
 
 
-def _day(body: dict[str, Any], field: str) -> date:
-    value = body.get(field)
-    if not isinstance(value, str) or len(value) != 10:
-        raise ValidationError(f"{field} must be a date YYYY-MM-DD", details={"field": field})
-    try:
-        day = date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationError(f"{field} must be a date YYYY-MM-DD", details={"field": field}) from exc
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValidationError(f"{field} must fall in {FIRST_YEAR}..{LAST_YEAR}", details={"field": field})
-    return day
-
-
 def _midnight_ms(day: date, tz: ZoneInfo) -> int:
     return int(datetime.combine(day, time(0), tzinfo=tz).timestamp() * 1000)
 
@@ -136,7 +123,7 @@ def parse_export_request(body: dict[str, Any], timezone: str) -> ExportRange:
             "visits cannot be exported yet: the visits table has no tenant/day index",
             details={"field": "kind", "supported": list(SUPPORTED)},
         )
-    first, last = _day(body, "from"), _day(body, "to")
+    first, last = parse_day(body.get("from"), "from"), parse_day(body.get("to"), "to")
     if last < first:
         raise ValidationError("to must not be before from", details={"field": "to"})
     if (last - first).days + 1 > MAX_DAYS:

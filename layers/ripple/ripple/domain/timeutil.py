@@ -16,6 +16,7 @@ __all__ = [
     "PERIOD_ALL",
     "PeriodKeys",
     "ms_to_iso",
+    "parse_day",
     "parse_iso_ms",
     "parse_period",
     "period_keys",
@@ -87,6 +88,19 @@ def parse_period(value: str) -> str:
             raise ValidationError(f"period {value!r} is not a real month")
         return value
     raise ValidationError("period must be 'all', YYYY-MM-DD, YYYY-Www or YYYY-MM", details={"field": "period"})
+
+
+def parse_day(value: object, field: str) -> date:
+    """A client's ``YYYY-MM-DD`` (exactly that form, a real day, a year we can hold)."""
+    if not isinstance(value, str) or not _DAY.match(value):
+        raise ValidationError(f"{field} must be a date YYYY-MM-DD", details={"field": field})
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError(f"{field} is not a real day", details={"field": field}) from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(f"{field} must fall in {FIRST_YEAR}..{LAST_YEAR}", details={"field": field})
+    return day
 
 
 def parse_iso_ms(value: object, field: str) -> int:

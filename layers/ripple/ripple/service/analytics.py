@@ -8,7 +8,7 @@ day per dimension value asked) and report how many they read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ripple.domain.analytics import (
@@ -20,7 +20,6 @@ from ripple.domain.analytics import (
     Fact,
     SegmentPolicy,
     attr_name,
-    day_of,
     depth_distribution,
     fact_for_event,
     funnel,
@@ -31,7 +30,8 @@ from ripple.domain.analytics import (
 )
 from ripple.domain.errors import ForbiddenError, NotFoundError, ValidationError
 from ripple.domain.model import Employee, LedgerEntry, Role, Tenant, Visit
-from ripple.domain.validation import check_id, reject_unknown_params
+from ripple.domain.timeutil import period_keys
+from ripple.domain.validation import check_id, reject_unknown_params, validate_limit
 from ripple.service.auth import Principal
 from ripple.service.context import Services
 from ripple.service.ports import RecordResult
@@ -98,6 +98,16 @@ class _Scope:
         self.campaign = campaign
         self.employee = employee
 
+    @property
+    def counters_scope(self) -> str:
+        """The dimension items' scope: the whole tenant, or one campaign."""
+        return f"c:{self.campaign}" if self.campaign else "t"
+
+    @property
+    def employee_slice(self) -> tuple[str, str]:
+        """Which (dimension, value) of an employee item holds the scope's numbers."""
+        return ("campaign", self.campaign) if self.campaign else ("all", "-")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "from": self.range.start.isoformat(),
@@ -115,20 +125,39 @@ def _scope(
     tenant = svc.tenants.get(principal.tenant_id)
     rng = parse_range(query, tenant.timezone, svc.clock())
     campaign = query.get("campaign") or None
-    employee = query.get("employee") or None
     if campaign is not None:
         check_id(campaign, "campaign")
         if svc.campaigns.get(principal.tenant_id, campaign) is None:
             raise NotFoundError("no such campaign")
+    return _Scope(tenant, rng, campaign, _subject(svc, principal, query.get("employee") or None))
+
+
+def _subject(svc: Services, principal: Principal, employee: str | None) -> str | None:
+    """Whose numbers: employees always their own (asking for another's is 403); admins
+    anyone's (an unknown employee is 404), or the whole tenant's (None)."""
     if principal.role is Role.EMPLOYEE:
         if employee is not None and employee != principal.sub:
             raise ForbiddenError("employees see their own analytics only")
-        employee = principal.sub
-    elif employee is not None:
+        return principal.sub
+    if employee is not None:
         check_id(employee, "employee")
         if svc.employees.get(principal.tenant_id, employee) is None:
             raise NotFoundError("no such employee")
-    return _Scope(tenant, rng, campaign, employee)
+    return employee
+
+
+def _counters(item: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], int]]:
+    """An item's counter attributes, parsed: ``(value, metric)`` in dimension items,
+    ``(dimension, value, metric)`` in employee items."""
+    for attr, n in item.items():
+        parsed = parse_attr(attr)
+        if parsed is not None:
+            yield parsed, int(n)
+
+
+def _add(rows: dict[str, dict[str, int]], row: str, metric: str, n: int) -> None:
+    counts = rows.setdefault(row, {})
+    counts[metric] = counts.get(metric, 0) + n
 
 
 def _daily_totals(svc: Services, scope: _Scope) -> tuple[dict[str, dict[str, int]], int]:
@@ -137,24 +166,19 @@ def _daily_totals(svc: Services, scope: _Scope) -> tuple[dict[str, dict[str, int
     days = scope.range.days
     out: dict[str, dict[str, int]] = {}
     if scope.employee is None:
-        name = f"c:{scope.campaign}" if scope.campaign else "t"
-        items = svc.analytics.dimension_days(tenant_id, name, "all", days[0], days[-1])
+        items = svc.analytics.dimension_days(tenant_id, scope.counters_scope, "all", days[0], days[-1])
         for item in items:
-            row = out.setdefault(str(item["sk"]), {})
-            for attr, n in item.items():
-                parsed = parse_attr(attr)
-                if parsed is not None and len(parsed) == 2:
-                    row[parsed[1]] = row.get(parsed[1], 0) + int(n)
+            for p, n in _counters(item):
+                if len(p) == 2:
+                    _add(out, str(item["sk"]), p[1], n)
         return out, len(items)
-    want = ("campaign", scope.campaign) if scope.campaign else ("all", "-")
+    want = scope.employee_slice
     items = svc.analytics.employee_days(tenant_id, scope.employee, days, only=_wanted(*want))
     for item in items:
         day = str(item["pk"]).rsplit("#", 1)[-1]
-        row = out.setdefault(day, {})
-        for attr, n in item.items():
-            parsed = parse_attr(attr)
-            if parsed is not None and len(parsed) == 3 and (parsed[0], parsed[1]) == want:
-                row[parsed[2]] = row.get(parsed[2], 0) + int(n)
+        for p, n in _counters(item):
+            if len(p) == 3 and p[:2] == want:
+                _add(out, day, p[2], n)
     return out, len(items)
 
 
@@ -193,42 +217,30 @@ def timeseries(svc: Services, principal: Principal, query: Mapping[str, str]) ->
     return {**scope.to_dict(), "days": days, "items_read": read}
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_BREAKDOWN_ROWS:
-        raise ValidationError(f"limit must be an integer 1..{MAX_BREAKDOWN_ROWS}", details={"field": "limit"})
-    return int(raw)
-
-
 def breakdown(svc: Services, principal: Principal, query: Mapping[str, str]) -> dict[str, Any]:
     """Metrics per value of one dimension (``by``), busiest first."""
     by = query.get("by") or ""
     if by not in BREAKDOWNS:
         raise ValidationError(f"by must be one of {', '.join(BREAKDOWNS)}", details={"field": "by"})
-    limit = _limit(query.get("limit"))
+    limit = validate_limit(query.get("limit") or None, default=50, maximum=MAX_BREAKDOWN_ROWS)
     scope = _scope(svc, principal, query, frozenset({"by", "limit"}))
     tenant_id = scope.tenant.tenant_id
     days = scope.range.days
     rows: dict[str, dict[str, int]] = {}
     labels: dict[str, dict[str, str]] = {}
-    read = 0
     if by == "employee":
-        want = ("campaign", scope.campaign) if scope.campaign else ("all", "-")
+        want = scope.employee_slice
         if scope.employee is not None:
             items = svc.analytics.employee_days(tenant_id, scope.employee, days, only=_wanted(*want))
         else:
             only = _wanted(*want)
             items = [item for day in days for item in svc.analytics.employees_of_day(tenant_id, day, only=only)]
-        read = len(items)
         for item in items:
             key = str(item["sk"])
             labels[key] = {"team": str(item.get("team", "")), "region": str(item.get("region", ""))}
-            for attr, n in item.items():
-                parsed = parse_attr(attr)
-                if parsed is not None and len(parsed) == 3 and (parsed[0], parsed[1]) == want:
-                    row = rows.setdefault(key, {})
-                    row[parsed[2]] = row.get(parsed[2], 0) + int(n)
+            for p, n in _counters(item):
+                if len(p) == 3 and p[:2] == want:
+                    _add(rows, key, p[2], n)
     elif scope.employee is not None:
         if by not in EMPLOYEE_DIMENSIONS or scope.campaign is not None:
             raise ValidationError(
@@ -236,26 +248,20 @@ def breakdown(svc: Services, principal: Principal, query: Mapping[str, str]) -> 
                 details={"field": "by"},
             )
         items = svc.analytics.employee_days(tenant_id, scope.employee, days)
-        read = len(items)
         for item in items:
-            for attr, n in item.items():
-                parsed = parse_attr(attr)
-                if parsed is not None and len(parsed) == 3 and parsed[0] == by:
-                    row = rows.setdefault(parsed[1], {})
-                    row[parsed[2]] = row.get(parsed[2], 0) + int(n)
+            for p, n in _counters(item):
+                if len(p) == 3 and p[0] == by:
+                    _add(rows, p[1], p[2], n)
     else:
         if scope.campaign is not None and by == "campaign":
             raise ValidationError("a campaign's numbers cannot break down by campaign", details={"field": "by"})
         assert by in DIMENSIONS
-        name = f"c:{scope.campaign}" if scope.campaign else "t"
-        items = svc.analytics.dimension_days(tenant_id, name, by, days[0], days[-1])
-        read = len(items)
+        items = svc.analytics.dimension_days(tenant_id, scope.counters_scope, by, days[0], days[-1])
         for item in items:
-            for attr, n in item.items():
-                parsed = parse_attr(attr)
-                if parsed is not None and len(parsed) == 2:
-                    row = rows.setdefault(parsed[0], {})
-                    row[parsed[1]] = row.get(parsed[1], 0) + int(n)
+            for p, n in _counters(item):
+                if len(p) == 2:
+                    _add(rows, p[0], p[1], n)
+    read = len(items)
     ordered = sorted(rows.items(), key=lambda kv: (-kv[1].get("visits", 0), -kv[1].get("exposures", 0), kv[0]))
     out_rows: list[dict[str, Any]] = []
     for key, metrics in ordered[:limit]:
@@ -283,16 +289,8 @@ def _policy(tenant: Tenant) -> SegmentPolicy:
 def segments(svc: Services, principal: Principal, query: Mapping[str, str]) -> dict[str, Any]:
     """The latest snapshot: people by level, reach, and (admins) reach per employee."""
     reject_unknown_params(query, {"employee", "limit"})
-    limit = _limit(query.get("limit"))
-    employee = query.get("employee") or None
-    if principal.role is Role.EMPLOYEE:
-        if employee is not None and employee != principal.sub:
-            raise ForbiddenError("employees see their own analytics only")
-        employee = principal.sub
-    elif employee is not None:
-        check_id(employee, "employee")
-        if svc.employees.get(principal.tenant_id, employee) is None:
-            raise NotFoundError("no such employee")
+    limit = validate_limit(query.get("limit") or None, default=50, maximum=MAX_BREAKDOWN_ROWS)
+    employee = _subject(svc, principal, query.get("employee") or None)
     tenant = svc.tenants.get(principal.tenant_id)
     items = svc.analytics.snapshot(principal.tenant_id, employee)
     head = next((i for i in items if i.get("sk") == "-"), None)
@@ -337,7 +335,7 @@ def refresh_segments(svc: Services, tenants: Sequence[str] | None = None) -> dic
     pruned = 0
     for tenant_id in ids:
         tenant = svc.tenants.get(tenant_id)
-        today = day_of(svc.clock(), tenant.timezone)
+        today = period_keys(svc.clock(), tenant.timezone).day
         snap = segment_snapshot(svc.analytics.profiles(tenant_id), _policy(tenant), today)
         pruned += svc.analytics.prune(tenant_id, snap.stale_days)
         svc.analytics.save_snapshot(tenant_id, snap, svc.clock())
