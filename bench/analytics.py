@@ -89,7 +89,7 @@ def _facts(total_visits: int, today: str) -> tuple[list[Any], dict[str, int]]:
 
 def _store(plan: Any) -> int:
     """Write a counter plan's items (set-up: batch writes, no markers)."""
-    from ripple.adapters.analytics import AnalyticsItem, dim_pk, emp_pk
+    from ripple.adapters.analytics import batch_put, dim_pk, emp_pk
 
     items: list[dict[str, Any]] = []
     for (tenant, scope, dim, day), counters in plan.dimension_items.items():
@@ -105,14 +105,7 @@ def _store(plan: Any) -> int:
                 **_n(counters),
             }
         )
-    conn = AnalyticsItem._get_connection()
-    table = AnalyticsItem.Meta.table_name
-    for i in range(0, len(items), 25):
-        puts = items[i : i + 25]
-        while puts:
-            resp = conn.batch_write_item(put_items=puts)
-            puts = [r["PutRequest"]["Item"] for r in resp.get("UnprocessedItems", {}).get(table, [])]
-    return len(items)
+    return batch_put(items)
 
 
 def _n(counters: dict[str, int]) -> dict[str, Any]:

@@ -24,6 +24,20 @@ DICTS: dict[str, dict[str, str]] = json.loads((STATIC_DIR / "i18n.json").read_te
 LIVE_WITHIN = 5.0  # seconds from the customer's visit to both pages showing it
 
 
+CONSOLE_VIEWS = [
+    "dashboard",
+    "campaigns",
+    "tasks",
+    "boards",
+    "customers",
+    "pool",
+    "rewards",
+    "settlements",
+    "employees",
+]
+M_VIEWS = ["tasks", "links", "points", "boards", "rewards", "customers"]
+
+
 def _setup_staff(tenant: Tenant) -> str:
     admin = tenant.token("boss", "admin")
     tenant.call("PUT", "/admin/tenant", admin, {"name": "E2E Co.", "timezone": "Asia/Tokyo"})
@@ -205,22 +219,7 @@ def test_switching_language_translates_both_pages(browser: Any, tenant: Tenant, 
     assert page.title() == want["console.title"]
     sign_in(page, admin_token)
     tabs = page.locator("#tabs button")
-    expect(tabs).to_have_text(
-        [
-            want["nav." + v]
-            for v in (
-                "dashboard",
-                "campaigns",
-                "tasks",
-                "boards",
-                "customers",
-                "pool",
-                "rewards",
-                "settlements",
-                "employees",
-            )
-        ]
-    )
+    expect(tabs).to_have_text([want["nav." + v] for v in CONSOLE_VIEWS])
     page.locator("#tabs button[data-view=tasks]").click()
     expect(page.locator("#task-create")).to_have_text(want["task.create"])
     expect(page.locator("#task-channels span").first).to_have_text(want["channel.wechat"])
@@ -256,20 +255,6 @@ def _assert_no_raw_keys(page: Any) -> None:
     )
     keys = set(DICTS["en"])
     assert [t for t in texts if t in keys] == []
-
-
-CONSOLE_VIEWS = [
-    "dashboard",
-    "campaigns",
-    "tasks",
-    "boards",
-    "customers",
-    "pool",
-    "rewards",
-    "settlements",
-    "employees",
-]
-M_VIEWS = ["tasks", "links", "points", "boards", "rewards", "customers"]
 
 
 @pytest.mark.parametrize(

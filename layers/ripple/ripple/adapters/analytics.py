@@ -31,7 +31,7 @@ from ripple.adapters.models import _Meta, _table
 from ripple.adapters.repositories import _connection, transact_once
 from ripple.domain.analytics import Fact, SegmentSnapshot, pack_facts, plan_counters
 
-__all__ = ["PROFILE_SHARDS", "AnalyticsItem", "DynamoAnalytics", "WriteReport"]
+__all__ = ["PROFILE_SHARDS", "AnalyticsItem", "DynamoAnalytics", "WriteReport", "batch_put"]
 
 PROFILE_SHARDS = 16
 MARKER_TTL_SECONDS = 8 * 24 * 3600
@@ -205,7 +205,6 @@ class DynamoAnalytics:
         return n
 
     def save_snapshot(self, tenant_id: str, snap: SegmentSnapshot, now_ms: int) -> int:
-        conn = self._conn()
         head: dict[str, Any] = {
             "pk": {"S": snapshot_pk(tenant_id)},
             "sk": {"S": "-"},
@@ -225,13 +224,7 @@ class DynamoAnalytics:
             }
             item.update({k: {"N": str(v)} for k, v in es.to_dict().items()})
             written.append(item)
-        table = AnalyticsItem.Meta.table_name
-        for i in range(0, len(written), 25):
-            puts: list[dict[str, Any]] = written[i : i + 25]
-            while puts:
-                resp = conn.batch_write_item(put_items=puts)
-                puts = [r["PutRequest"]["Item"] for r in resp.get("UnprocessedItems", {}).get(table, [])]
-        return len(written)
+        return batch_put(written)
 
     def snapshot(self, tenant_id: str, employee_id: str | None = None) -> list[dict[str, Any]]:
         """The head item and either one employee's item or every employee's."""
@@ -261,6 +254,19 @@ def _projection(only: Sequence[str] | None) -> list[Path] | None:
     if only is None:
         return None
     return [Path([name]) for name in ("pk", "sk", "team", "region", *only)]
+
+
+def batch_put(items: Sequence[dict[str, Any]]) -> int:
+    """Put raw (typed) items in BatchWriteItem calls of 25, resending what comes back
+    unprocessed; returns how many were written."""
+    conn = AnalyticsItem._get_connection()
+    table = AnalyticsItem.Meta.table_name
+    for i in range(0, len(items), 25):
+        puts = list(items[i : i + 25])
+        while puts:
+            resp = conn.batch_write_item(put_items=puts)
+            puts = [r["PutRequest"]["Item"] for r in resp.get("UnprocessedItems", {}).get(table, [])]
+    return len(items)
 
 
 def _adds(counters: Mapping[str, int]) -> list[Any]:
