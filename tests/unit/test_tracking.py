@@ -11,6 +11,7 @@ from ripple.domain.model import Decision, Link
 from ripple.domain.tracking import (
     classify_user_agent,
     decide,
+    describe_user_agent,
     identify_visitor,
     is_bot,
     merge_utm,
@@ -114,7 +115,7 @@ PHONE = BROWSERS["WeChat in-app iOS"]
 
 
 def _decide(ua: str | None = PHONE, *, owner: bool = False, active: bool = True, now: int = 5_000) -> Decision:
-    return decide(link=LINK, user_agent=ua, is_owner=owner, owner_active=active, now_ms=now)
+    return decide(link=LINK, bot=describe_user_agent(ua).bot, is_owner=owner, owner_active=active, now_ms=now)
 
 
 def test_decide_eligible() -> None:
@@ -132,7 +133,10 @@ def test_decide_reasons_in_priority_order() -> None:
 
 def test_decide_without_start_is_always_open() -> None:
     link = Link("c", "t1", "c1", "alice", "x", "https://example.com/")
-    assert decide(link=link, user_agent=PHONE, is_owner=False, owner_active=True, now_ms=0) is Decision.ELIGIBLE
+    assert (
+        decide(link=link, bot=describe_user_agent(PHONE).bot, is_owner=False, owner_active=True, now_ms=0)
+        is Decision.ELIGIBLE
+    )
 
 
 def test_repeat_visits_are_each_eligible_at_request_time() -> None:

@@ -19,14 +19,7 @@ from urllib.parse import urlencode
 from ripple.domain.chains import child_token, position_for_visit
 from ripple.domain.errors import GoneError, NotFoundError
 from ripple.domain.model import Decision, Link, Visit
-from ripple.domain.tracking import (
-    VisitorIdentity,
-    classify_user_agent,
-    decide,
-    device_and_os,
-    identify_visitor,
-    merge_utm,
-)
+from ripple.domain.tracking import VisitorIdentity, decide, describe_user_agent, identify_visitor, merge_utm
 from ripple.service.auth import Principal
 from ripple.service.context import Services
 
@@ -167,7 +160,8 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
     is_owner = req.viewer is not None and req.viewer.tenant_id == link.tenant_id and req.viewer.sub == link.employee_id
     # Owner activity is enforced by the stream consumer, which reads the employee anyway;
     # checking here would cost the hot path a second read.
-    decision = decide(link=link, user_agent=req.user_agent, is_owner=is_owner, owner_active=True, now_ms=now)
+    ua = describe_user_agent(req.user_agent)
+    decision = decide(link=link, bot=ua.bot, is_owner=is_owner, owner_active=True, now_ms=now)
     colleague = req.viewer is not None and req.viewer.tenant_id == link.tenant_id and not is_owner
     if decision is Decision.ELIGIBLE and colleague:
         decision = Decision.COLLEAGUE  # a signed-in colleague: recorded, earns nothing, feeds ring detection
@@ -177,7 +171,6 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
     )
     if rejected:
         log.warning("share token rejected; counted as a visit to the link owner", extra={"code": link.code})
-    device, os_name = device_and_os(req.user_agent)
     visit = Visit(
         visit_id=f"{now:013d}{svc.ids(12)}",
         tenant_id=link.tenant_id,
@@ -188,7 +181,7 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
         visitor=identity.visitor_key,
         ts=now,
         decision=decision,
-        user_agent_class=classify_user_agent(req.user_agent),
+        user_agent_class=ua.ua_class,
         country=req.country[:2].upper() if req.country else "",
         via=position.via,
         via_parent=position.via_parent,
@@ -196,8 +189,8 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
         token_rejected=rejected,
         viewer=req.viewer.sub if req.viewer is not None and req.viewer.tenant_id == link.tenant_id else "",
         surface=req.surface,
-        device=device,
-        os=os_name,
+        device=ua.device,
+        os=ua.os,
         subdivision=req.subdivision[:8].upper(),
         city=req.city[:64],
     )
