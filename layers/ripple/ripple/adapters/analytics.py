@@ -92,9 +92,6 @@ class WriteReport:
 
 
 class DynamoAnalytics:
-    def __init__(self) -> None:
-        self.items_read = 0  # read by this instance since creation (the bench prints it)
-
     @staticmethod
     def _conn() -> Any:
         return AnalyticsItem._get_connection()
@@ -153,9 +150,7 @@ class DynamoAnalytics:
             page = self._conn().query(
                 pk, range_key_condition=condition, exclusive_start_key=start, attributes_to_get=_projection(only)
             )
-            items = page.get("Items", [])
-            self.items_read += len(items)
-            for item in items:
+            for item in page.get("Items", []):
                 yield _plain(item)
             start = page.get("LastEvaluatedKey")
             if not start:
@@ -177,9 +172,7 @@ class DynamoAnalytics:
             batch, pending = pending[:100], pending[100:]
             while batch:
                 resp = self._conn().batch_get_item(batch, attributes_to_get=_projection(only))
-                got = resp.get("Responses", {}).get(table, [])
-                self.items_read += len(got)
-                out.extend(_plain(item) for item in got)
+                out.extend(_plain(item) for item in resp.get("Responses", {}).get(table, []))
                 batch = resp.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
         return out
 
@@ -244,7 +237,6 @@ class DynamoAnalytics:
         item = resp.get("Item")
         if not item:
             return None
-        self.items_read += 1
         return _plain(item)
 
 
