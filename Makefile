@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install browser run test lint unit bench clean build-ApiFunction
+.PHONY: install sysdeps browser run test test-dates lint unit bench clean sam-build deploy-check
 
 $(STAMP): requirements-dev.txt layers/deps/requirements.txt layers/poster/requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,17 @@ $(STAMP): requirements-dev.txt layers/deps/requirements.txt layers/poster/requir
 install: $(STAMP)
 
 # tests/e2e drive Debian's Chromium (Playwright's own browser download is never used) and
-# screenshot CJK pages: install both when missing (root, or through sudo); quick when present.
-browser:
-	@if [ -x $(CHROMIUM) ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then exit 0; fi; \
+# screenshot CJK pages. Install what is missing (root, or through sudo); quick when present.
+SYSPKGS := chromium fonts-noto-cjk
+sysdeps:
+	@missing=; for p in $(SYSPKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	[ -z "$$missing" ] && exit 0; \
 	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	$$SUDO apt-get update -q && \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
+
+browser: sysdeps
 
 run: install
 	$(BIN)/ripple dev
@@ -33,8 +38,25 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install lint browser
+test: install lint sysdeps
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory test-dates
+
+# The suite must not depend on the calendar: run it again with the clock moved to dates at
+# the edges (tests/fakedates.py says how). Every process of a run (pytest, the moto server,
+# `ripple dev`) shares the moved clock. Unit, functional and integration tests run at the night
+# Europe switches to summer time and at a leap day in Tokyo; the unit tests also at a new year
+# minutes after midnight UTC and at the last minute of a half-year (cheap; the full set at all
+# four takes half an hour: `make test-dates FAKE_DATES_UNIT=`, with FAKE_DATES naming all four).
+# Left out: Chromium (tests/e2e), packaging, and the local stand-ins' own tests (HTTP framing,
+# moto's locking and journal, crash and restart), which read no clock of ours.
+FAKE_DATES ?= "2027-03-28T01:30 Europe/Berlin" "2028-02-29T12:00 Asia/Tokyo"
+FAKE_DATES_UNIT ?= "2027-01-01T00:05 UTC" "2030-06-30T23:59 UTC"
+NO_CLOCK_TESTS := test_local_server.py test_moto_atomicity.py test_moto_journal.py test_crash_recovery.py test_dev_state.py
+test-dates: install
+	$(BIN)/python -m tests.fakedates $(FAKE_DATES) -- -q -p no:cacheprovider tests/unit tests/functional tests/integration \
+		$(foreach t,$(NO_CLOCK_TESTS),--ignore=tests/integration/$(t))
+	$(if $(strip $(FAKE_DATES_UNIT)),$(BIN)/python -m tests.fakedates $(FAKE_DATES_UNIT) -- -q -p no:cacheprovider tests/unit)
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
@@ -43,9 +65,65 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .local
+	rm -rf $(VENV) $(DEPLOY_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .local
 
-# `sam build` (template.yaml: ApiFunction Metadata BuildMethod makefile) packages the API
-# function as app.py alone; ripple and its dependencies come from the layers.
+# ------------------------------------------------------------------ sam build (BuildMethod: makefile)
+# `sam build` runs `make build-<LogicalId> ARTIFACTS_DIR=...` for every function and layer of
+# template.yaml. Layers are pip-installed for the Lambda runtime's platform (python3.11 on
+# Amazon Linux 2, glibc 2.26, arm64) from wheels only, without dependency resolution (every
+# runtime package is pinned in the layer's files), then byte-compiled by the same Python
+# minor version, so no cold start compiles a module (/opt is read-only on Lambda: .pyc are
+# never cached there otherwise).
+HERE            := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+BUILD_PYTHON    ?= python3.11
+LAMBDA_PYTHON   := 3.11
+LAMBDA_PLATFORM := manylinux2014_aarch64
+LAYER_PIP = $(BUILD_PYTHON) -m pip install -q --disable-pip-version-check --no-compile --no-deps \
+	--only-binary=:all: --implementation cp --python-version $(LAMBDA_PYTHON) --platform $(LAMBDA_PLATFORM) \
+	--target "$(ARTIFACTS_DIR)/python"
+define byte_compile
+	$(BUILD_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(LAMBDA_PYTHON)".split("."))) and "build with Python $(LAMBDA_PYTHON): .pyc are per minor version")'
+	$(BUILD_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(1)"
+endef
+
+# The API function is app.py alone; ripple and its dependencies come from the layers.
 build-ApiFunction:
-	cp app.py "$(ARTIFACTS_DIR)/"
+	cp "$(HERE)app.py" "$(ARTIFACTS_DIR)/"
+	$(call byte_compile,$(ARTIFACTS_DIR))
+
+# The other functions (CodeUri functions/): their modules, nothing else.
+build-%Function:
+	cp "$(HERE)"functions/*.py "$(ARTIFACTS_DIR)/"
+	$(call byte_compile,$(ARTIFACTS_DIR))
+
+build-DepsLayer:
+	$(LAYER_PIP) -r "$(HERE)layers/deps/requirements.txt" -r "$(HERE)layers/deps/closure.txt"
+	rm -rf "$(ARTIFACTS_DIR)"/python/bin
+	$(call byte_compile,$(ARTIFACTS_DIR)/python)
+
+build-PosterLayer:
+	$(LAYER_PIP) -r "$(HERE)layers/poster/requirements.txt"
+	rm -rf "$(ARTIFACTS_DIR)"/python/bin
+	$(call byte_compile,$(ARTIFACTS_DIR)/python)
+
+build-CoreLayer:
+	mkdir -p "$(ARTIFACTS_DIR)/python"
+	tar -C "$(HERE)layers/ripple" --exclude=__pycache__ --exclude='*.pyc' -cf - ripple | tar -C "$(ARTIFACTS_DIR)/python" -xf -
+	$(call byte_compile,$(ARTIFACTS_DIR)/python)
+
+# The real `sam build` (no container) of template.yaml, then the tests that need its output:
+# handlers imported from .aws-sam/build, wheel tags and glibc symbols of the arm64 binaries,
+# cold-start import times. Slow (pip downloads, ~1-2 min), hence outside `make test`.
+DEPLOY_VENV  := .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
+
+$(DEPLOY_STAMP): requirements-deploy.txt
+	@test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install -q -r requirements-deploy.txt
+	@touch $(DEPLOY_STAMP)
+
+sam-build: $(DEPLOY_STAMP)
+	PATH="$(abspath $(DEPLOY_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(DEPLOY_VENV)/bin/sam build
+
+deploy-check: install sam-build
+	RIPPLE_SAM_BUILD=.aws-sam/build $(BIN)/python -m pytest -q tests/packaging/test_sam_build.py

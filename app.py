@@ -8,9 +8,10 @@ the redirect pays for what this module imports; see ``make bench`` for the impor
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
-from chalice.app import Chalice, Request, Response
+from chalice.app import Request, Response
 
 from ripple import bootstrap
 from ripple.domain.errors import NotFoundError, RippleError
@@ -20,16 +21,21 @@ from ripple.http import (
     authenticate,
     cookies,
     error_response,
+    etag_response,
     handle_errors,
     json_response,
     optional_viewer,
 )
 from ripple.service.auth import Principal
+from ripple.web.http_api import HttpApiChalice
 
-app = Chalice(app_name="ripple")
-# Request bodies of these types arrive base64-encoded from API Gateway (BinaryMediaTypes in
-# template.yaml) and Chalice decodes them; no response of the app has these types.
-app.api.binary_types = ["image/jpeg", "image/png", "image/webp"]
+# Behind the HTTP API's prefix routes (template.yaml), see ripple.web.http_api.
+app = HttpApiChalice(app_name="ripple")
+# Request bodies of these types arrive base64-encoded from API Gateway (the HTTP API encodes
+# every non-text body) and Chalice decodes them; no response of the app has these types.
+app.api.binary_types = ["image/jpeg", "image/png", "image/webp", *("text/csv", "application/vnd.ms-excel")]
+# what browsers and curl send a .csv as (Windows reports application/vnd.ms-excel)
+CSV_TYPES = ["text/csv", "application/vnd.ms-excel"]
 
 
 def _request() -> Request:
@@ -39,18 +45,16 @@ def _request() -> Request:
 
 
 def _principal() -> Principal:
-    """The verified caller. Employees who have been offboarded are refused even while
-    their token has not expired yet (one read; the API path, never the redirect)."""
-    from ripple.domain.errors import AuthenticationError
+    """The verified caller. Offboarded employees (and Cognito users replaced by another for
+    the same employee id) are refused even while their token has not expired yet: one
+    cached read of the employee record (the API path, never the redirect)."""
     from ripple.domain.model import Role
+    from ripple.service.accounts import check_account
 
-    cfg = bootstrap.config()
-    principal = authenticate(_request(), secret=cfg.jwt_secret, mode=cfg.auth_mode)
+    principal = authenticate(_request(), bootstrap.verifier())
+    svc = bootstrap.services()
+    check_account(svc, principal)
     if principal.role is Role.EMPLOYEE:
-        svc = bootstrap.services()
-        employee = svc.employees.get(principal.tenant_id, principal.sub)
-        if employee is not None and not employee.active:
-            raise AuthenticationError("this account has been deactivated")
         cookie = cookies(_request()).get(VISITOR_COOKIE)
         if cookie and svc.fraud is not None:
             from ripple.service.ledger import remember_device
@@ -68,12 +72,14 @@ def _query() -> dict[str, str]:
 
 
 def _base_url(configured: str) -> str:
-    """Base of short links: ``PublicBaseUrl``, else the API's own ``https://{domain}/{stage}``
-    (template.yaml cannot pass that in: it would make the function depend on its own RestApi)."""
+    """Base of short links: ``PublicBaseUrl``, else the API's own ``https://{domain}[/{stage}]``
+    (template.yaml cannot pass that in: it would make the function depend on its own API)."""
     if configured:
         return configured
     ctx = _request().context or {}
-    return f"https://{ctx.get('domainName', '')}/{ctx.get('stage', '')}".rstrip("/")
+    stage = ctx.get("stage", "")
+    stage = "" if stage == "$default" else stage  # the HTTP API's default stage has no path prefix
+    return f"https://{ctx.get('domainName', '')}/{stage}".rstrip("/")
 
 
 # ------------------------------------------------------------------ admin
@@ -87,6 +93,38 @@ def put_employee(employee_id: str) -> Response:
     principal = _principal()
     employee = upsert_employee(bootstrap.services(), principal, employee_id, _body())
     return json_response(employee.to_public())
+
+
+@app.route("/admin/employees/import", methods=["POST"], content_types=CSV_TYPES)
+@handle_errors
+def post_employee_import() -> Response:
+    """CSV of employees (id,name,email,team,region,role) as the raw body; ``?dry_run=true``
+    only checks it. 202 job, 200 dry-run report, 422 per-row errors (nothing written)."""
+    from ripple.service.imports import start_import
+
+    principal = _principal()
+    raw = _request().raw_body
+    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
+    status, body = start_import(bootstrap.services(), principal, data, _query())
+    return json_response(body, status)
+
+
+@app.route("/admin/employees/imports/{import_id}", methods=["GET"])
+@handle_errors
+def get_employee_import(import_id: str) -> Response:
+    """An import job's status and progress (processed of total, created, updated, failed)."""
+    from ripple.service.imports import get_import
+
+    return json_response(get_import(bootstrap.services(), _principal(), import_id))
+
+
+@app.route("/admin/employees/imports/{import_id}/resume", methods=["POST"])
+@handle_errors
+def post_employee_import_resume(import_id: str) -> Response:
+    """Restart a job whose worker died (lease expired); it continues from its cursor."""
+    from ripple.service.imports import resume_import
+
+    return json_response(resume_import(bootstrap.services(), _principal(), import_id), 202)
 
 
 @app.route("/admin/campaigns", methods=["POST"])
@@ -293,13 +331,17 @@ def post_lead() -> Response:
     from ripple.service.leads import LeadRequest, submit_lead
 
     request = _request()
+    jar = cookies(request)
     receipt = submit_lead(
         bootstrap.services(),
         LeadRequest(
             body=_body(),
             client_ip=_client_ip(),
             user_agent=(request.headers.get("user-agent") or "")[:512],
-            visitor_cookie=cookies(request).get(VISITOR_COOKIE),
+            visitor_cookie=jar.get(VISITOR_COOKIE),
+            viewer=optional_viewer(request, jar, bootstrap.verifier),  # staff earn nothing
+            country=(request.headers.get("cloudfront-viewer-country") or "")[:2],
+            language=(request.headers.get("accept-language") or "").split(",", 1)[0].split(";", 1)[0].strip()[:35],
         ),
     )
     return json_response({"lead_id": receipt.lead_id, "status": "received"}, 201)
@@ -418,7 +460,7 @@ def get_chains(campaign_id: str) -> Response:
 def get_me() -> Response:
     from ripple.service.queries import me
 
-    return json_response(me(bootstrap.services(), _principal()))
+    return etag_response(_request(), me(bootstrap.services(), _principal()))
 
 
 @app.route("/me/ledger", methods=["GET"])
@@ -426,7 +468,7 @@ def get_me() -> Response:
 def get_my_ledger() -> Response:
     from ripple.service.ledger import ledger_for
 
-    return json_response(ledger_for(bootstrap.services(), _principal(), None, _query()))
+    return etag_response(_request(), ledger_for(bootstrap.services(), _principal(), None, _query()))
 
 
 # ------------------------------------------------------------------ promotion tasks
@@ -446,7 +488,7 @@ def post_task() -> Response:
 def get_admin_task(task_id: str) -> Response:
     from ripple.service.tasks import admin_task
 
-    return json_response(admin_task(bootstrap.services(), _principal(), task_id))
+    return etag_response(_request(), admin_task(bootstrap.services(), _principal(), task_id))
 
 
 @app.route("/me/tasks", methods=["GET"])
@@ -456,7 +498,7 @@ def get_my_tasks() -> Response:
 
     principal = _principal()
     svc = bootstrap.services()
-    return json_response(list_my_tasks(svc, principal, _base_url(svc.settings.public_base_url), _query()))
+    return etag_response(_request(), list_my_tasks(svc, principal, _base_url(svc.settings.public_base_url), _query()))
 
 
 @app.route("/me/tasks/{task_id}", methods=["GET"])
@@ -466,7 +508,7 @@ def get_my_task(task_id: str) -> Response:
 
     principal = _principal()
     svc = bootstrap.services()
-    return json_response(open_my_task(svc, principal, task_id, _base_url(svc.settings.public_base_url)))
+    return etag_response(_request(), open_my_task(svc, principal, task_id, _base_url(svc.settings.public_base_url)))
 
 
 @app.route("/me/tasks/{task_id}/proof", methods=["POST"])
@@ -484,7 +526,7 @@ def get_leaderboards() -> Response:
     from ripple.service.queries import leaderboard
 
     entries = leaderboard(bootstrap.services(), _principal(), _query())
-    return json_response({"entries": [e.to_dict() for e in entries]})
+    return etag_response(_request(), {"entries": [e.to_dict() for e in entries]})
 
 
 # ------------------------------------------------------------------ materials, templates and posters
@@ -676,7 +718,7 @@ def get_analytics_summary() -> Response:
     (``from``/``to`` in the tenant's zone; ``campaign``, ``employee``). Employees: their own."""
     from ripple.service.analytics import summary
 
-    return json_response(summary(bootstrap.services(), _principal(), _query()))
+    return etag_response(_request(), summary(bootstrap.services(), _principal(), _query()))
 
 
 @app.route("/analytics/timeseries", methods=["GET"])
@@ -685,7 +727,7 @@ def get_analytics_timeseries() -> Response:
     """The same metrics per day of the range (days without activity as zeros)."""
     from ripple.service.analytics import timeseries
 
-    return json_response(timeseries(bootstrap.services(), _principal(), _query()))
+    return etag_response(_request(), timeseries(bootstrap.services(), _principal(), _query()))
 
 
 @app.route("/analytics/breakdown", methods=["GET"])
@@ -695,7 +737,7 @@ def get_analytics_breakdown() -> Response:
     campaign."""
     from ripple.service.analytics import breakdown
 
-    return json_response(breakdown(bootstrap.services(), _principal(), _query()))
+    return etag_response(_request(), breakdown(bootstrap.services(), _principal(), _query()))
 
 
 @app.route("/analytics/segments", methods=["GET"])
@@ -704,7 +746,336 @@ def get_analytics_segments() -> Response:
     """People by engagement level (light, medium, heavy) and reach, overall and per employee."""
     from ripple.service.analytics import segments
 
-    return json_response(segments(bootstrap.services(), _principal(), _query()))
+    return etag_response(_request(), segments(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/admin/employees/{employee_id}/invitation", methods=["POST", "DELETE"])
+@handle_errors
+def employee_invitation(employee_id: str) -> Response:
+    """POST: send the invitation again (a new temporary password); DELETE: revoke it."""
+    from ripple.service.admin import resend_invitation, revoke_invitation
+
+    use_case = resend_invitation if _request().method == "POST" else revoke_invitation
+    return json_response(use_case(bootstrap.services(), _principal(), employee_id))
+
+
+# ------------------------------------------------------------------ sign-in (public: relayed to Cognito)
+
+
+def _auth_flow(name: str) -> Response:
+    from ripple.service import identity
+
+    use_case = getattr(identity, name)
+    return json_response(use_case(bootstrap.services(), _body()))
+
+
+@app.route("/auth/sign-in", methods=["POST"])
+@handle_errors
+def auth_sign_in() -> Response:
+    return _auth_flow("sign_in")
+
+
+@app.route("/auth/new-password", methods=["POST"])
+@handle_errors
+def auth_new_password() -> Response:
+    return _auth_flow("new_password")
+
+
+@app.route("/auth/refresh", methods=["POST"])
+@handle_errors
+def auth_refresh() -> Response:
+    return _auth_flow("refresh")
+
+
+@app.route("/auth/sign-out", methods=["POST"])
+@handle_errors
+def auth_sign_out() -> Response:
+    return _auth_flow("sign_out")
+
+
+@app.route("/auth/forgot-password", methods=["POST"])
+@handle_errors
+def auth_forgot_password() -> Response:
+    return _auth_flow("forgot_password")
+
+
+@app.route("/auth/reset-password", methods=["POST"])
+@handle_errors
+def auth_reset_password() -> Response:
+    return _auth_flow("confirm_forgot_password")
+
+
+# ------------------------------------------------------------------ SCIM 2.0 provisioning
+# /scim/v2/* authenticates with the tenant's SCIM token (POST /admin/scim/token), not a user's
+# JWT, and answers in SCIM's media type and error schema. ripple.service.scim (and the filter
+# parser it loads on a filtered list) is imported inside the views only, so the redirect's cold
+# start never pays for it.
+
+SCIM_TYPES = ["application/scim+json", "application/json"]
+SCIM_MAX_BODY = 1024 * 1024  # a group of a few thousand members
+
+
+@app.route("/admin/scim/token", methods=["POST"])
+@handle_errors
+def post_scim_token() -> Response:
+    """A new SCIM bearer token for the tenant (shown once; the previous one stops working)."""
+    from ripple.service.scim import rotate_token
+
+    return json_response(rotate_token(bootstrap.services(), _principal()), 201)
+
+
+@app.route("/admin/scim/token", methods=["GET"])
+@handle_errors
+def get_scim_token() -> Response:
+    """Whether the tenant has a SCIM token and when it was issued (never the token)."""
+    from ripple.service.scim import token_status
+
+    return json_response(token_status(bootstrap.services(), _principal()))
+
+
+def _scim_response(body: Any, status: int = 200) -> Response:
+    if body is None:
+        return Response(body="", status_code=status, headers={"Cache-Control": "no-store"})
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers={"Content-Type": "application/scim+json; charset=utf-8", "Cache-Control": "no-store"},
+    )
+
+
+def _scim_base() -> str:
+    request = _request()
+    configured = bootstrap.config().public_base_url
+    if configured:
+        return configured.rstrip("/") + "/scim/v2"
+    ctx = request.context or {}
+    if ctx.get("domainName") and "amazonaws.com" in str(ctx.get("domainName")):
+        stage = str(ctx.get("stage") or "$default")
+        prefix = "" if stage == "$default" else f"/{stage}"  # the HTTP API's default stage has no path
+        return f"https://{ctx['domainName']}{prefix}/scim/v2"
+    return f"http://{request.headers.get('host', 'localhost')}/scim/v2"
+
+
+def _scim(operation: str, *args: Any, status: int = 200, body: bool = False) -> Response:
+    """Authenticate the SCIM token, call ``ripple.service.scim.<operation>``, answer in SCIM.
+
+    The use cases' signatures follow their names: ``list_*(svc, p, query, base)``,
+    ``get_*(svc, p, id, base, query)``, ``create_*(svc, p, body, base)``,
+    ``replace_*``/``patch_*(svc, p, id, body, base)``, ``delete_*(svc, p, id)``."""
+    from ripple.domain.scim import ScimError
+    from ripple.service import scim
+
+    try:
+        principal = scim.authenticate_scim(_request().headers.get("authorization"))
+        extra: list[Any] = []
+        if body:
+            try:
+                extra.append(json.loads(_scim_body()))
+            except (ValueError, RecursionError) as exc:
+                raise ScimError(400, f"the body is not JSON: {exc}", "invalidSyntax") from exc
+        if operation.startswith(("get_", "list_")):
+            extra.append(_scim_base())
+            extra.append(_query())
+        elif operation.startswith(("create_", "replace_", "patch_")):
+            extra.append(_scim_base())
+        if operation.startswith("list_"):
+            extra = [_query(), _scim_base()]
+        result = getattr(scim, operation)(bootstrap.services(), principal, *args, *extra)
+        return _scim_response(result, status)
+    except ScimError as err:
+        return _scim_response(err.to_scim(), err.status)
+    except RippleError as err:
+        kind = {409: "uniqueness", 400: "invalidValue", 422: "invalidValue"}.get(err.status)
+        code = 400 if err.status == 422 else err.status
+        return _scim_response(ScimError(code, err.message, kind).to_scim(), code)
+    except Exception:
+        import logging
+
+        logging.getLogger("ripple.scim").exception("unhandled error in SCIM %s", operation)
+        return _scim_response(ScimError(500, "internal error").to_scim(), 500)
+
+
+def _scim_body() -> bytes:
+    from ripple.domain.scim import ScimError
+
+    raw = _request().raw_body
+    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
+    if len(data) > SCIM_MAX_BODY:
+        raise ScimError(413, f"the body exceeds {SCIM_MAX_BODY} bytes", "tooLarge")
+    if not data:
+        raise ScimError(400, "the body must be a JSON object", "invalidSyntax")
+    return data
+
+
+def _scim_static(kind: str, item_id: str | None = None) -> Response:
+    """Discovery documents (RFC 7644 §4): the same for every tenant, behind the token."""
+    from ripple.domain import scim as rules
+    from ripple.service.scim import authenticate_scim
+
+    try:
+        authenticate_scim(_request().headers.get("authorization"))
+        base = _scim_base()
+        if kind == "ServiceProviderConfig":
+            return _scim_response(rules.service_provider_config(base))
+        items = rules.schemas(base) if kind == "Schemas" else rules.resource_types(base)
+        if item_id is None:
+            return _scim_response(
+                {
+                    "schemas": [rules.LIST_SCHEMA],
+                    "totalResults": len(items),
+                    "startIndex": 1,
+                    "itemsPerPage": len(items),
+                    "Resources": items,
+                }
+            )
+        found = next((i for i in items if i["id"] == item_id), None)
+        if found is None:
+            raise rules.ScimError(404, f"no {kind[:-1]} {item_id}")
+        return _scim_response(found)
+    except rules.ScimError as err:
+        return _scim_response(err.to_scim(), err.status)
+
+
+def _scim_not_allowed() -> Response:
+    from ripple.domain.scim import ScimError
+
+    return _scim_response(ScimError(405, "discovery endpoints are read-only (GET)").to_scim(), 405)
+
+
+@app.route("/scim/v2/Users", methods=["GET"], content_types=SCIM_TYPES)
+def scim_list_users() -> Response:
+    """SCIM: list users (``filter=userName eq "…"``, ``startIndex``, ``count``)."""
+    return _scim("list_users")
+
+
+@app.route("/scim/v2/Users", methods=["POST"], content_types=SCIM_TYPES)
+def scim_create_user() -> Response:
+    """SCIM: create a user (an employee; 409 uniqueness when the userName is taken)."""
+    return _scim("create_user", status=201, body=True)
+
+
+@app.route("/scim/v2/Users/{user_id}", methods=["GET"], content_types=SCIM_TYPES)
+def scim_get_user(user_id: str) -> Response:
+    """SCIM: one user."""
+    return _scim("get_user", user_id)
+
+
+@app.route("/scim/v2/Users/{user_id}", methods=["PUT"], content_types=SCIM_TYPES)
+def scim_replace_user(user_id: str) -> Response:
+    """SCIM: replace a user (``active: false`` offboards, customers to the pool)."""
+    return _scim("replace_user", user_id, body=True)
+
+
+@app.route("/scim/v2/Users/{user_id}", methods=["PATCH"], content_types=SCIM_TYPES)
+def scim_patch_user(user_id: str) -> Response:
+    """SCIM: PATCH a user (RFC 7644 §3.5.2; ``active: false`` offboards)."""
+    return _scim("patch_user", user_id, body=True)
+
+
+@app.route("/scim/v2/Users/{user_id}", methods=["DELETE"], content_types=SCIM_TYPES)
+def scim_delete_user(user_id: str) -> Response:
+    """SCIM: delete a user (the employee is offboarded, customers to the pool)."""
+    return _scim("delete_user", user_id, status=204)
+
+
+@app.route("/scim/v2/Groups", methods=["GET"], content_types=SCIM_TYPES)
+def scim_list_groups() -> Response:
+    """SCIM: list groups (teams)."""
+    return _scim("list_groups")
+
+
+@app.route("/scim/v2/Groups", methods=["POST"], content_types=SCIM_TYPES)
+def scim_create_group() -> Response:
+    """SCIM: create a group (a team; members move into it)."""
+    return _scim("create_group", status=201, body=True)
+
+
+@app.route("/scim/v2/Groups/{group_id}", methods=["GET"], content_types=SCIM_TYPES)
+def scim_get_group(group_id: str) -> Response:
+    """SCIM: one group."""
+    return _scim("get_group", group_id)
+
+
+@app.route("/scim/v2/Groups/{group_id}", methods=["PUT"], content_types=SCIM_TYPES)
+def scim_replace_group(group_id: str) -> Response:
+    """SCIM: replace a group (members added move in, members removed become unassigned)."""
+    return _scim("replace_group", group_id, body=True)
+
+
+@app.route("/scim/v2/Groups/{group_id}", methods=["PATCH"], content_types=SCIM_TYPES)
+def scim_patch_group(group_id: str) -> Response:
+    """SCIM: PATCH a group (add/remove members, rename)."""
+    return _scim("patch_group", group_id, body=True)
+
+
+@app.route("/scim/v2/Groups/{group_id}", methods=["DELETE"], content_types=SCIM_TYPES)
+def scim_delete_group(group_id: str) -> Response:
+    """SCIM: delete a group (its members become unassigned)."""
+    return _scim("delete_group", group_id, status=204)
+
+
+@app.route("/scim/v2/ServiceProviderConfig", methods=["GET"], content_types=SCIM_TYPES)
+def scim_service_provider_config() -> Response:
+    """SCIM: what this service provider supports (RFC 7644 §4)."""
+    return _scim_static("ServiceProviderConfig")
+
+
+@app.route("/scim/v2/ResourceTypes", methods=["GET"], content_types=SCIM_TYPES)
+def scim_resource_types() -> Response:
+    """SCIM: the resource types (User, Group)."""
+    return _scim_static("ResourceTypes")
+
+
+@app.route("/scim/v2/ResourceTypes/{name}", methods=["GET"], content_types=SCIM_TYPES)
+def scim_resource_type(name: str) -> Response:
+    """SCIM: one resource type."""
+    return _scim_static("ResourceTypes", name)
+
+
+@app.route("/scim/v2/Schemas", methods=["GET"], content_types=SCIM_TYPES)
+def scim_schemas() -> Response:
+    """SCIM: the schemas (core User with the enterprise extension, Group)."""
+    return _scim_static("Schemas")
+
+
+@app.route("/scim/v2/Schemas/{schema_id}", methods=["GET"], content_types=SCIM_TYPES)
+def scim_schema(schema_id: str) -> Response:
+    """SCIM: one schema."""
+    return _scim_static("Schemas", schema_id)
+
+
+@app.route("/scim/v2/ServiceProviderConfig", methods=["POST", "PUT", "PATCH", "DELETE"], content_types=SCIM_TYPES)
+def scim_service_provider_config_write() -> Response:
+    """SCIM: discovery endpoints are read-only (405)."""
+    return _scim_not_allowed()
+
+
+@app.route("/scim/v2/ResourceTypes", methods=["POST", "PUT", "PATCH", "DELETE"], content_types=SCIM_TYPES)
+def scim_resource_types_write() -> Response:
+    """SCIM: discovery endpoints are read-only (405)."""
+    return _scim_not_allowed()
+
+
+@app.route("/scim/v2/Schemas", methods=["POST", "PUT", "PATCH", "DELETE"], content_types=SCIM_TYPES)
+def scim_schemas_write() -> Response:
+    """SCIM: discovery endpoints are read-only (405)."""
+    return _scim_not_allowed()
+
+
+@app.route("/scim/v2/.search", methods=["POST"], content_types=SCIM_TYPES)
+def scim_search_all() -> Response:
+    """SCIM: searching every resource type at once is not implemented (501, RFC 7644 §3.4.3)."""
+    from ripple.domain.scim import ScimError
+
+    return _scim_response(ScimError(501, "POST /.search across resource types is not supported").to_scim(), 501)
+
+
+@app.route("/scim/v2/{resource}", methods=["GET"], content_types=SCIM_TYPES)
+def scim_unknown(resource: str) -> Response:
+    """SCIM: an endpoint that does not exist, answered in SCIM's error schema (404)."""
+    from ripple.domain.scim import ScimError
+
+    return _scim_response(ScimError(404, f"no SCIM endpoint /{resource}").to_scim(), 404)
 
 
 # ------------------------------------------------------------------ web console and employee page
@@ -716,7 +1087,8 @@ def get_analytics_segments() -> Response:
 def _web_page(name: str) -> Response:
     from ripple.web.console import page
 
-    served = page(name, env=bootstrap.config().env)
+    cfg = bootstrap.config()
+    served = page(name, env=cfg.env, live_url=cfg.live_url)
     return Response(body=served.body, status_code=200, headers=served.headers)
 
 
@@ -768,7 +1140,18 @@ def get_admin_tasks() -> Response:
     """The tenant's tasks, newest first, with overall progress (``?limit=&cursor=``)."""
     from ripple.service.listings import list_tasks
 
-    return json_response(list_tasks(bootstrap.services(), _principal(), _query()))
+    return etag_response(_request(), list_tasks(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/admin/employees/{employee_id}/links", methods=["GET"])
+@handle_errors
+def get_employee_links(employee_id: str) -> Response:
+    """One employee's links, newest first (admin)."""
+    from ripple.service.listings import employee_links
+
+    principal = _principal()
+    svc = bootstrap.services()
+    return json_response(employee_links(svc, principal, employee_id, _base_url(svc.settings.public_base_url)))
 
 
 @app.route("/me/links", methods=["GET"])
@@ -838,7 +1221,7 @@ def _visit_request(code: str, share_token: str | None, *, token_limit: int) -> A
         user_agent=(request.headers.get("user-agent") or "")[:512],
         client_ip=_client_ip(),
         visitor_cookie=jar.get(VISITOR_COOKIE),
-        viewer=optional_viewer(request, jar, secret=bootstrap.config().jwt_secret),
+        viewer=optional_viewer(request, jar, bootstrap.verifier),
         country=request.headers.get("cloudfront-viewer-country") or "",
         city=(request.headers.get("cloudfront-viewer-city") or "")[:64],
         subdivision=(request.headers.get("cloudfront-viewer-country-region") or "")[:8],
@@ -928,6 +1311,193 @@ def landing_page(code: str) -> Response:
     }
     _set_visitor_cookie(headers, outcome.set_visitor_cookie)
     return Response(body="" if request.method == "HEAD" else outcome.html, status_code=200, headers=headers)
+
+
+# ------------------------------------------------------------------ business cards (名刺 / 电子名片)
+
+
+@app.route("/me/card", methods=["GET"])
+@handle_errors
+def get_my_card() -> Response:
+    from ripple.service.cards import get_my_card as use_case
+
+    principal = _principal()
+    base_url = _base_url(bootstrap.config().public_base_url)
+    return json_response(use_case(bootstrap.services(), principal, base_url=base_url))
+
+
+@app.route("/me/card", methods=["PUT"])
+@handle_errors
+def put_my_card() -> Response:
+    from ripple.service.cards import put_my_card as use_case
+
+    principal = _principal()
+    base_url = _base_url(bootstrap.config().public_base_url)
+    return json_response(use_case(bootstrap.services(), principal, _body(), base_url=base_url))
+
+
+# Any declared type reaches the use case, which answers 422 naming the slot for what is not
+# JPEG, PNG or WebP (a type Chalice does not list would get its own 415 instead).
+_CARD_IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif", "application/octet-stream"]
+_CARD_IMAGE_TYPES += ["application/json", "text/plain", "application/x-www-form-urlencoded"]
+
+
+@app.route("/me/card/images/{slot}", methods=["PUT"], content_types=_CARD_IMAGE_TYPES)
+@handle_errors
+def put_card_image(slot: str) -> Response:
+    """My photo (``photo``) or WeChat/LINE QR image (``wechat_qr``, ``line_qr``): the raw
+    image is the body (JPEG, PNG or WebP, at most 2 MB), checked like every material."""
+    from ripple.service.cards import upload_card_image
+
+    principal = _principal()
+    request = _request()
+    raw = request.raw_body
+    body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
+    base_url = _base_url(bootstrap.config().public_base_url)
+    result = upload_card_image(
+        bootstrap.services(),
+        _poster_deps(),
+        principal,
+        slot,
+        body,
+        request.headers.get("content-type") or "",
+        base_url=base_url,
+    )
+    return json_response(result)
+
+
+@app.route("/me/card/images/{slot}", methods=["DELETE"])
+@handle_errors
+def delete_card_image(slot: str) -> Response:
+    from ripple.service.cards import delete_card_image as use_case
+
+    principal = _principal()
+    base_url = _base_url(bootstrap.config().public_base_url)
+    return json_response(use_case(bootstrap.services(), principal, slot, base_url=base_url))
+
+
+@app.route("/me/card/radar", methods=["GET"])
+@handle_errors
+def get_card_radar() -> Response:
+    from ripple.service.cards import card_radar
+
+    return json_response(card_radar(bootstrap.services(), _principal(), _query()))
+
+
+@app.route("/admin/card", methods=["GET"])
+@handle_errors
+def get_company_card() -> Response:
+    from ripple.service.cards import get_company_card as use_case
+
+    return json_response(use_case(bootstrap.services(), _principal()))
+
+
+@app.route("/admin/card", methods=["PUT"])
+@handle_errors
+def put_company_card() -> Response:
+    from ripple.service.cards import put_company_card as use_case
+
+    principal = _principal()
+    return json_response(use_case(bootstrap.services(), principal, _body()))
+
+
+@app.route("/c/{code}", methods=["GET", "HEAD"])
+def card_page(code: str) -> Response:
+    """An employee's public business card: recorded like a landing page (surface ``card``),
+    rendered in the visitor's language under the same strict nonce CSP."""
+    from ripple.service.cards import render_card
+    from ripple.web.card_page import card_security_policy as content_security_policy
+    from ripple.web.landing_page import render_landing_error
+
+    request = _request()
+    query: dict[str, str] = dict(request.query_params or {})
+    accept_language = (request.headers.get("accept-language") or "")[:256]
+    try:
+        outcome = render_card(
+            bootstrap.services(),
+            _visit_request(code, query.get("rp"), token_limit=160),
+            base_url=_base_url(bootstrap.config().public_base_url),
+            accept_language=accept_language,
+            query_lang=query.get("lang"),
+        )
+    except RippleError as err:
+        from ripple.domain.landing import negotiate_language
+
+        lang = negotiate_language(accept_language, query.get("lang"), ("en", "ja", "zh-Hans", "zh-Hant"), "en")
+        return Response(
+            body=render_landing_error(lang, err.status),
+            status_code=err.status if err.status in (404, 410) else 400,
+            headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+        )
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": content_security_policy(
+            outcome.nonce, local=bootstrap.config().env in ("local", "test")
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Content-Language": outcome.lang,
+    }
+    _set_visitor_cookie(headers, outcome.set_visitor_cookie)
+    return Response(body="" if request.method == "HEAD" else outcome.html, status_code=200, headers=headers)
+
+
+@app.route("/c/{code}/vcard", methods=["GET"])
+@handle_errors
+def card_vcard(code: str) -> Response:
+    """ "Save contact": the card as a vCard 4.0 (RFC 6350), UTF-8."""
+    from urllib.parse import quote
+
+    from ripple.service.cards import vcard_for
+
+    name, text = vcard_for(bootstrap.services(), code, base_url=_base_url(bootstrap.config().public_base_url))
+    return Response(
+        body=text,
+        status_code=200,
+        headers={
+            "Content-Type": "text/vcard; charset=utf-8",
+            "Content-Disposition": f"attachment; filename=\"contact.vcf\"; filename*=UTF-8''{quote(name)}.vcf",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@app.route("/c/{code}/images/{slot}", methods=["GET"])
+@handle_errors
+def card_image(code: str, slot: str) -> Response:
+    """An uploaded card image: a redirect to a short-lived presigned URL of the re-encoded object."""
+    from ripple.service.cards import card_image_key
+
+    key = card_image_key(bootstrap.services(), code, slot)
+    return Response(
+        body="",
+        status_code=302,
+        headers={"Location": _poster_deps().blobs.presign(key, 3600), "Cache-Control": "private, max-age=600"},
+    )
+
+
+@app.route("/c/{code}/taps", methods=["POST"], content_types=["application/json", "text/plain"])
+@handle_errors
+def post_card_tap(code: str) -> Response:
+    """What a card's viewer tapped (public, rate limited): 202 whether or not it counted."""
+    from ripple.service.cards import TapRequest, record_tap
+
+    request = _request()
+    jar = cookies(request)
+    recorded = record_tap(
+        bootstrap.services(),
+        TapRequest(
+            code=code,
+            body=_body(),
+            user_agent=(request.headers.get("user-agent") or "")[:512],
+            client_ip=_client_ip(),
+            visitor_cookie=jar.get(VISITOR_COOKIE),
+            viewer=optional_viewer(request, jar, bootstrap.verifier),
+        ),
+    )
+    return json_response({"recorded": recorded}, 202)
 
 
 @app.route("/openapi.json", methods=["GET"])

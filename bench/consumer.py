@@ -101,11 +101,40 @@ def _balances(sizes: Sizes) -> int:
     return sum(svc.points.balance(TENANT, f"emp{e:03d}") for e in range(sizes.employees))
 
 
+def raw_put_rate(n: int = 300) -> float:
+    """What the same moto sustains for the cheapest write a visit could cost: one
+    conditional PutItem of a visit-sized item, one after another (a scratch table)."""
+    import boto3
+
+    ddb = boto3.client("dynamodb")
+    table = "bench-raw-puts"
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        t0 = time.perf_counter()
+        for i in range(n):
+            ddb.put_item(
+                TableName=table,
+                Item={"pk": {"S": f"L#raw#{i}"}, "visitor": {"S": _visitor_key(i)}, "points": {"N": "10"}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        return n / (time.perf_counter() - t0)
+    finally:
+        ddb.delete_table(TableName=table)
+
+
 def run(sizes: Sizes) -> tuple[list[Row], list[str]]:
     import boto3
 
     from infra.poller import StreamPoller
+    from infra.template import stream_mappings
 
+    (mapping,) = [m for m in stream_mappings() if m.function == "PointsConsumerFunction"]
+    raw = raw_put_rate()
     _seed(sizes)
     poller = StreamPoller(
         streams=boto3.client("dynamodbstreams"),
@@ -114,6 +143,7 @@ def run(sizes: Sizes) -> tuple[list[Row], list[str]]:
         handler=import_consumer(),
         function_name="PointsConsumerFunction",
         batch_size=100,
+        parallelization_factor=mapping.parallelization_factor,  # as deployed (template.yaml)
         interval=0,
     )
     poller._arn()  # describe the table outside the measurement
@@ -135,7 +165,15 @@ def run(sizes: Sizes) -> tuple[list[Row], list[str]]:
     points_boards = kinds["balance"] + kinds["board"]
     beyond = points_boards + kinds["chain"]
     scale = "" if sizes.visits == 1000 else f" (x{per_k:g} from N={sizes.visits})"
+    rate = sizes.visits / elapsed
     rows = [
+        Row(
+            "3. consumer throughput vs raw conditional PutItem",
+            f"{rate / raw:.2f}x ({rate:.1f} first visits/s over {sizes.visits} visits to {sizes.employees} "
+            f"employees, ParallelizationFactor {mapping.parallelization_factor}; raw {raw:.1f} puts/s)",
+            ">= 0.5x",
+            rate / raw >= 0.5,
+        ),
         Row("3. ledger items written / 1,000 visits", f"{kinds['ledger'] * per_k:.0f}{scale}", "", None),
         Row(
             "3. balance+board items beyond ledger / 1,000",

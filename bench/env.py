@@ -81,9 +81,14 @@ def moto_stack() -> Iterator[dict[str, str]]:
         os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"  # the bench drives poison-free batches only
         import boto3
 
+        from infra.cognito import create_user_pool, pool_env
+        from infra.secrets import create_secrets
         from infra.tables import create_tables
 
         create_tables(boto3.client("dynamodb"), STACK)
+        create_secrets(boto3.client("secretsmanager"), STACK)  # the functions read theirs from moto
+        env.update(pool_env(create_user_pool(boto3.client("cognito-idp"), STACK)))
+        os.environ.update(env)
         yield env
     finally:
         _stop(proc)

@@ -58,6 +58,7 @@ def _raw_loop(code: str, start: int, n: int) -> float:
         ddb.put_item(
             TableName=visits,
             Item={
+                "td": {"S": f"raw#{i % 8}"},
                 "pk": {"S": f"{now:013d}raw{i:09d}"},
                 "tenant": link["tenant"],
                 "code": {"S": code},

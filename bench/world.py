@@ -50,10 +50,9 @@ def _paths() -> None:
 
 
 def auth(tenant: str, sub: str, role: str) -> dict[str, str]:
-    from ripple.adapters.auth import issue_token
-    from ripple.config import DEV_SECRET
+    from infra.moto_tokens import id_token
 
-    return {"Authorization": f"Bearer {issue_token(DEV_SECRET, tenant=tenant, sub=sub, role=role)}"}
+    return {"Authorization": f"Bearer {id_token(tenant, sub, role, ttl=12 * 3600)}"}
 
 
 def api_client() -> Any:

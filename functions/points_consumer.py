@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from ripple import bootstrap
 from ripple.adapters.repositories import visit_from_image
 from ripple.domain.model import Visit
+from ripple.service.live import publish_changes
 from ripple.service.points import apply_visits
 
 logger = Logger(service="ripple-points")
@@ -68,4 +69,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 "transactions": report.result.transactions,
             },
         )
+        publish_changes(bootstrap.services(), visits, report.result)  # after commit; never raises
     return {"batchItemFailures": failures}

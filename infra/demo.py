@@ -6,9 +6,6 @@ import json
 import urllib.request
 from typing import Any
 
-from ripple.adapters.auth import issue_token
-from ripple.config import DEV_SECRET
-
 __all__ = ["DEMO_TENANT", "seed_demo"]
 
 DEMO_TENANT = "demo"
@@ -62,14 +59,13 @@ def _click(url: str, user_agent: str, country: str) -> str:
     return parse_qs(urlsplit(location).query).get("rp", [""])[0]
 
 
-def _demo_traffic(base: str, campaign_id: str) -> int:
+def _demo_traffic(base: str, campaign_id: str, tokens_of: dict[str, str]) -> int:
     """A handful of public clicks on the employees' links, and one forward."""
     tokens: dict[tuple[str, str], str] = {}
     first_token = ""
     for emp_id, channel, user_agent, country in DEMO_CLICKS:
         if (emp_id, channel) not in tokens:
-            me = issue_token(DEV_SECRET, tenant=DEMO_TENANT, sub=emp_id, role="employee")
-            link = _call(base, "POST", f"/campaigns/{campaign_id}/links", me, {"channel": channel})
+            link = _call(base, "POST", f"/campaigns/{campaign_id}/links", tokens_of[emp_id], {"channel": channel})
             tokens[(emp_id, channel)] = link["short_url"]
         token = _click(tokens[(emp_id, channel)], user_agent, country)
         first_token = first_token or token
@@ -78,11 +74,46 @@ def _demo_traffic(base: str, campaign_id: str) -> int:
     return len(DEMO_CLICKS) + (1 if first_token else 0)
 
 
+DEMO_PASSWORD = "ripple-demo-1"  # local stack only: every demo sign-in gets it
+
+
+def _email(emp_id: str) -> str:
+    return f"{emp_id}@{DEMO_TENANT}.example.test"
+
+
+def _sign_in(base: str, email: str) -> str:
+    """A real sign-in through the API's /auth/sign-in (relayed to moto's Cognito)."""
+    data = json.dumps({"email": email, "password": DEMO_PASSWORD}).encode()
+    req = urllib.request.Request(base + "/auth/sign-in", data=data, method="POST")
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return str(json.loads(resp.read())["id_token"])
+
+
+def _set_demo_password(employee_id: str) -> None:
+    """The operator sets a known password (locally), so the demo can be signed into at once."""
+    from ripple import bootstrap
+
+    svc = bootstrap.services()
+    employee = svc.employees.get(DEMO_TENANT, employee_id)
+    assert employee is not None and employee.subject
+    svc.directory.set_password(employee.subject, DEMO_PASSWORD)
+
+
 def seed_demo(base: str) -> str:
-    admin = issue_token(DEV_SECRET, tenant=DEMO_TENANT, sub="admin", role="admin")
+    from ripple import bootstrap
+    from ripple.service.identity import create_tenant
+
+    create_tenant(bootstrap.services(), DEMO_TENANT, admin_email=_email("admin"), name="Demo Co.")
+    _set_demo_password("admin")
+    admin = _sign_in(base, _email("admin"))
     _call(base, "PUT", "/admin/tenant", admin, {"name": "Demo Co.", "timezone": "Asia/Shanghai"})
+    tokens_of: dict[str, str] = {}
     for emp_id, name, team, region in EMPLOYEES:
-        _call(base, "PUT", f"/admin/employees/{emp_id}", admin, {"name": name, "team": team, "region": region})
+        body = {"name": name, "team": team, "region": region, "email": _email(emp_id)}
+        _call(base, "PUT", f"/admin/employees/{emp_id}", admin, body)
+        _set_demo_password(emp_id)
+        tokens_of[emp_id] = _sign_in(base, _email(emp_id))
     campaign = _call(
         base,
         "POST",
@@ -95,7 +126,7 @@ def seed_demo(base: str) -> str:
         },
     )
     cid = campaign["campaign_id"]
-    alice = issue_token(DEV_SECRET, tenant=DEMO_TENANT, sub="alice", role="employee")
+    alice = tokens_of["alice"]
     link = _call(base, "POST", f"/campaigns/{cid}/links", alice, {"channel": "wechat"})
     short = link["short_url"]
     # a campaign with a hosted landing page and a lead form, in two languages
@@ -139,18 +170,20 @@ def seed_demo(base: str) -> str:
         admin,
         {"name": "Coffee voucher 咖啡券", "price": 10, "stock": 100, "kind": "virtual_code"},
     )
-    clicks = _demo_traffic(base, cid)
+    clicks = _demo_traffic(base, cid, tokens_of)
     return f"""
 Demo tenant '{DEMO_TENANT}' seeded: 4 employees, campaign {cid}, alice's WeChat link {short}
 ({clicks} demo clicks from phones and desktops in four countries, one of them forwarded, so
 the dashboards have something to show)
 
+  # Cognito ID tokens (moto's Cognito locally), valid for an hour; a new one:
+  #   .venv/bin/ripple token --email {_email("alice")} --password {DEMO_PASSWORD}
   export ADMIN={admin}
   export ALICE={alice}
 
-  # in a browser: the admin console and the employee page (sign in by pasting a token above)
-  #   {base}/console   (paste $ADMIN)
-  #   {base}/m         (paste $ALICE; best on a phone-sized window)
+  # in a browser: sign in with e-mail and password (every demo user has {DEMO_PASSWORD})
+  #   {base}/console   ({_email("admin")})
+  #   {base}/m         ({_email("alice")}, {_email("bob")}, ...; best on a phone-sized window)
 
   # a visitor clicks alice's link (302 to the destination with UTM parameters)
   curl -si -A 'Mozilla/5.0 (iPhone) MicroMessenger/8.0' {short} | head -5
@@ -178,6 +211,7 @@ the dashboards have something to show)
   curl -s -H "Authorization: Bearer $ALICE" {base}/analytics/timeseries
   # customer segments and reach (the hourly job; run it now with: ripple segments)
   curl -s -H "Authorization: Bearer $ADMIN" {base}/analytics/segments
-  # more tokens: ripple token --tenant {DEMO_TENANT} --sub bob --role employee
+  # a new tenant and its first admin (Cognito's invitation appears below as [mailbox]):
+  #   .venv/bin/ripple tenant create --tenant acme --admin-email boss@acme.example.test
   # the whole API: README.md
 """

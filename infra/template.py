@@ -8,7 +8,17 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ROOT", "StreamMapping", "load_template", "resolve", "stream_mappings", "table_definitions", "table_env"]
+__all__ = [
+    "ROOT",
+    "StreamMapping",
+    "load_template",
+    "local_table_name",
+    "resolve",
+    "stream_mappings",
+    "table_definitions",
+    "table_env",
+    "websocket_function",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +81,14 @@ def resolve(value: Any, stack_name: str) -> Any:
     return value
 
 
+def local_table_name(stack_name: str, logical_id: str) -> str:
+    """``<stack>-<logical id without "Table", lower case>`` (``MainTable`` -> ``ripple-local-main``).
+    On AWS the tables have no ``TableName``: CloudFormation generates one, so a retried or
+    second stack never collides with a retained table; locally they need a stable name."""
+    base = logical_id[: -len("Table")] if logical_id.endswith("Table") else logical_id
+    return f"{stack_name}-{base.lower()}"
+
+
 def table_definitions(stack_name: str, template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """``create_table`` kwargs per logical id, straight from the template."""
     template = template or load_template()
@@ -80,7 +98,7 @@ def table_definitions(stack_name: str, template: dict[str, Any] | None = None) -
             continue
         props = resolve(res["Properties"], stack_name)
         kwargs: dict[str, Any] = {
-            "TableName": props["TableName"],
+            "TableName": props.get("TableName") or local_table_name(stack_name, logical_id),
             "AttributeDefinitions": props["AttributeDefinitions"],
             "KeySchema": props["KeySchema"],
             "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
@@ -118,6 +136,14 @@ class StreamMapping:
     report_batch_item_failures: bool
     bisect_on_error: bool
     maximum_retry_attempts: int
+    parallelization_factor: int = 1
+
+
+def _param(value: Any, params: dict[str, Any]) -> Any:
+    """A property's value, or the default of the parameter it ``!Ref``s."""
+    if isinstance(value, dict) and "Ref" in value:
+        return params[value["Ref"]]["Default"]
+    return value
 
 
 def stream_mappings(template: dict[str, Any] | None = None) -> list[StreamMapping]:
@@ -133,9 +159,7 @@ def stream_mappings(template: dict[str, Any] | None = None) -> list[StreamMappin
                 continue
             ep = event["Properties"]
             stream = ep["Stream"]["Fn::GetAtt"]
-            batch = ep.get("BatchSize", 100)
-            if isinstance(batch, dict) and "Ref" in batch:
-                batch = params[batch["Ref"]]["Default"]
+            batch = _param(ep.get("BatchSize", 100), params)
             out.append(
                 StreamMapping(
                     function=logical_id,
@@ -143,11 +167,36 @@ def stream_mappings(template: dict[str, Any] | None = None) -> list[StreamMappin
                     code_uri=props["CodeUri"],
                     table=stream[0],
                     batch_size=int(batch),
-                    batching_window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
+                    batching_window_s=float(_param(ep.get("MaximumBatchingWindowInSeconds", 0), params)),
                     starting_position=ep.get("StartingPosition", "TRIM_HORIZON"),
                     report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
                     bisect_on_error=bool(ep.get("BisectBatchOnFunctionError", False)),
                     maximum_retry_attempts=int(ep.get("MaximumRetryAttempts", -1)),
+                    parallelization_factor=int(_param(ep.get("ParallelizationFactor", 1), params)),
                 )
             )
     return out
+
+
+def websocket_function(template: dict[str, Any] | None = None) -> tuple[str, str]:
+    """``(CodeUri, Handler)`` of the function behind the WebSocket API's integration (what
+    ``infra.websocket`` invokes locally, as API Gateway does on AWS)."""
+    import re
+
+    template = template or load_template()
+    resources = template["Resources"]
+    apis = {
+        lid
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::ApiGatewayV2::Api" and r["Properties"].get("ProtocolType") == "WEBSOCKET"
+    }
+    for res in resources.values():
+        props = res.get("Properties") or {}
+        if res["Type"] != "AWS::ApiGatewayV2::Integration" or props.get("ApiId", {}).get("Ref") not in apis:
+            continue
+        uri = props["IntegrationUri"]
+        found = re.search(r"\$\{(\w+)\.Arn\}", uri["Fn::Sub"] if isinstance(uri, dict) else str(uri))
+        if found:
+            fn = resources[found.group(1)]["Properties"]
+            return fn["CodeUri"], fn["Handler"]
+    raise LookupError("template.yaml has no WebSocket API integration")

@@ -29,6 +29,27 @@ class RunningStack:
     proc: subprocess.Popen[str]
     state_file: Path
 
+    @property
+    def pool(self) -> dict[str, str]:
+        """The user pool and app client the stack created in its moto (infra/cognito.py)."""
+        import json
+
+        return dict(json.loads(self.state_file.read_text())["pool"])
+
+    @property
+    def mailbox(self) -> Path:
+        """Every message the stack's Cognito would have sent (infra/cognito_patches.py)."""
+        import json
+
+        return Path(json.loads(self.state_file.read_text())["mailbox"])
+
+    @property
+    def live(self) -> str:
+        """The WebSocket URL of the stack's live-page gateway (infra/websocket.py)."""
+        import json
+
+        return str(json.loads(self.state_file.read_text())["live"])
+
     def cli_env(self) -> dict[str, str]:
         """Environment for `ripple reconcile|settle` against this stack (and no other)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RIPPLE_"))}
@@ -65,7 +86,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
         if proc.poll() is not None:
             pytest.fail(f"ripple dev exited early:\n{log_path.read_text(encoding='utf-8')[-5000:]}")
         try:
-            if requests.get(base + "/", timeout=1).status_code == 404:
+            # the state file (pool ids, mailbox) is written once everything is up
+            if requests.get(base + "/", timeout=1).status_code == 404 and state.exists():
                 break
         except requests.ConnectionError:
             pass

@@ -23,7 +23,7 @@ def test_bench_quick_runs_and_prints_every_figure() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # a hang guard, not a speed check: ~30 s of CPU, minutes of wall time on a loaded machine
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -5,9 +5,11 @@ used. Screenshots go to test-artifacts/e2e/."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -108,11 +110,75 @@ class Tenant:
     def base(self) -> str:
         return self.stack.base
 
-    def token(self, sub: str, role: str) -> str:
-        from ripple.adapters.auth import issue_token
-        from ripple.config import DEV_SECRET
+    def email(self, sub: str) -> str:
+        return f"{sub}@{self.tenant_id}.example.test"
 
-        return issue_token(DEV_SECRET, tenant=self.tenant_id, sub=sub, role=role)
+    def invite(self, sub: str, role: str) -> str:
+        """Give ``sub`` a Cognito sign-in (as an admin adding their e-mail would) and return the
+        temporary password Cognito's invitation carried (the stack's mailbox)."""
+        from infra.moto_tokens import id_token
+
+        pool = self.stack.pool
+        ids = {"pool_id": pool["user_pool_id"], "client_id": pool["client_id"]}
+        before = int(time.time() * 1000)
+        if role == "admin":
+            # the tests' admins manage the tenant without being one of its staff (no employee
+            # record, so audiences and boards stay as the tests count them): their Cognito user
+            # is made as an operator would, with the immutable attributes and the admin group
+            self._operator_admin(sub)
+        else:
+            setup = id_token(self.tenant_id, "e2e-setup", "admin", **ids)
+            listed = {e["employee_id"]: e for e in self.call("GET", "/admin/employees", setup)["items"]}
+            current = listed.get(sub) or {"name": sub, "team": "team", "region": "region"}
+            body = {k: current[k] for k in ("name", "team", "region")} | {"email": self.email(sub), "role": role}
+            self.call("PUT", f"/admin/employees/{sub}", setup, body)
+        for line in reversed(self.stack.mailbox.read_text(encoding="utf-8").splitlines()):
+            msg = json.loads(line)
+            if msg["to"] == self.email(sub) and msg["kind"] == "invitation" and msg["ts"] >= before:
+                return str(msg["code"])
+        raise AssertionError(f"no invitation for {self.email(sub)}")
+
+    def _operator_admin(self, sub: str) -> None:
+        import boto3
+
+        moto = json.loads(self.stack.state_file.read_text())["moto"]
+        cognito = boto3.client(
+            "cognito-idp", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        pool_id = self.stack.pool["user_pool_id"]
+        user = cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=self.email(sub),
+            UserAttributes=[
+                {"Name": "email", "Value": self.email(sub)},
+                {"Name": "custom:tenant", "Value": self.tenant_id},
+                {"Name": "custom:employee_id", "Value": sub},
+            ],
+        )["User"]
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=user["Username"], GroupName="admin")
+
+    def account(self, sub: str, role: str) -> dict[str, str]:
+        """E-mail and password of a real sign-in (first sign-in and new password done over HTTP)."""
+        key = (self.tenant_id, sub)
+        if key not in _ACCOUNTS:
+            temporary = self.invite(sub, role)
+            first = self.auth("sign-in", {"email": self.email(sub), "password": temporary})
+            password = "e2e-" + secrets.token_hex(8) + "a1"
+            body = {"email": self.email(sub), "session": first["session"], "new_password": password}
+            self.auth("new-password", body)
+            _ACCOUNTS[key] = {"email": self.email(sub), "password": password}
+        return _ACCOUNTS[key]
+
+    def token(self, sub: str, role: str) -> str:
+        """A Cognito ID token of a real sign-in (moto's Cognito), for setting things up over the
+        API; the pages are signed into through their own form (``sign_in``)."""
+        account = self.account(sub, role)
+        return str(self.auth("sign-in", account)["id_token"])
+
+    def auth(self, path: str, body: Any) -> Any:
+        resp = requests.post(f"{self.base}/auth/{path}", json=body, timeout=10)
+        assert resp.status_code == 200, (path, resp.status_code, resp.text)
+        return resp.json()
 
     def call(self, method: str, path: str, token: str, body: Any = None) -> Any:
         resp = requests.request(
@@ -195,9 +261,18 @@ def shot(page: Any, name: str) -> Path:
     return path
 
 
+# (tenant, employee id) -> {"email", "password"} of the sign-ins Tenant.account made
+_ACCOUNTS: dict[tuple[str, str], dict[str, str]] = {}
+
+
 def sign_in(page: Any, token: str) -> None:
-    """Type the token into the login screen and press the sign-in button."""
-    page.locator("#token-input").click()
-    page.locator("#token-input").press_sequentially(token)
+    """Sign in on the page's own form with the e-mail and password of whoever ``token``
+    belongs to (a sign-in ``Tenant.account`` made), as a person would type them."""
+    import jwt
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    account = _ACCOUNTS[(claims["custom:tenant"], claims["custom:employee_id"])]
+    page.locator("#email").fill(account["email"])
+    page.locator("#password").press_sequentially(account["password"])
     page.locator("#signin").click()
     page.locator("#app").wait_for(state="visible")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -37,3 +38,17 @@ def env(aws: Any) -> tuple[Any, Any]:
 
     apply()
     return Client(app), make_poller(aws)
+
+
+@pytest.fixture(autouse=True)
+def openapi_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every in-process exchange of every functional test checked against ``/openapi.json``
+    (tests/contract.py): a response, or an accepted request, the document does not describe
+    fails the test that made it."""
+    from tests.contract import install
+
+    if request.node.get_closest_marker("no_contract"):
+        yield
+        return
+    with install():
+        yield

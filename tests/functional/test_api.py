@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import auth, token
+from tests.conftest import auth
 from tests.functional.apihelpers import ADMIN, ALICE, PHONE_UA, POINTS, body_of, call, seed, snapshot
 
 
@@ -133,11 +133,3 @@ def test_garbage_cookies_are_ignored(api: Any, seeded: dict[str, Any]) -> None:
     for cookie in ("rp_vid=forged", 'rp_vid="\\x"; rp_session=not-a-jwt', "=;;;", "x" * 9000):
         resp = api.http.get(f"/{seeded['code']}", headers={"User-Agent": PHONE_UA.format(n=11), "Cookie": cookie})
         assert resp.status_code == 302, cookie
-
-
-def test_token_helper_is_the_local_contract() -> None:
-    from ripple.adapters.auth import verify_token
-    from ripple.config import DEV_SECRET
-
-    principal = verify_token(token("acme", "alice", "employee"), DEV_SECRET)
-    assert (principal.tenant_id, principal.sub, principal.role.value) == ("acme", "alice", "employee")

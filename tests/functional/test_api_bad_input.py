@@ -39,8 +39,16 @@ def shared() -> Iterator[tuple[Any, Any, dict[str, Any]]]:
 
 
 def _forged(**claims: Any) -> dict[str, str]:
+    """A pool-signed ID token with some claims changed (None removes one)."""
+    from infra.moto_tokens import id_token
+
+    return {"Authorization": "Bearer " + id_token("acme", "alice", "employee", **claims)}
+
+
+def _hs256(**claims: Any) -> dict[str, str]:
+    """The pre-Cognito local token format, signed with the old dev secret: no way in."""
     now = int(time.time())
-    base = {"sub": "alice", "tenant": "acme", "role": "employee", "iat": now, "exp": now + 60, "iss": "ripple-local"}
+    base = {"sub": "alice", "tenant": "acme", "role": "admin", "iat": now, "exp": now + 60, "iss": "ripple-local"}
     base.update(claims)
     from ripple.config import DEV_SECRET
 
@@ -53,19 +61,13 @@ BAD_AUTH = [
     pytest.param({"Authorization": "Bearer "}, id="empty-bearer"),
     pytest.param({"Authorization": "Bearer not.a.jwt"}, id="garbage"),
     pytest.param({"Authorization": "Bearer " + "x" * 5000}, id="oversize"),
-    pytest.param(
-        {
-            "Authorization": "Bearer "
-            + jwt.encode(
-                {"sub": "a", "tenant": "acme", "role": "admin"}, "a-wrong-secret-that-is-long-enough-for-hs256"
-            )
-        },
-        id="wrong-secret",
-    ),
+    pytest.param(_hs256(), id="hs256-dev-secret"),
     pytest.param(_forged(exp=int(time.time()) - 10), id="expired"),
-    pytest.param(_forged(role="superuser"), id="bad-role"),
-    pytest.param(_forged(tenant=""), id="no-tenant"),
+    pytest.param(_forged(**{"custom:tenant": None}), id="no-tenant"),
+    pytest.param(_forged(**{"custom:tenant": "ac#me"}), id="bad-tenant-charset"),
     pytest.param(_forged(iss="someone-else"), id="wrong-issuer"),
+    pytest.param(_forged(aud="another-client"), id="wrong-audience"),
+    pytest.param(_forged(token_use="access"), id="access-token"),
 ]
 
 # (method, path template, body); {campaign} is replaced by the seeded campaign id
@@ -223,7 +225,12 @@ def test_bad_campaign_bodies(shared: Any, payload: Any, status: int) -> None:
 BAD_EMPLOYEES = [
     pytest.param("/admin/employees/e9", "{oops", 400, id="malformed"),
     pytest.param("/admin/employees/e9", {"name": "N", "team": "t"}, 422, id="missing-region"),
-    pytest.param("/admin/employees/e9", {"name": "N", "team": "t", "region": "r", "role": "admin"}, 422, id="unknown"),
+    pytest.param("/admin/employees/e9", {"name": "N", "team": "t", "region": "r", "password": "x"}, 422, id="unknown"),
+    pytest.param("/admin/employees/e9", {"name": "N", "team": "t", "region": "r", "role": "root"}, 422, id="bad-role"),
+    pytest.param(
+        "/admin/employees/e9", {"name": "N", "team": "t", "region": "r", "email": "nope"}, 422, id="bad-email"
+    ),
+    pytest.param("/admin/employees/e9", {"name": "N", "team": "t", "region": "r", "email": 7}, 422, id="email-int"),
     pytest.param("/admin/employees/e9", {"name": ["N"], "team": "t", "region": "r"}, 422, id="name-list"),
     pytest.param("/admin/employees/e9", {"name": "", "team": "t", "region": "r"}, 422, id="name-empty"),
     pytest.param("/admin/employees/e9", {"name": "N" * 10_000, "team": "t", "region": "r"}, 422, id="name-10k"),

@@ -119,10 +119,16 @@ def test_chain_of_leads_end_to_end(env: Any) -> None:
 
     status, listing = call(client, "GET", "/customers", ALICE)
     assert status == 200
-    customers = {c["name"]: c for c in listing["customers"]}
-    assert sorted(customers) == ["Bai", "Chen Li", "Eve"]  # C merged, not duplicated
-    chen = customers["Chen Li"]
-    assert chen["phone"] == "+8613900139000" and chen["email"] == "chen@example.com" and chen["leads"] == 2
+    customers = {c["name"]: c for c in listing["items"]}
+    assert sorted(customers) == ["Bai", "Chen", "Eve"]  # C merged, not duplicated
+    chen = customers["Chen"]
+    # the repeat lead is public input: kept in the history for the owner, never written over the customer
+    assert chen["phone"] == "+8613900139000" and chen["email"] is None and chen["leads"] == 2
+    chen_history = call(client, "GET", f"/customers/{chen['customer_id']}", ALICE)[1]["history"]
+    assert [h["data"]["submitted"] for h in chen_history if h["kind"] == "lead"] == [
+        {"name": "Chen Li", "phone": "+8613900139000", "email": "chen@example.com"},
+        {"name": "Chen", "phone": "+8613900139000"},
+    ]
     assert customers["Eve"]["email"] == "eve@example.com"
     assert all(c["owner"] == "alice" and c["first_touch"]["employee_id"] == "alice" for c in customers.values())
 
@@ -147,7 +153,7 @@ def test_customer_work_and_visibility(env: Any) -> None:
     _, code = setup_campaign(client)
     _, tok = open_page(client, f"/{code}", 1)
     lead(client, tok, 1, name="Bai", phone="13800138000")
-    cid = call(client, "GET", "/customers", ALICE)[1]["customers"][0]["customer_id"]
+    cid = call(client, "GET", "/customers", ALICE)[1]["items"][0]["customer_id"]
     assert call(client, "GET", f"/customers/{cid}", BOB)[0] == 404  # not Bob's
     assert call(client, "PATCH", f"/customers/{cid}", BOB, {"status": "won"})[0] == 404
     status, patched = call(client, "PATCH", f"/customers/{cid}", ALICE, {"status": "contacted", "add_tags": ["vip"]})
@@ -155,8 +161,8 @@ def test_customer_work_and_visibility(env: Any) -> None:
     assert call(client, "POST", f"/customers/{cid}/notes", ALICE, {"text": "called, wants a demo"})[0] == 201
     history = [h["kind"] for h in call(client, "GET", f"/customers/{cid}", ALICE)[1]["history"]]
     assert sorted(history) == ["lead", "note", "status", "tags"]
-    assert call(client, "GET", "/customers?status=contacted&tag=vip", ADMIN)[1]["customers"][0]["customer_id"] == cid
-    assert call(client, "GET", "/customers?status=won", ADMIN)[1]["customers"] == []
+    assert call(client, "GET", "/customers?status=contacted&tag=vip", ADMIN)[1]["items"][0]["customer_id"] == cid
+    assert call(client, "GET", "/customers?status=won", ADMIN)[1]["items"] == []
     assert call(client, "GET", "/customers?owner=bob", BOB)[0] == 200
     assert call(client, "GET", "/customers?owner=alice", BOB)[0] == 403
 
@@ -171,8 +177,8 @@ def test_pagination_walks_every_customer_once(env: Any) -> None:
     cursor = ""
     while True:
         status, page = call(client, "GET", f"/customers?limit=3{cursor}", ADMIN)
-        assert status == 200 and len(page["customers"]) <= 3
-        seen += [c["name"] for c in page["customers"]]
+        assert status == 200 and len(page["items"]) <= 3
+        seen += [c["name"] for c in page["items"]]
         if not page["next_cursor"]:
             break
         cursor = f"&cursor={page['next_cursor']}"
@@ -191,7 +197,7 @@ def test_offboarding_hands_over_and_locks_out(env: Any) -> None:
     status, report = call(client, "POST", "/admin/employees/alice/offboard", ADMIN, {"to": "bob"})
     assert status == 200 and report["customers_moved"] == 3
     assert call(client, "GET", "/me", ALICE)[0] == 401  # her token stops working
-    bob_customers = call(client, "GET", "/customers", BOB)[1]["customers"]
+    bob_customers = call(client, "GET", "/customers", BOB)[1]["items"]
     assert len(bob_customers) == 3 and all(c["first_touch"]["employee_id"] == "alice" for c in bob_customers)
     history = call(client, "GET", f"/customers/{bob_customers[0]['customer_id']}", BOB)[1]["history"]
     assert history[0]["kind"] == "handover" and history[0]["data"] == {"from": "alice", "to": "bob"}
@@ -205,7 +211,7 @@ def test_offboarding_hands_over_and_locks_out(env: Any) -> None:
     assert bootstrap.services().points.ledger("acme", "alice")
     # to the pool
     assert call(client, "POST", "/admin/employees/bob/offboard", ADMIN, {"to": "pool"})[1]["customers_moved"] == 3
-    pool = call(client, "GET", "/lead-pool", auth("acme", "carol", "employee"))[1]["customers"]
+    pool = call(client, "GET", "/lead-pool", auth("acme", "carol", "employee"))[1]["items"]
     assert len(pool) == 3 and all("****" in c["phone"] and c["owner"] is None for c in pool)
 
 
@@ -215,7 +221,7 @@ def test_twenty_concurrent_claims_one_winner(env: Any) -> None:
     _, tok = open_page(client, f"/{code}", 1)
     lead(client, tok, 1, name="Pool Person", phone="13800138000")
     call(client, "POST", "/admin/employees/alice/offboard", ADMIN, {"to": "pool"})
-    (customer,) = call(client, "GET", "/lead-pool", BOB)[1]["customers"]
+    (customer,) = call(client, "GET", "/lead-pool", BOB)[1]["items"]
     claimers = [f"e{i}" for i in range(20)]
     for emp in claimers:
         call(client, "PUT", f"/admin/employees/{emp}", ADMIN, {"name": emp, "team": "t", "region": "r"})
@@ -237,7 +243,7 @@ def test_twenty_concurrent_claims_one_winner(env: Any) -> None:
     got = call(client, "GET", f"/customers/{customer['customer_id']}", ADMIN)[1]
     assert got["owner"] == winners[0]
     assert [h["kind"] for h in got["history"]].count("claim") == 1
-    assert call(client, "GET", "/lead-pool", BOB)[1]["customers"] == []
+    assert call(client, "GET", "/lead-pool", BOB)[1]["items"] == []
 
 
 def test_recycle_job_returns_untouched_customers(env: Any) -> None:
@@ -252,7 +258,7 @@ def test_recycle_job_returns_untouched_customers(env: Any) -> None:
     for n in range(2):
         _, tok = open_page(client, f"/{code}", 20 + n)
         lead(client, tok, 20 + n, name=f"R{n}", phone=f"1380013801{n}")
-    by_name = {c["name"]: c["customer_id"] for c in call(client, "GET", "/customers", ALICE)[1]["customers"]}
+    by_name = {c["name"]: c["customer_id"] for c in call(client, "GET", "/customers", ALICE)[1]["items"]}
     assert call(client, "PUT", "/admin/tenant", ADMIN, {"name": "Acme", "recycle_after_days": 3})[0] == 200
     svc = bootstrap.services()
     real_clock = svc.clock
@@ -261,9 +267,9 @@ def test_recycle_job_returns_untouched_customers(env: Any) -> None:
     svc.clock = lambda: real_clock() + 4 * DAY_MS
     report = scheduled.handler({"job": "recycle"}, LocalContext())
     assert report == {"job": "recycle", "tenants": 1, "checked": 2, "recycled": 1}
-    pool = call(client, "GET", "/lead-pool", BOB)[1]["customers"]
+    pool = call(client, "GET", "/lead-pool", BOB)[1]["items"]
     assert [c["customer_id"] for c in pool] == [by_name["R1"]]
-    assert [c["name"] for c in call(client, "GET", "/customers", ALICE)[1]["customers"]] == ["R0"]
+    assert [c["name"] for c in call(client, "GET", "/customers", ALICE)[1]["items"]] == ["R0"]
     # running again changes nothing
     assert scheduled.handler({"job": "recycle"}, LocalContext())["recycled"] == 0
 
@@ -293,7 +299,7 @@ def test_lead_bad_input_changes_nothing(env: Any) -> None:
         assert error["error"]["message"]
     assert call(client, "POST", "/leads", {}, "{not json")[0] == 400
     assert call(client, "POST", "/leads", {}, json.dumps({"token": tok, "name": "y" * 20_000}))[0] == 413
-    assert call(client, "GET", "/customers", ADMIN)[1]["customers"] == []
+    assert call(client, "GET", "/customers", ADMIN)[1]["items"] == []
 
 
 def test_lead_rate_limit(env: Any) -> None:
@@ -318,12 +324,12 @@ def test_attribution_first_touch_then_last_touch(env: Any) -> None:
     lead(client, tok_a, 1, name="Same", phone="13800138000")
     _, tok_b = open_page(client, f"/{bob_code}", 2)
     lead(client, tok_b, 2, name="Same", phone="13800138000")
-    (customer,) = call(client, "GET", "/customers", ADMIN)[1]["customers"]
+    (customer,) = call(client, "GET", "/customers", ADMIN)[1]["items"]
     assert customer["owner"] == "alice" and customer["last_touch"]["employee_id"] == "bob"  # first touch keeps it
     assert call(client, "PUT", "/admin/tenant", ADMIN, {"attribution": {"mode": "last_touch"}})[0] == 200
     _, tok_b2 = open_page(client, f"/{bob_code}", 3)
     lead(client, tok_b2, 3, name="Same", phone="+8613800138000")
-    (customer,) = call(client, "GET", "/customers", ADMIN)[1]["customers"]
+    (customer,) = call(client, "GET", "/customers", ADMIN)[1]["items"]
     assert customer["owner"] == "bob" and customer["leads"] == 3
 
 

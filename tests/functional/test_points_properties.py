@@ -103,7 +103,7 @@ class World:
         self.poller.drain()
 
     def _ledger(self, emp: str) -> list[dict[str, Any]]:
-        return list(_call(self.client, "GET", f"/admin/employees/{emp}/ledger?limit=100", ADMIN)[1]["entries"])
+        return list(_call(self.client, "GET", f"/admin/employees/{emp}/ledger?limit=100", ADMIN)[1]["items"])
 
     def reverse(self) -> None:
         emp = self.rng.choice(EMPLOYEES)

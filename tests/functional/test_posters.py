@@ -194,7 +194,7 @@ def test_upload_validation_rejects_large_bombs_and_fakes_without_writing(client:
     assert _upload(client, b"x", "text/plain").status_code == 415
     assert _upload(client, _image("PNG"), headers=auth("acme", "alice", "employee")).status_code == 403
     assert _objects() == []  # staged uploads are removed, nothing stored
-    assert _json(client, "get", "/admin/materials", ADMIN)[1] == {"materials": []}
+    assert _json(client, "get", "/admin/materials", ADMIN)[1] == {"items": [], "next_cursor": None}
 
 
 def test_upload_strips_exif_and_applies_orientation(client: Any) -> None:
@@ -215,9 +215,9 @@ def test_upload_strips_exif_and_applies_orientation(client: Any) -> None:
     assert dict(Image.open(io.BytesIO(stored)).getexif()) == {}
     webp = _upload(client, _image("WEBP"), "image/webp")
     assert webp.status_code == 201 and json.loads(webp.body)["content_type"] == "image/webp"
-    listed = _json(client, "get", "/admin/materials", ADMIN)[1]["materials"]
+    listed = _json(client, "get", "/admin/materials", ADMIN)[1]["items"]
     assert {m["material_id"] for m in listed} == {material["material_id"], json.loads(webp.body)["material_id"]}
-    assert _json(client, "get", "/admin/materials", OTHER_ADMIN)[1] == {"materials": []}
+    assert _json(client, "get", "/admin/materials", OTHER_ADMIN)[1] == {"items": [], "next_cursor": None}
 
 
 def test_copies_with_tags_and_language_variants(client: Any) -> None:
@@ -230,9 +230,9 @@ def test_copies_with_tags_and_language_variants(client: Any) -> None:
     assert status == 201 and copy["tags"] == ["launch", "spring"] and copy["variants"]["ja"] == "新発売"
     assert _json(client, "post", "/admin/copies", ADMIN, {"variants": {"fr": "Bonjour"}})[0] == 422
     assert _json(client, "post", "/admin/copies", ADMIN, {"variants": {}})[0] == 422
-    assert _json(client, "get", "/admin/copies?tag=spring", ADMIN)[1]["copies"] == [copy]
-    assert _json(client, "get", "/admin/copies?tag=other", ADMIN)[1]["copies"] == []
-    assert _json(client, "get", "/admin/copies", OTHER_ADMIN)[1]["copies"] == []
+    assert _json(client, "get", "/admin/copies?tag=spring", ADMIN)[1]["items"] == [copy]
+    assert _json(client, "get", "/admin/copies?tag=other", ADMIN)[1]["items"] == []
+    assert _json(client, "get", "/admin/copies", OTHER_ADMIN)[1]["items"] == []
 
 
 # ------------------------------------------------------------------ templates
@@ -261,7 +261,7 @@ def test_template_validation_422s_and_writes_nothing(client: Any, change: dict[s
     assert status == 422, body
     if field is not None:
         assert body["error"]["details"]["field"] == field
-    assert _json(client, "get", "/admin/poster-templates", ADMIN)[1] == {"templates": []}
+    assert _json(client, "get", "/admin/poster-templates", ADMIN)[1] == {"items": [], "next_cursor": None}
 
 
 def test_templates_are_tenant_scoped_and_versioned(client: Any) -> None:
@@ -278,7 +278,7 @@ def test_templates_are_tenant_scoped_and_versioned(client: Any) -> None:
     assert status == 200 and v2["version"] == 2 and v2["template_id"] == tid
     assert _json(client, "get", f"/admin/poster-templates/{tid}", ADMIN)[1] == v2
     assert _json(client, "get", f"/admin/poster-templates/{tid}?version=1", ADMIN)[1] == v1
-    assert _json(client, "get", "/admin/poster-templates", ADMIN)[1] == {"templates": [v2]}
+    assert _json(client, "get", "/admin/poster-templates", ADMIN)[1] == {"items": [v2], "next_cursor": None}
     assert _json(client, "put", f"/admin/poster-templates/{tid}", ADMIN, {**TEMPLATE, "qr": {}})[0] == 422
     assert _json(client, "get", f"/admin/poster-templates/{tid}", ADMIN)[1]["version"] == 2  # failed edit: no v3
     assert _json(client, "get", f"/admin/poster-templates/{tid}", OTHER_ADMIN)[0] == 404

@@ -96,7 +96,7 @@ def assert_balances_equal_ledger() -> None:
 
 def stock_of(api: Any, reward_id: str) -> Any:
     _, listing = call(api, "GET", "/rewards?include_inactive=true", ADMIN)
-    (found,) = [r for r in listing["rewards"] if r["reward_id"] == reward_id]
+    (found,) = [r for r in listing["items"] if r["reward_id"] == reward_id]
     return found["stock"]
 
 
@@ -130,20 +130,20 @@ def test_catalog_create_update_and_list(api: Any) -> None:
     assert leave["per_employee_limit"] == {"count": 1, "period": "month"}
 
     status, listing = call(api, "GET", "/rewards", ALICE)
-    assert status == 200 and {r["reward_id"] for r in listing["rewards"]} == {mug["reward_id"], leave["reward_id"]}
+    assert status == 200 and {r["reward_id"] for r in listing["items"]} == {mug["reward_id"], leave["reward_id"]}
 
     status, updated = call(api, "PUT", f"/admin/rewards/{mug['reward_id']}", ADMIN, {"price": 40, "stock": 2})
     assert status == 200 and updated["price"] == 40 and updated["stock"] == 2 and updated["name"] == "Mug"
     status, updated = call(api, "PUT", f"/admin/rewards/{mug['reward_id']}", ADMIN, {"active": False})
     assert status == 200 and updated["active"] is False
-    assert [r["reward_id"] for r in call(api, "GET", "/rewards", ALICE)[1]["rewards"]] == [leave["reward_id"]]
-    assert len(call(api, "GET", "/rewards?include_inactive=true", ADMIN)[1]["rewards"]) == 2
+    assert [r["reward_id"] for r in call(api, "GET", "/rewards", ALICE)[1]["items"]] == [leave["reward_id"]]
+    assert len(call(api, "GET", "/rewards?include_inactive=true", ADMIN)[1]["items"]) == 2
     assert call(api, "GET", "/rewards?include_inactive=true", ALICE)[0] == 403
     status, updated = call(api, "PUT", f"/admin/rewards/{mug['reward_id']}", ADMIN, {"stock": None, "active": True})
     assert status == 200 and updated["stock"] is None and updated["unlimited"] is True
 
     # another tenant sees nothing of acme's catalog
-    assert call(api, "GET", "/rewards", OTHER_ADMIN)[1]["rewards"] == []
+    assert call(api, "GET", "/rewards", OTHER_ADMIN)[1]["items"] == []
     assert call(api, "PUT", f"/admin/rewards/{mug['reward_id']}", OTHER_ADMIN, {"price": 1})[0] == 404
     assert call(api, "POST", "/admin/rewards", ALICE, {"name": "x", "price": 1, "kind": "perk"})[0] == 403
 
@@ -165,10 +165,10 @@ def test_redeem_charges_takes_stock_and_records_the_redemption(api: Any) -> None
     status, me = call(api, "GET", "/me", ALICE)
     assert status == 200 and me["points"]["available"] == 70
     status, mine = call(api, "GET", "/me/redemptions", ALICE)
-    assert status == 200 and [r["redemption_id"] for r in mine["redemptions"]] == [got["redemption_id"]]
+    assert status == 200 and [r["redemption_id"] for r in mine["items"]] == [got["redemption_id"]]
     status, all_ = call(api, "GET", "/admin/redemptions?status=requested", ADMIN)
-    assert status == 200 and [r["redemption_id"] for r in all_["redemptions"]] == [got["redemption_id"]]
-    assert call(api, "GET", "/admin/redemptions?status=fulfilled", ADMIN)[1]["redemptions"] == []
+    assert status == 200 and [r["redemption_id"] for r in all_["items"]] == [got["redemption_id"]]
+    assert call(api, "GET", "/admin/redemptions?status=fulfilled", ADMIN)[1]["items"] == []
     assert_balances_equal_ledger()
 
 
@@ -278,9 +278,9 @@ def test_fulfil_and_cancel_with_refund_exactly_once(api: Any, aws: Any) -> None:
     assert status == 200 and done["status"] == "fulfilled"
     status, done = call(api, "POST", f"/admin/redemptions/{r3['redemption_id']}/fulfil", ADMIN, {"code": "GC-123"})
     assert status == 200 and done["code"] == "GC-123"
-    mine = {r["redemption_id"]: r for r in call(api, "GET", "/me/redemptions", ALICE)[1]["redemptions"]}
+    mine = {r["redemption_id"]: r for r in call(api, "GET", "/me/redemptions", ALICE)[1]["items"]}
     assert mine[r3["redemption_id"]]["code"] == "GC-123" and mine[r3["redemption_id"]]["status"] == "fulfilled"
-    assert call(api, "GET", "/admin/redemptions?status=fulfilled", ADMIN)[1]["redemptions"][0]["status"] == "fulfilled"
+    assert call(api, "GET", "/admin/redemptions?status=fulfilled", ADMIN)[1]["items"][0]["status"] == "fulfilled"
 
     before = snapshot(aws)
     status, err = call(api, "POST", f"/admin/redemptions/{r1['redemption_id']}/cancel", ADMIN, {"reason": "late"})
@@ -301,7 +301,7 @@ def test_fulfil_and_cancel_with_refund_exactly_once(api: Any, aws: Any) -> None:
     assert sum(1 for k in entries if k.startswith("rf#")) == 1
     assert points("alice")["available"] == 120 and stock_of(api, mug["reward_id"]) == 2
     assert call(api, "POST", f"/admin/redemptions/{r2['redemption_id']}/fulfil", ADMIN)[0] == 409
-    assert call(api, "GET", "/admin/redemptions?status=cancelled", ADMIN)[1]["redemptions"][0]["reason"] == "broken"
+    assert call(api, "GET", "/admin/redemptions?status=cancelled", ADMIN)[1]["items"][0]["reason"] == "broken"
     assert_balances_equal_ledger()
 
 
@@ -324,7 +324,7 @@ def test_fifty_concurrent_redemptions_of_stock_ten(api: Any) -> None:
     assert {b["error"]["code"] for s, b in results if s == 409} == {"out_of_stock"}
     assert stock_of(api, prize["reward_id"]) == 0
     winners = {b["employee_id"] for s, b in results if s == 201}
-    redemptions = call(api, "GET", "/admin/redemptions?limit=100", ADMIN)[1]["redemptions"]
+    redemptions = call(api, "GET", "/admin/redemptions?limit=100", ADMIN)[1]["items"]
     assert {r["employee_id"] for r in redemptions} == winners and len(redemptions) == 10
     for emp in people:  # charged iff redeemed, exactly once
         charges = {k: v for k, v in ledger(emp).items() if k.startswith("rd#")}

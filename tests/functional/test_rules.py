@@ -70,7 +70,7 @@ def test_rules_versions_never_rewrite_earned_points(env: Any) -> None:
     visit(client, code, 3)
     poller.drain()
     assert points(client)["balance"] == 10 + 10 + 25
-    ledger = call(client, "GET", "/me/ledger", ALICE)[1]["entries"]
+    ledger = call(client, "GET", "/me/ledger", ALICE)[1]["items"]
     assert sorted((e["points"], e["rules_version"]) for e in ledger) == [(10, 1), (10, 1), (25, 2)]
     assert call(client, "PUT", f"/admin/campaigns/{cid}/rules", ADMIN, {"points": {"share": 5}})[0] == 422
     assert call(client, "PUT", f"/admin/campaigns/{cid}/rules", ALICE, {"points": {"unique_visit": 1}})[0] == 403
@@ -84,7 +84,7 @@ def test_daily_and_campaign_caps(env: Any) -> None:
     for n in range(4):
         visit(client, code, n)
     poller.drain()
-    entries = call(client, "GET", "/me/ledger", ALICE)[1]["entries"]
+    entries = call(client, "GET", "/me/ledger", ALICE)[1]["items"]
     assert sorted(e["points"] for e in entries) == [0, 5, 10, 10]
     assert {e["meta"].get("capped") for e in entries if e["points"] < 10} == {"daily_cap"}
     assert points(client) == {"balance": 25, "available": 25, "pending": 0}
@@ -119,7 +119,7 @@ def test_held_points_reversal_and_release(env: Any) -> None:
         visit(client, code, n)
     poller.drain()
     assert points(client) == {"balance": 30, "available": 0, "pending": 30}
-    entries = call(client, "GET", "/me/ledger", ALICE)[1]["entries"]
+    entries = call(client, "GET", "/me/ledger", ALICE)[1]["items"]
     assert all(e["status"] == "pending" and "release_at" in e for e in entries)
     target = entries[0]["source_key"]
     body = {"source_key": target, "reason": "same device as the employee"}
@@ -186,7 +186,7 @@ def test_conversion_pays_first_touch_once(env: Any) -> None:
     assert token
     lead = {"token": token.group(1), "name": "Deal", "email": "deal@example.com", "consent": True}
     assert call(client, "POST", "/leads", {"User-Agent": UA.format(n=1)}, lead)[0] == 201
-    customer_id = call(client, "GET", "/customers", ADMIN)[1]["customers"][0]["customer_id"]
+    customer_id = call(client, "GET", "/customers", ADMIN)[1]["items"][0]["customer_id"]
     for amount in (1999, "2500.5"):
         status, deal = call(client, "POST", f"/admin/customers/{customer_id}/convert", ADMIN, {"amount": amount})
         assert status == 201 and deal["credited_to"] == "alice"
@@ -210,14 +210,14 @@ def test_ledger_pages_and_admin_view(env: Any) -> None:
     cursor = ""
     while True:
         status, page = call(client, "GET", f"/me/ledger?limit=3{cursor}", ALICE)
-        assert status == 200 and len(page["entries"]) <= 3
-        seen += [e["source_key"] for e in page["entries"]]
+        assert status == 200 and len(page["items"]) <= 3
+        seen += [e["source_key"] for e in page["items"]]
         if not page["next_cursor"]:
             break
         cursor = f"&cursor={page['next_cursor']}"
     assert len(seen) == len(set(seen)) == 7
     admin_view = call(client, "GET", "/admin/employees/alice/ledger?limit=100", ADMIN)[1]
-    assert [e["source_key"] for e in admin_view["entries"]] == seen
+    assert [e["source_key"] for e in admin_view["items"]] == seen
     assert admin_view["points"]["balance"] == 21
     assert call(client, "GET", "/admin/employees/alice/ledger", ALICE)[0] == 403
     assert call(client, "GET", "/admin/employees/ghost/ledger", ADMIN)[0] == 404
@@ -358,7 +358,7 @@ def test_a_colleagues_phone_is_not_a_customer(env: Any) -> None:
     client.http.get(f"/{code2}", headers={**phone, "Cookie": cookie})  # the same phone, not signed in
     poller.drain()
     assert points(client)["balance"] == 10
-    entries = [e for e in call(client, "GET", "/me/ledger", ALICE)[1]["entries"] if e["points"] == 0]
+    entries = [e for e in call(client, "GET", "/me/ledger", ALICE)[1]["items"] if e["points"] == 0]
     assert entries and entries[0]["meta"]["withheld"] == "employee_device"
     signal = call(client, "GET", "/admin/fraud?kind=employee_click", ADMIN)[1]["signals"][0]
     assert signal["clicker"] == "bob" and signal["employee_id"] == "alice"

@@ -139,7 +139,12 @@ def _traffic(client: Any, ddb: Any, campaigns: list[str]) -> None:
         if i == 2:  # a writer bug, not a visit: the consumer must isolate it
             ddb.put_item(
                 TableName=VISITS,
-                Item={"pk": {"S": "0000000000000POISON"}, "tenant": {"S": TENANT}, "ts": {"S": "not a number"}},
+                Item={
+                    "td": {"S": f"{TENANT}#1970-01-01#0"},
+                    "pk": {"S": "0000000000000POISON"},
+                    "tenant": {"S": TENANT},
+                    "ts": {"S": "not a number"},
+                },
             )
     for emp in list(EMPLOYEES)[:3]:  # forwards: new people through a customer's token, two hops
         visitor += 1

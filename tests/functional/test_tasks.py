@@ -92,7 +92,7 @@ def create(client: Any, body: dict[str, Any]) -> dict[str, Any]:
 def my_tasks(client: Any, name: str) -> list[dict[str, Any]]:
     resp = call(client, "GET", "/me/tasks", emp(name))
     assert resp.status_code == 200, resp.body
-    return list(body_of(resp)["tasks"])
+    return list(body_of(resp)["items"])
 
 
 def progress(client: Any, task_id: str) -> dict[str, Any]:

@@ -144,38 +144,41 @@ def test_list_campaigns_pages_through_the_tenant_only(world: dict[str, Any]) -> 
     client = world["client"]
     for who in (ADMIN, ALICE):
         data = body_of(call(client, "GET", "/campaigns", who))
-        assert sorted(c["campaign_id"] for c in data["campaigns"]) == sorted(world["campaigns"])
+        assert sorted(c["campaign_id"] for c in data["items"]) == sorted(world["campaigns"])
         assert data["next_cursor"] is None
-        assert world["other"] not in {c["campaign_id"] for c in data["campaigns"]}
+        assert world["other"] not in {c["campaign_id"] for c in data["items"]}
     seen: list[str] = []
     cursor = None
     for _ in range(5):
         path = "/campaigns?limit=2" + (f"&cursor={cursor}" if cursor else "")
         page = body_of(call(client, "GET", path, ADMIN))
-        assert len(page["campaigns"]) <= 2
-        seen += [c["campaign_id"] for c in page["campaigns"]]
+        assert len(page["items"]) <= 2
+        seen += [c["campaign_id"] for c in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert seen == sorted(world["campaigns"])  # id order, each once
-    names = {c["name"] for c in body_of(call(client, "GET", "/campaigns", ALICE))["campaigns"]}
+    names = {c["name"] for c in body_of(call(client, "GET", "/campaigns", ALICE))["items"]}
     assert names == {"Spring", "Summer", "Autumn"}
 
 
 def test_list_employees_for_admins(world: dict[str, Any]) -> None:
     client = world["client"]
     data = body_of(call(client, "GET", "/admin/employees", ADMIN))
-    assert [e["employee_id"] for e in data["employees"]] == ["alice", "bob", "carol"]
-    assert data["employees"][0] == {
+    assert [e["employee_id"] for e in data["items"]] == ["alice", "bob", "carol"]
+    assert data["items"][0] == {
         "employee_id": "alice",
         "name": "Alice",
         "team": "north",
         "region": "east",
         "active": True,
+        "email": None,  # no sign-in: added without an e-mail
+        "role": "employee",
+        "status": "no_sign_in",
     }
-    inactive = body_of(call(client, "GET", "/admin/employees?active=false", ADMIN))["employees"]
+    inactive = body_of(call(client, "GET", "/admin/employees?active=false", ADMIN))["items"]
     assert [e["employee_id"] for e in inactive] == ["carol"]
-    assert [e["employee_id"] for e in body_of(call(client, "GET", "/admin/employees", GLOBEX))["employees"]] == ["gina"]
+    assert [e["employee_id"] for e in body_of(call(client, "GET", "/admin/employees", GLOBEX))["items"]] == ["gina"]
 
 
 def test_list_tasks_newest_first_with_live_progress(world: dict[str, Any]) -> None:
@@ -194,8 +197,8 @@ def test_list_tasks_newest_first_with_live_progress(world: dict[str, Any]) -> No
         assert resp.status_code == 201, resp.body
         ids.append(body_of(resp)["task_id"])
     data = body_of(call(client, "GET", "/admin/tasks", ADMIN))
-    assert [t["task_id"] for t in data["tasks"]] == ids[::-1]
-    assert data["tasks"][0]["progress"] == {
+    assert [t["task_id"] for t in data["items"]] == ids[::-1]
+    assert data["items"][0]["progress"] == {
         "delivered": 2,
         "opened": 0,
         "shared": 0,
@@ -203,18 +206,18 @@ def test_list_tasks_newest_first_with_live_progress(world: dict[str, Any]) -> No
         "forwards": 0,
         "leads": 0,
     }
-    assert data["tasks"][0]["audience_size"] == 2 and data["tasks"][0]["state"] == "open"
+    assert data["items"][0]["audience_size"] == 2 and data["items"][0]["state"] == "open"
     # alice's link gets a visit: both tasks of the campaign count it once the consumer ran
-    link = body_of(call(client, "GET", "/me/links", ALICE))["links"][0]
+    link = body_of(call(client, "GET", "/me/links", ALICE))["items"][0]
     assert client.http.get("/" + link["code"], headers={"User-Agent": UA}).status_code == 302
     poller.drain()
-    progress = [t["progress"] for t in body_of(call(client, "GET", "/admin/tasks", ADMIN))["tasks"]]
+    progress = [t["progress"] for t in body_of(call(client, "GET", "/admin/tasks", ADMIN))["items"]]
     assert [(p["unique_visits"], p["shared"]) for p in progress] == [(1, 1), (1, 1)]
     first = body_of(call(client, "GET", "/admin/tasks?limit=1", ADMIN))
-    assert [t["task_id"] for t in first["tasks"]] == [ids[1]] and first["next_cursor"]
+    assert [t["task_id"] for t in first["items"]] == [ids[1]] and first["next_cursor"]
     second = body_of(call(client, "GET", f"/admin/tasks?limit=1&cursor={first['next_cursor']}", ADMIN))
-    assert [t["task_id"] for t in second["tasks"]] == [ids[0]] and second["next_cursor"] is None
-    assert body_of(call(client, "GET", "/admin/tasks", GLOBEX))["tasks"] == []
+    assert [t["task_id"] for t in second["items"]] == [ids[0]] and second["next_cursor"] is None
+    assert body_of(call(client, "GET", "/admin/tasks", GLOBEX))["items"] == []
 
 
 def test_my_links_lists_only_mine_with_filters(world: dict[str, Any]) -> None:
@@ -225,13 +228,13 @@ def test_my_links_lists_only_mine_with_filters(world: dict[str, Any]) -> None:
         resp = call(client, "POST", f"/campaigns/{campaign}/links", ALICE, {"channel": channel})
         made[(campaign, channel)] = body_of(resp)["code"]
     call(client, "POST", f"/campaigns/{c1}/links", BOB, {"channel": "wechat"})
-    links = body_of(call(client, "GET", "/me/links", ALICE))["links"]
+    links = body_of(call(client, "GET", "/me/links", ALICE))["items"]
     assert {(x["campaign_id"], x["channel"]): x["code"] for x in links} == made
     assert all(x["short_url"].endswith("/" + x["code"]) and x["employee_id"] == "alice" for x in links)
     assert all(x["created_at"] for x in links)
-    only = body_of(call(client, "GET", f"/me/links?campaign_id={c1}&channel=line", ALICE))["links"]
+    only = body_of(call(client, "GET", f"/me/links?campaign_id={c1}&channel=line", ALICE))["items"]
     assert [x["code"] for x in only] == [made[(c1, "line")]]
-    assert len(body_of(call(client, "GET", "/me/links", BOB))["links"]) == 1
+    assert len(body_of(call(client, "GET", "/me/links", BOB))["items"]) == 1
 
 
 # ------------------------------------------------------------------ bad input

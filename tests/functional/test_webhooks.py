@@ -126,10 +126,10 @@ def test_lead_created_is_delivered_signed_once(env: Any, receiver: Receiver) -> 
 
     status, log = call(client, "GET", "/admin/webhooks/deliveries", ADMIN)
     assert status == 200
-    assert [(d["event_id"], d["type"], d["attempt"], d["ok"], d["status_code"]) for d in log["deliveries"]] == [
+    assert [(d["event_id"], d["type"], d["attempt"], d["ok"], d["status_code"]) for d in log["items"]] == [
         (lead_id, "lead.created", 1, True, 204)
     ]
-    assert log["deliveries"][0]["next_retry_at"] is None and log["deliveries"][0]["latency_ms"] >= 0
+    assert log["items"][0]["next_retry_at"] is None and log["items"][0]["latency_ms"] >= 0
 
 
 def test_a_500_is_retried_after_the_backoff_and_logged(env: Any, receiver: Receiver) -> None:
@@ -154,15 +154,15 @@ def test_a_500_is_retried_after_the_backoff_and_logged(env: Any, receiver: Recei
 
     status, log = call(client, "GET", "/admin/webhooks/deliveries", ADMIN)
     assert status == 200
-    rows = log["deliveries"]  # newest first
+    rows = log["items"]  # newest first
     assert [(d["attempt"], d["ok"], d["status_code"]) for d in rows] == [(2, True, 204), (1, False, 500)]
     assert rows[1]["error"] == "HTTP 500"
     assert rows[1]["next_retry_at"] == rows[1]["at"] + BACKOFF_MS[0]
     # paging: one at a time, the cursor leads to the older attempt and then ends
     status, page1 = call(client, "GET", "/admin/webhooks/deliveries?limit=1", ADMIN)
-    assert status == 200 and [d["attempt"] for d in page1["deliveries"]] == [2] and page1["cursor"]
-    status, page2 = call(client, "GET", f"/admin/webhooks/deliveries?limit=1&cursor={page1['cursor']}", ADMIN)
-    assert status == 200 and [d["attempt"] for d in page2["deliveries"]] == [1]
+    assert status == 200 and [d["attempt"] for d in page1["items"]] == [2] and page1["next_cursor"]
+    status, page2 = call(client, "GET", f"/admin/webhooks/deliveries?limit=1&cursor={page1['next_cursor']}", ADMIN)
+    assert status == 200 and [d["attempt"] for d in page2["items"]] == [1]
 
 
 def test_retries_run_out_and_the_event_is_marked_failed(env: Any, receiver: Receiver) -> None:
@@ -217,7 +217,7 @@ def test_conversion_is_emitted_and_unsubscribed_events_are_not(env: Any, receive
     assert DynamoWebhooks().outbox("acme") == []
     status, customers = call(client, "GET", "/customers", ADMIN)
     assert status == 200
-    customer_id = customers["customers"][0]["customer_id"]
+    customer_id = customers["items"][0]["customer_id"]
     status, won = call(client, "POST", f"/admin/customers/{customer_id}/convert", ADMIN, {"amount": 1200})
     assert status == 201, won
     assert dispatch()["delivered"] == 1
@@ -244,7 +244,7 @@ def test_ping_is_sent_now_and_logged(env: Any, receiver: Receiver) -> None:
         now_s=int(got["headers"]["Ripple-Timestamp"]),
     )
     status, log = call(client, "GET", "/admin/webhooks/deliveries", ADMIN)
-    assert [d["type"] for d in log["deliveries"]] == ["ping"]
+    assert [d["type"] for d in log["items"]] == ["ping"]
 
 
 def test_secret_is_kept_on_update_and_rotated_on_request(env: Any, receiver: Receiver) -> None:
@@ -313,7 +313,8 @@ def test_roles_and_tenants(env: Any, receiver: Receiver) -> None:
 
 
 def test_redemption_and_settlement_are_delivered_by_the_same_dispatcher(env: Any, receiver: Receiver) -> None:
-    from datetime import datetime
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
 
     from ripple import bootstrap
     from ripple.service.settlement import settle
@@ -330,9 +331,12 @@ def test_redemption_and_settlement_are_delivered_by_the_same_dispatcher(env: Any
     assert status == 201, got
     assert redeem(client, ALICE, mug["reward_id"], "k-1")[0] == 200  # a replay emits nothing new
     assert call(client, "PUT", "/admin/tenant", ADMIN, {"timezone": "Asia/Shanghai"})[0] == 200
-    after = int(datetime.fromisoformat("2026-12-01T00:30:00+08:00").timestamp() * 1000)
+    # Settle the tenant's yesterday, seen from a clock at least as late as the redemption's
+    # enqueue time: a fixed date would leave the redemption "not yet due" once that date passes.
+    after = bootstrap.services().clock()
+    yesterday = (datetime.fromtimestamp(after / 1000, ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)).isoformat()
     bootstrap.services().clock = lambda: after
-    summary = settle(bootstrap.services(), "acme", "2026-11-30")
+    summary = settle(bootstrap.services(), "acme", yesterday)
     counts = dispatch()
     assert (counts["delivered"], counts["due"]) == (2, 2)
     by_type = {r["headers"]["Ripple-Event"]: json.loads(r["body"]) for r in receiver.requests}
@@ -350,3 +354,96 @@ def test_outside_local_a_host_resolving_to_a_private_address_is_never_contacted(
     assert (result.ok, result.status_code) == (False, None) and "refused" in (result.error or "")
     assert receiver.requests == []
     assert http_post(receiver.url, b"{}", {}, timeout=5, allow_private=True).status_code == 204
+
+
+class _Resolver:
+    """A DNS that answers ``rebind.test`` with ``first`` once and ``then`` afterwards: what
+    a DNS-rebinding attacker's name server does. Everything else resolves as usual."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, first: str, then: str) -> None:
+        import socket
+
+        self.calls = 0
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            if host != "rebind.test":
+                return real(host, port, *args, **kwargs)
+            self.calls += 1
+            address = first if self.calls == 1 else then
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_delivery_connects_to_the_address_it_resolved_once(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+    """DNS rebinding: the second answer (127.0.0.2, where nothing listens) is never asked for;
+    the request reaches the first answer, with the URL's own Host header."""
+    from ripple.adapters.webhooks import http_post
+
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    dns = _Resolver(monkeypatch, first="127.0.0.1", then="127.0.0.2")
+    result = http_post(f"http://rebind.test:{port}/hooks", b"{}", {"X": "1"}, timeout=5, allow_private=True)
+    assert result.status_code == 204, result.error
+    assert dns.calls == 1
+    assert receiver.requests[0]["headers"]["Host"] == f"rebind.test:{port}"
+
+
+def test_outside_local_the_checked_public_address_is_the_one_connected_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check passes on a public answer, then the name rebinds to loopback: the connection
+    still goes to the public address (recorded here, never made: no traffic leaves the host)."""
+    import socket
+
+    from ripple.adapters.webhooks import http_post
+
+    dns = _Resolver(monkeypatch, first="93.184.216.34", then="127.0.0.1")
+    dialled: list[Any] = []
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
+        dialled.append(address)
+        raise OSError("test: not dialling out")
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    result = http_post("https://rebind.test/hooks", b"{}", {}, timeout=5, allow_private=False)
+    assert dialled == [("93.184.216.34", 443)] and dns.calls == 1
+    assert result.ok is False and "not dialling out" in (result.error or "")
+
+
+LOOPBACK_SPELLINGS = [
+    "https://127.1/hooks",
+    "https://0x7f.0.0.1/hooks",
+    "https://0177.0.0.1/hooks",
+    "https://2130706433/hooks",
+    "https://localhost./hooks",
+    "https://[::ffff:127.0.0.1]/hooks",
+    "https://[::ffff:7f00:1]/hooks",
+    "https://[64:ff9b::a9fe:a9fe]/hooks",  # NAT64 form of the metadata address
+]
+
+
+@pytest.mark.parametrize("url", LOOPBACK_SPELLINGS)
+def test_literal_spellings_of_loopback_are_refused_outside_local(url: str) -> None:
+    from ripple.domain.errors import ValidationError
+    from ripple.domain.webhooks import validate_endpoint
+
+    with pytest.raises(ValidationError) as err:
+        validate_endpoint({"url": url, "events": ["lead.created"]}, allow_private=False)
+    assert err.value.details == {"field": "url"}
+
+
+@pytest.mark.parametrize("url", LOOPBACK_SPELLINGS[:4])
+def test_legacy_numeric_hosts_are_refused_everywhere_and_write_nothing(env: Any, url: str) -> None:
+    """One address, many spellings: even the local stack (which may post to loopback) takes
+    an IPv4 address only as four decimal numbers, so no check can be fooled by the form."""
+    client, _ = env
+    status, error = call(client, "PUT", "/admin/webhooks", ADMIN, {"url": url, "events": ["lead.created"]})
+    assert status == 422, error
+    assert "four decimal numbers" in error["error"]["message"]
+    assert call(client, "GET", "/admin/webhooks", ADMIN)[0] == 404
+
+
+def test_a_public_ipv6_literal_is_accepted() -> None:
+    from ripple.domain.webhooks import validate_endpoint
+
+    url = "https://[2606:4700:4700::1111]/hooks"
+    assert validate_endpoint({"url": url, "events": ["lead.created"]}, allow_private=False)["url"] == url

@@ -107,10 +107,10 @@ def test_fifty_concurrent_redemptions_over_http(stack: Stack) -> None:
     assert len(winners) == STOCK and all(b["available"] == 0 for s, b in results if s == 201)
 
     _, catalog = stack.call("GET", "/rewards")
-    (listed,) = [r for r in catalog["rewards"] if r["reward_id"] == prize["reward_id"]]
+    (listed,) = [r for r in catalog["items"] if r["reward_id"] == prize["reward_id"]]
     assert listed["stock"] == 0
     _, listing = stack.call("GET", "/admin/redemptions?limit=100")
-    assert sorted(r["employee_id"] for r in listing["redemptions"]) == sorted(winners)
+    assert sorted(r["employee_id"] for r in listing["items"]) == sorted(winners)
     for emp in people:  # charged iff a redemption exists
         assert available(emp) == (0 if emp in winners else PRICE), emp
 

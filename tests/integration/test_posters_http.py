@@ -94,7 +94,7 @@ def test_team_task_posters_scan_to_each_employees_link(base: str) -> None:
         me = auth(TENANT, emp, "employee")
         status, inbox = call(base, "GET", "/me/tasks", me)
         assert status == 200
-        (mine,) = inbox["tasks"]
+        (mine,) = inbox["items"]
         (link,) = mine["links"]
         (poster,) = mine["posters"]
         resp = requests.get(
@@ -118,12 +118,12 @@ def test_team_task_posters_scan_to_each_employees_link(base: str) -> None:
         assert visit.status_code == 302
 
         def status_of(headers: dict[str, str] = me) -> str:
-            return str(call(base, "GET", "/me/tasks", headers)[1]["tasks"][0]["status"])
+            return str(call(base, "GET", "/me/tasks", headers)[1]["items"][0]["status"])
 
         got, waited = wait_for(status_of, "shared", timeout=20)
         assert got == "shared", f"{emp} still {got} after {waited:.1f}s"
         assert call(base, "GET", "/me", me)[1]["points"]["balance"] == 5
-    assert call(base, "GET", "/me/tasks", auth(TENANT, "olga", "employee"))[1]["tasks"] == []
+    assert call(base, "GET", "/me/tasks", auth(TENANT, "olga", "employee"))[1]["items"] == []
     status, progress = call(base, "GET", f"/admin/tasks/{task['task_id']}", ADMIN)
     assert status == 200, progress
     total = progress["progress"]["total"]

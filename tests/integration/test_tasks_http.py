@@ -77,9 +77,9 @@ def test_task_distribution_and_live_status_over_http(stack: Stack) -> None:
         status, body = stack.call("GET", "/me/tasks", auth(TENANT, emp, "employee"))
         assert status == 200, body
         if emp == "dev":
-            assert body["tasks"] == []
+            assert body["items"] == []
             continue
-        (mine,) = body["tasks"]
+        (mine,) = body["items"]
         assert mine["task_id"] == task_id and mine["status"] == "delivered"
         assert [link["channel"] for link in mine["links"]] == ["wechat", "weibo"]
         assert all(link["short_url"].startswith(stack.base + "/") for link in mine["links"])
@@ -98,7 +98,7 @@ def test_task_distribution_and_live_status_over_http(stack: Stack) -> None:
     assert resp.status_code == 302
 
     def amy_status() -> str:
-        return str(stack.call("GET", "/me/tasks", auth(TENANT, "amy", "employee"))[1]["tasks"][0]["status"])
+        return str(stack.call("GET", "/me/tasks", auth(TENANT, "amy", "employee"))[1]["items"][0]["status"])
 
     got, waited = wait_for(amy_status, "shared", timeout=20)
     assert got == "shared"

@@ -9,7 +9,7 @@ import sys
 
 from tests.packaging._support import ROOT, app_routes, is_authenticated, lazy_imports
 
-HEAVY = ("PIL", "qrcode", "pydantic", "pandas")
+HEAVY = ("PIL", "qrcode", "pydantic", "pandas", "scim2_filter_parser", "sly", "scim2_models", "scim2_client")
 
 PROBE = r"""
 import importlib, json, sys
@@ -42,6 +42,16 @@ def test_the_redirect_hot_path_imports_nothing_heavy() -> None:
     loaded = _loaded_after_importing(["app", *public_lazy])
     assert "app" in loaded and "chalice.app" in loaded
     assert _heavy(loaded) == []
+
+
+def test_provisioning_code_loads_only_in_its_own_routes() -> None:
+    """SCIM and the CSV import are imported inside their views: a cold start of the redirect
+    (``import app`` + the redirect's modules) loads none of them, nor the SCIM filter parser."""
+    loaded = _loaded_after_importing(["app", "ripple.service.redirect", "ripple.adapters.repositories"])
+    provisioning = {"ripple.service.scim", "ripple.domain.scim", "ripple.adapters.scim", "ripple.service.imports"}
+    assert loaded & (provisioning | {"ripple.domain.imports", "scim2_filter_parser"}) == set()
+    # and the probe can see them when they are imported
+    assert "scim2_filter_parser" in _loaded_after_importing(["app", "scim2_filter_parser.parser"])
 
 
 def test_the_probe_sees_heavy_imports() -> None:

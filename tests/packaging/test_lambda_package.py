@@ -138,14 +138,35 @@ def opt_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     opt = tmp_path_factory.mktemp("opt") / "python"
     opt.mkdir()
     for logical_id, layer in layers(load_template()).items():
-        assert layer["Metadata"]["BuildMethod"].startswith("python"), logical_id
+        assert layer["Metadata"]["BuildMethod"] == "makefile", logical_id
         source = ROOT / layer["Properties"]["ContentUri"]
         requirements = source / "requirements.txt"
-        if requirements.exists():  # sam build pip-installs it into python/
-            _link_distributions(_distribution_closure(_requirements(requirements)), opt)
-        shutil.copytree(source, opt, ignore=shutil.ignore_patterns(*SAM_EXCLUDES), dirs_exist_ok=True)
+        if requirements.exists():
+            # `make build-<Layer>` pip-installs arm64 wheels (tests/packaging/test_sam_build.py,
+            # `make deploy-check`, imports those); here this venv's copies stand in, so that
+            # `make test` needs no download. The closure is the layer's pins, not pip's resolution.
+            pins = _requirements(requirements)
+            if (source / "closure.txt").exists():
+                pins += _requirements(source / "closure.txt")
+            _link_distributions(_distribution_closure(pins), opt)
+        else:  # pure source: the real build, it is quick
+            built = tmp_path_factory.mktemp(logical_id)
+            _make(logical_id, built)
+            shutil.copytree(built / "python", opt, dirs_exist_ok=True)
     _link_distributions(_distribution_closure(list(RUNTIME_PROVIDED)), opt)
     return opt
+
+
+def _make(logical_id: str, artifacts: Path) -> None:
+    """What `sam build` runs for a ``BuildMethod: makefile`` resource."""
+    made = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), f"build-{logical_id}", f"ARTIFACTS_DIR={artifacts}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
 
 
 def _handlers() -> list[tuple[str, str, str]]:
@@ -160,19 +181,15 @@ def test_handler_resolves_from_the_deployed_package(
     source = (ROOT / code_uri).resolve()
     assert (source / "requirements.txt").exists() is False, "would pip-install into the function; use the layer"
     build_method = (load_template()["Resources"][logical_id].get("Metadata") or {}).get("BuildMethod")
-    if build_method == "makefile":  # what `sam build` does for it: make build-<LogicalId>
-        task.mkdir(parents=True)
-        made = subprocess.run(
-            ["make", "-s", "-C", str(source), f"build-{logical_id}", f"ARTIFACTS_DIR={task}"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert made.returncode == 0, made.stderr
-        assert sorted(p.name for p in task.iterdir()) == ["app.py"], "the API package is app.py alone"
+    assert build_method == "makefile", logical_id
+    task.mkdir(parents=True)
+    _make(logical_id, task)  # what `sam build` does for it: make build-<LogicalId>
+    shipped = sorted(p.name for p in task.iterdir() if p.name != "__pycache__")
+    if handler == "app.app":
+        assert shipped == ["app.py"], "the API package is app.py alone"
     else:
-        shutil.copytree(source, task, ignore=shutil.ignore_patterns(*SAM_EXCLUDES, *LOCAL_ONLY))
+        assert shipped == sorted(p.name for p in source.glob("*.py")), "a function package is its CodeUri's modules"
+    assert (task / "__pycache__").is_dir(), "shipped byte-compiled"
 
     env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
     env["LAMBDA_TASK_ROOT"] = str(task)

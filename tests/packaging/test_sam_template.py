@@ -8,7 +8,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 import yaml
 
 from tests.packaging._support import ROOT, functions, layers
@@ -192,9 +191,25 @@ def test_every_function_uses_every_layer(transformed: dict[str, Any], template: 
             assert set(props["Architectures"]) <= set(lp["CompatibleArchitectures"]), (logical_id, layer)
 
 
-@pytest.mark.parametrize("key", ["BuildMethod", "BuildArchitecture"])
-def test_layers_are_built_for_the_function_runtime(template: dict[str, Any], key: str) -> None:
+def _make_var(name: str) -> str:
+    import re
+
+    found = re.search(rf"^{name}\s*:?=\s*(\S+)", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert found, f"{name} is not set in the Makefile"
+    return found.group(1)
+
+
+def test_layers_are_built_for_the_function_runtime(template: dict[str, Any]) -> None:
+    """Every layer is built by the Makefile (pinned wheels for the runtime's platform, no
+    resolution, byte-compiled) for exactly the functions' runtime and architecture."""
     glob = template["Globals"]["Function"]
-    expected = glob["Runtime"] if key == "BuildMethod" else glob["Architectures"][0]
+    runtime, (arch,) = glob["Runtime"], glob["Architectures"]
+    assert runtime == f"python{_make_var('LAMBDA_PYTHON')}"
+    platform = _make_var("LAMBDA_PLATFORM")
+    assert platform.endswith({"arm64": "_aarch64", "x86_64": "_x86_64"}[arch])
     for logical_id, res in layers(template).items():
-        assert res["Metadata"][key] == expected, logical_id
+        meta = res["Metadata"]
+        assert (meta["BuildMethod"], meta["BuildArchitecture"], meta["ContextPath"]) == ("makefile", arch, "."), (
+            logical_id
+        )
+        assert f"build-{logical_id}:" in (ROOT / "Makefile").read_text(encoding="utf-8"), logical_id

@@ -160,6 +160,18 @@ def test_range_defaults_limits_and_errors() -> None:
 def test_funnel_rates() -> None:
     stages = funnel({"exposures": 200, "visits": 100, "forwards": 10, "leads": 0, "conversions": 0})
     assert [s["rate"] for s in stages] == [None, 0.5, 0.1, 0.0, None]
+    assert [s["of"] for s in stages] == [None, "exposure", "visit", "visit", "lead"]
+
+
+def test_funnel_rate_is_against_the_step_it_names() -> None:
+    """Two leads from ten visits with one forward: 20% of visits, not 200% of forwards."""
+    stages = {s["stage"]: s for s in funnel({"exposures": 12, "visits": 10, "forwards": 1, "leads": 2})}
+    assert stages["lead"] == {"stage": "lead", "count": 2, "rate": 0.2, "of": "visit"}
+    assert stages["forward"]["rate"] == 0.1 and stages["conversion"]["rate"] == 0.0
+    for stage in stages.values():
+        rate, of = stage["rate"], stage["of"]
+        if of is not None and rate is not None:
+            assert rate == round(int(str(stage["count"])) / int(str(stages[str(of)]["count"])), 4)
 
 
 def test_segment_levels_and_policy_validation() -> None:

@@ -67,7 +67,7 @@ def _entry(key: str, ts: int, emp: str = "a", points: int = 10, kind: str = "uni
 
 def test_velocity_withholds_beyond_the_hourly_limit_in_time_order() -> None:
     entries = [_entry(f"k{i}", 1000 + i) for i in range(5)]
-    out, signals = withhold_velocity(list(reversed(entries)), {("t", "a"): 1}, {"t": 3})
+    out, signals = withhold_velocity(list(reversed(entries)), {("t", "a", "unique_visit"): 1}, {"t": 3})
     paid = {e.source_key: e.points for e in out}
     assert paid == {"k0": 10, "k1": 10, "k2": 0, "k3": 0, "k4": 0}
     assert [s.kind for s in signals] == ["velocity"] * 3

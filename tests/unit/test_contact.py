@@ -277,3 +277,49 @@ def test_importing_contact_does_not_load_phonenumbers() -> None:
     code += "; ripple.domain.contact.normalise_phone('13800138000'); print('phonenumbers' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.stdout.split() == ["False", "True"], proc.stderr
+
+
+# --- which region a national number is read in (issue 12: +81 stored as +86) ------------
+
+
+def test_phone_regions_put_the_visitor_before_the_tenant_default() -> None:
+    from ripple.domain.contact import phone_regions
+
+    assert phone_regions(chosen=None, viewer_country="JP", lang="", default="CN") == ("JP", "CN")
+    assert phone_regions(chosen=None, viewer_country="", lang="ja", default="CN") == ("JP", "CN")
+    assert phone_regions(chosen=None, viewer_country="", lang="ja-JP", default="CN") == ("JP", "CN")
+    assert phone_regions(chosen=None, viewer_country="", lang="en-GB", default="CN") == ("GB", "CN")
+    assert phone_regions(chosen=None, viewer_country="", lang="en", default="CN") == ("CN",)
+    assert phone_regions(chosen=None, viewer_country="cn", lang="zh-Hans", default="CN") == ("CN",)
+    assert phone_regions(chosen="TW", viewer_country="JP", lang="ja", default="CN") == ("TW", "JP", "CN")
+    assert phone_regions(chosen=None, viewer_country="XX1", lang="", default="CN") == ("CN",)  # junk header
+
+
+def test_a_national_number_takes_the_first_region_it_is_valid_in() -> None:
+    from ripple.domain.contact import normalise_phone_in
+
+    assert normalise_phone_in("090-1234-5678", ("JP", "CN")) == "+819012345678"
+    assert normalise_phone_in("138 0013 8000", ("JP", "CN")) == "+8613800138000"  # not a JP number
+    assert normalise_phone_in("+86 138 0013 8000", ("JP",)) == "+8613800138000"
+    with pytest.raises(ValidationError):
+        normalise_phone_in("12", ("JP", "CN"))
+
+
+@pytest.mark.parametrize("raw", ["ZZ", "JPN", "", "j", "8", None, 81])
+def test_a_country_choice_must_be_a_region_phone_numbers_know(raw: object) -> None:
+    from ripple.domain.contact import validate_region
+
+    with pytest.raises(ValidationError) as err:
+        validate_region(raw)
+    assert err.value.details == {"field": "country"}
+
+
+def test_the_forms_calling_codes_are_libphonenumbers() -> None:
+    import phonenumbers
+
+    from ripple.domain.contact import validate_region
+    from ripple.web.landing_page import PHONE_REGIONS
+
+    for region, code in PHONE_REGIONS:
+        assert validate_region(region.lower()) == region
+        assert phonenumbers.country_code_for_region(region) == code, region

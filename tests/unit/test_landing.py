@@ -244,6 +244,10 @@ NEGOTIATION = [
     ("en;q=0.5, ja;q=0.8", None, ALL, "zh-Hans", "ja"),  # q-values, not order
     ("ja;q=0, en", None, ALL, "zh-Hans", "en"),  # q=0 means "not this"
     ("fr-FR,fr;q=0.9", None, ("en", "ja"), "ja", "ja"),  # nothing we have: the default
+    ("ja-JP,ja;q=0.9", None, ("zh-Hans", "en"), "zh-Hans", "en"),  # ja falls back to en, not to Chinese
+    ("ja", None, ("zh-Hant", "en"), "zh-Hant", "en"),
+    ("ja", None, ("zh-Hans", "zh-Hant"), "zh-Hant", "zh-Hant"),  # no en copy: the default
+    ("ja,zh-CN;q=0.5", None, ("zh-Hans", "en"), "en", "zh-Hans"),  # the visitor also reads Chinese
     ("zh-TW", None, ("zh-Hans", "en"), "en", "zh-Hans"),  # the other script before the default
     ("zh-CN", None, ("zh-Hant", "ja"), "ja", "zh-Hant"),
     ("zh-TW,en;q=0.5", None, ("zh-Hans", "en"), "zh-Hans", "en"),  # a listed language beats the other script

@@ -49,7 +49,9 @@ def test_public_operations_have_empty_security_and_the_rest_inherit_bearer(doc: 
     assert scheme == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     for r in routes:
         op = doc["paths"][r.path][r.method.lower()]
-        if (r.path, r.method) in public:
+        if r.path.startswith("/scim/"):  # skips the JWT for the tenant's own SCIM token
+            assert (r.path, r.method) in public and op["security"] == [{"scimToken": []}], r
+        elif (r.path, r.method) in public:
             assert op["security"] == [], r
         else:
             assert "security" not in op, r
@@ -72,7 +74,8 @@ def test_main_endpoints_have_schemas_and_errors_use_the_error_shape(doc: dict[st
         assert op["responses"]["4XX"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert "302" in doc["paths"]["/{code}"]["get"]["responses"]
     params = doc["paths"]["/admin/exports/{export_id}"]["get"]["parameters"]
-    assert params == [{"name": "export_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    id_schema = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}  # what check_id accepts
+    assert params == [{"name": "export_id", "in": "path", "required": True, "schema": id_schema}]
 
 
 def test_summaries_come_from_view_docstrings(doc: dict[str, Any]) -> None:
@@ -96,3 +99,45 @@ def test_get_openapi_json_is_public_json_and_cacheable(aws: Any) -> None:
     body = json.loads(resp.body)
     assert body["openapi"] == "3.1.0" and "/openapi.json" in body["paths"]
     assert again.body == resp.body
+
+
+def test_chalice_refusals_are_rewritten_to_the_api_error_shape() -> None:
+    from ripple.web.http_api import framework_errors_in_api_shape
+
+    chalice = {
+        "statusCode": 415,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"Code": "UnsupportedMediaType", "Message": "Unsupported media type: text/plain"}),
+        "isBase64Encoded": False,
+    }
+    shaped = framework_errors_in_api_shape(chalice)
+    assert shaped["statusCode"] == 415
+    assert json.loads(shaped["body"]) == {
+        "error": {"code": "unsupported_media_type", "message": "Unsupported media type: text/plain"}
+    }
+    ours = {**chalice, "body": json.dumps({"error": {"code": "x", "message": "y"}})}
+    assert framework_errors_in_api_shape(ours) is ours  # the API's own errors pass untouched
+    ok = {**chalice, "statusCode": 200, "body": json.dumps({"Code": "a", "Message": "b"})}
+    assert framework_errors_in_api_shape(ok) is ok
+
+
+def test_an_unsupported_media_type_answers_415_in_the_error_shape(aws: Any) -> None:
+    from chalice.test import Client
+
+    from app import app
+    from tests.conftest import auth
+
+    with Client(app) as client:
+        headers = {**auth("acme", "boss", "admin"), "Content-Type": "text/plain"}
+        resp = client.http.post("/admin/materials", headers=headers, body=b"x")
+    assert resp.status_code == 415
+    assert json.loads(resp.body)["error"]["code"] == "unsupported_media_type"
+
+
+def test_every_list_answers_one_page_shape(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    lists = [name for name in schemas if name.endswith("List") and name != "ScimListResponse"] + ["Ledger"]
+    assert len(lists) >= 12
+    for name in lists:
+        assert schemas[name]["required"] == ["items", "next_cursor"], name
+        assert schemas[name]["additionalProperties"] is False, name

@@ -78,6 +78,22 @@ def test_valid_destination_urls(url: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "normalised"),
+    [
+        ("https://例え.jp/パス", "https://xn--r8jz45g.jp/%E3%83%91%E3%82%B9"),
+        ("https://Bücher.example/?q=ä#ß", "https://xn--bcher-kva.example/?q=%C3%A4#%C3%9F"),
+        ("https://example.com/a b".replace(" ", "\u00e9"), "https://example.com/a%C3%A9b"),
+        ('https://example.com/a"b<c>', "https://example.com/a%22b%3Cc%3E"),
+        ("https://example.com/%E4%BE%8B?x=%20", "https://example.com/%E4%BE%8B?x=%20"),  # escapes kept
+        ("https://[2001:db8::1]:8443/é", "https://[2001:db8::1]:8443/%C3%A9"),
+    ],
+)
+def test_destinations_are_normalised_to_ascii(url: str, normalised: str) -> None:
+    assert validate_destination_url(url) == normalised
+    assert validate_destination_url(normalised) == normalised  # idempotent
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "javascript:alert(1)",

@@ -30,9 +30,12 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "employees",
         "links",
         "points",
+        "card",
     ),
     "stage": ("exposure", "visit", "forward", "lead", "conversion"),
-    "metric": ("exposures", "visits", "unique_visitors", "forwards", "leads", "conversions", "points"),
+    "metric": ("exposures", "visits", "card_views", "unique_visitors", "forwards", "leads", "conversions", "points"),
+    "tap": ("call", "save", "email", "campaign", "wechat", "line"),
+    "card.image": ("photo", "wechat_qr", "line_qr"),
     "by": ("channel", "team", "region", "employee", "device", "os", "country", "campaign"),
     "segment": ("light", "medium", "heavy"),
     "counter": ("delivered", "opened", "shared", "unique_visits", "forwards", "leads"),
@@ -178,7 +181,7 @@ def test_asset_caching_is_long_only_for_the_current_version() -> None:
 
 @pytest.mark.parametrize("page", sorted(console.PAGES))
 def test_pages_reference_versioned_assets_and_carry_a_strict_csp(page: str) -> None:
-    served = console.page(page, env="prod", login_url="")
+    served = console.page(page, env="prod")
     assert "{{" not in served.body
     for name in re.findall(r'(?:src|href)="assets/([^"?]+)\?v=', served.body):
         assert name in console.ASSETS
@@ -192,24 +195,8 @@ def test_pages_reference_versioned_assets_and_carry_a_strict_csp(page: str) -> N
     assert "unsafe" not in csp and "http:" not in csp
     assert served.headers["Content-Type"] == "text/html; charset=utf-8"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
-    local = console.page(page, env="local", login_url="").headers["Content-Security-Policy"]
+    local = console.page(page, env="local").headers["Content-Security-Policy"]
     assert isinstance(local, str) and "http://127.0.0.1:*" in local and "unsafe" not in local
-
-
-def test_the_login_url_is_escaped_and_must_be_https() -> None:
-    url = 'https://auth.example.com/login?client_id=a&response_type=token&x="><script>'
-    body = console.page("console", env="prod", login_url=url).body
-    escaped = "https://auth.example.com/login?client_id=a&amp;response_type=token&amp;x=&quot;&gt;&lt;script&gt;"
-    assert f'content="{escaped}"' in body
-    assert "<script>" not in body.split("</head>")[0].replace('<script src="assets/', "")
-    assert 'name="ripple-login-url" content=""' in console.page("m", env="prod", login_url="http://evil").body
-
-
-def test_the_login_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(console.LOGIN_URL_ENV, "https://ripple.auth.us-east-1.amazoncognito.com/login?client_id=abc")
-    assert "amazoncognito.com/login?client_id=abc" in console.page("m", env="prod").body
-    monkeypatch.delenv(console.LOGIN_URL_ENV)
-    assert 'name="ripple-login-url" content=""' in console.page("m", env="prod").body
 
 
 def test_unknown_page_is_not_found() -> None:

@@ -73,6 +73,8 @@ def _endpoint(url: str, **extra: Any) -> dict[str, Any]:
         "https://hooks.example.com/ripple",
         "https://hooks.example.com:8443/ripple?x=1",
         "https://93.184.216.34/hook",
+        "https://[2606:4700:4700::1111]/hook",  # a public IPv6 literal (was refused: "no dot")
+        "https://hooks.example.com./hook",  # a fully qualified name with its root dot
     ],
 )
 def test_public_https_urls_are_accepted_everywhere(url: str) -> None:
@@ -98,6 +100,18 @@ def test_public_https_urls_are_accepted_everywhere(url: str) -> None:
         "https://printer.local/hook",
         "https://intranet/hook",
         "http://127.0.0.1:9000/hook",
+        "https://127.1/hook",
+        "https://0x7f.0.0.1/hook",
+        "https://0177.0.0.1/hook",
+        "https://2130706433/hook",
+        "https://0x7f000001/hook",
+        "https://localhost./hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://[::ffff:a9fe:a9fe]/hook",
+        "https://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
+        "https://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+        "https://router.lan/hook",
+        "https://1.2.3.4.5/hook",
     ],
 )
 def test_private_and_loopback_targets_are_refused_outside_local(url: str) -> None:
@@ -156,3 +170,30 @@ def test_valid_endpoint_is_normalised() -> None:
 )
 def test_is_public_address(address: str, public: bool) -> None:
     assert is_public_address(address) is public
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.1", "127.0.0.1"),
+        ("0x7f.0.0.1", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("10.1", "10.0.0.1"),
+        ("192.168.257", "192.168.1.1"),
+        ("example.com", None),
+        ("1.example", None),
+    ],
+)
+def test_legacy_ipv4_reads_hosts_as_url_parsers_do(host: str, address: str | None) -> None:
+    from ripple.domain.webhooks import legacy_ipv4
+
+    got = legacy_ipv4(host)
+    assert (str(got) if got is not None else None) == address
+
+
+def test_embedded_ipv4_decides_for_ipv6_forms() -> None:
+    assert not is_public_address("::ffff:127.0.0.1")
+    assert not is_public_address("64:ff9b::a9fe:a9fe")
+    assert is_public_address("2606:4700:4700::1111")
+    assert is_public_address("::ffff:93.184.216.34")

@@ -7,21 +7,39 @@ Tests that need a clean slate (new env, new tables) call ``reset()``.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from ripple.config import Config, load_config
 from ripple.service.context import Services, Settings
 
-__all__ = ["config", "reset", "services"]
+if TYPE_CHECKING:
+    from ripple.adapters.auth import TokenVerifier
+
+__all__ = ["config", "reset", "services", "verifier"]
 
 _lock = threading.Lock()
 _services: Services | None = None
 _config: Config | None = None
+_verifier: TokenVerifier | None = None
+
+
+def verifier() -> TokenVerifier:
+    """The user pool's ID-token verifier, with its JWKS cache (one per process)."""
+    global _verifier
+    if _verifier is None:
+        from ripple.adapters.auth import JwksCache, TokenVerifier
+
+        cfg = config()
+        _verifier = TokenVerifier(issuer=cfg.issuer, client_id=cfg.user_pool_client_id, jwks=JwksCache(cfg.jwks_url))
+    return _verifier
 
 
 def config() -> Config:
     global _config
     if _config is None:
-        _config = load_config()
+        from ripple.adapters.secrets import read_secrets
+
+        _config = load_config(read_secrets())  # once per cold start; nothing secret in the environment
     return _config
 
 
@@ -31,8 +49,11 @@ def services() -> Services:
         with _lock:
             if _services is None:
                 from ripple.adapters.analytics import DynamoAnalytics
+                from ripple.adapters.cards import DynamoCards
                 from ripple.adapters.customers import DynamoCustomers, DynamoRateLimiter
+                from ripple.adapters.directory import Cognito
                 from ripple.adapters.fraud import DynamoFraud
+                from ripple.adapters.live import ApiGatewayPublisher, DynamoConnections
                 from ripple.adapters.repositories import (
                     DynamoCampaigns,
                     DynamoChains,
@@ -46,6 +67,7 @@ def services() -> Services:
                 from ripple.adapters.settlement import DynamoSettlements
                 from ripple.adapters.tasks import DynamoTasks
                 from ripple.adapters.webhooks import DynamoWebhooks
+                from ripple.service.live import Live
 
                 cfg = config()
                 _services = Services(
@@ -65,13 +87,22 @@ def services() -> Services:
                     webhooks=DynamoWebhooks(),
                     tasks=DynamoTasks(),
                     analytics=DynamoAnalytics(),
+                    cards=DynamoCards(),
+                    directory=Cognito(cfg.user_pool_id, cfg.user_pool_client_id) if cfg.user_pool_id else None,
+                    live=Live(
+                        DynamoConnections(),
+                        ApiGatewayPublisher(cfg.live_endpoint) if cfg.live_endpoint else None,
+                    ),
                 )
     return _services
 
 
 def reset() -> None:
     """Forget cached config, services and the link cache (tests and the local stack)."""
-    global _services, _config
+    global _services, _config, _verifier
+    from ripple.adapters import secrets
+    from ripple.service.accounts import account_cache
+    from ripple.service.cards import card_cache
     from ripple.service.landing import landing_cache
     from ripple.service.ledger import _known_devices
     from ripple.service.redirect import link_cache
@@ -79,6 +110,10 @@ def reset() -> None:
     with _lock:
         _services = None
         _config = None
+        _verifier = None
+    secrets.reset()
+    account_cache.clear()
     link_cache.clear()
     landing_cache.clear()
+    card_cache.clear()
     _known_devices.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = ["DEV_SECRET", "Config", "ConfigError", "load_config"]
@@ -17,28 +18,51 @@ class ConfigError(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class Config:
     env: str
-    jwt_secret: str
     visitor_secret: bytes
     public_base_url: str
-    auth_mode: str  # "jwt": verify HS256 ourselves; "cognito": trust API Gateway's authorizer claims
+    region: str
+    user_pool_id: str  # the Cognito user pool whose ID tokens the API accepts
+    user_pool_client_id: str  # the app client: the token's `aud`
+    jwks_url: str  # where the pool's signing keys are (Cognito's, or moto's locally)
+    # Live pages (WebSocket): the URL pages connect to (wss://… on AWS), and the management
+    # endpoint the consumer pushes through (https://…/{stage}); empty = pages poll only
+    live_url: str = ""
+    live_endpoint: str = ""
+
+    @property
+    def issuer(self) -> str:
+        """Cognito's issuer is always the AWS URL of the pool, locally too (moto signs so)."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
 
 
-def load_config() -> Config:
+def load_config(secrets: Mapping[str, str] | None = None) -> Config:
+    """``secrets``: values read from the secret store (ripple.adapters.secrets, by the
+    composition root); they win over same-named environment variables, which only local
+    runs and tests set."""
     env = os.environ.get("RIPPLE_ENV", "local")
-    jwt_secret = os.environ.get("RIPPLE_JWT_SECRET") or ""
-    visitor_secret = os.environ.get("RIPPLE_VISITOR_SECRET") or ""
+    secrets = secrets or {}
+    visitor_secret = secrets.get("RIPPLE_VISITOR_SECRET") or os.environ.get("RIPPLE_VISITOR_SECRET") or ""
     if env in ("local", "test"):
-        jwt_secret = jwt_secret or DEV_SECRET
         visitor_secret = visitor_secret or DEV_SECRET + "-visitor"
-    elif len(jwt_secret) < 32 or len(visitor_secret) < 32:
-        raise ConfigError("RIPPLE_JWT_SECRET and RIPPLE_VISITOR_SECRET must be set (32+ chars) outside local")
-    auth_mode = os.environ.get("RIPPLE_AUTH_MODE", "jwt")
-    if auth_mode not in ("jwt", "cognito"):
-        raise ConfigError(f"RIPPLE_AUTH_MODE must be jwt or cognito, not {auth_mode!r}")
+    elif len(visitor_secret) < 32:
+        raise ConfigError("the visitor secret must be set (32+ chars, RIPPLE_VISITOR_SECRET_ARN) outside local")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    pool = os.environ.get("RIPPLE_USER_POOL_ID", "")
+    issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    # Locally AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER points at moto, which serves the pool's JWKS at
+    # the same path under its own URL; RIPPLE_JWKS_URL overrides both (functional tests).
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "").rstrip("/")
+    jwks_url = os.environ.get("RIPPLE_JWKS_URL") or (
+        f"{endpoint}/{pool}/.well-known/jwks.json" if endpoint else f"{issuer}/.well-known/jwks.json"
+    )
     return Config(
         env=env,
-        jwt_secret=jwt_secret,
         visitor_secret=visitor_secret.encode(),
         public_base_url=os.environ.get("RIPPLE_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-        auth_mode=auth_mode,
+        region=region,
+        user_pool_id=pool,
+        user_pool_client_id=os.environ.get("RIPPLE_USER_POOL_CLIENT_ID", ""),
+        jwks_url=jwks_url,
+        live_url=os.environ.get("RIPPLE_LIVE_URL", ""),
+        live_endpoint=os.environ.get("RIPPLE_LIVE_ENDPOINT", ""),
     )

@@ -11,12 +11,15 @@ import logging
 from collections.abc import Callable, Mapping
 from functools import wraps
 from http.cookies import CookieError, SimpleCookie
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice.app import Request, Response
 
 from ripple.domain.errors import AuthenticationError, RippleError
 from ripple.service.auth import Principal
+
+if TYPE_CHECKING:
+    from ripple.adapters.auth import TokenVerifier
 
 __all__ = [
     "SESSION_COOKIE",
@@ -24,6 +27,7 @@ __all__ = [
     "authenticate",
     "cookies",
     "error_response",
+    "etag_response",
     "handle_errors",
     "json_response",
     "optional_viewer",
@@ -43,6 +47,27 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
         status_code=status,
         headers={**_JSON_HEADERS, **(headers or {})},
     )
+
+
+def etag_response(request: Request, body: Any) -> Response:
+    """A JSON answer with a strong ``ETag`` (a hash of the body), or an empty 304 when the
+    caller's ``If-None-Match`` names it: the pages' fallback poll (when their WebSocket is
+    down) then costs a few hundred bytes instead of the whole document. ``no-cache``: the
+    browser keeps it but must ask again, sending ``If-None-Match`` itself (``Vary``: per token)."""
+    import hashlib
+
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    tag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    headers: dict[str, str | list[str]] = {
+        **_JSON_HEADERS,
+        "Cache-Control": "private, no-cache",
+        "ETag": tag,
+        "Vary": "Authorization",
+    }
+    wanted = {t.strip().removeprefix("W/") for t in (request.headers.get("if-none-match") or "").split(",")}
+    if tag in wanted or "*" in wanted:
+        return Response(body="", status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    return Response(body=text, status_code=200, headers=headers)
 
 
 def error_response(err: RippleError, request: Request | None = None) -> Response:
@@ -93,35 +118,23 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def _authorizer_claims(request: Request) -> Mapping[str, Any] | None:
-    authorizer = (request.context or {}).get("authorizer") or {}
-    claims = authorizer.get("claims")
-    return claims if isinstance(claims, Mapping) else None
-
-
-def authenticate(request: Request, *, secret: str, mode: str) -> Principal:
-    """The caller's principal, or 401. On AWS, API Gateway's Cognito authorizer has
-    already verified the token and we read its claims; locally we verify HS256."""
-    from ripple.adapters.auth import principal_from_claims, verify_token
-
-    if mode == "cognito":
-        claims = _authorizer_claims(request)
-        if claims is None:
-            raise AuthenticationError("missing bearer token")
-        return principal_from_claims(claims)
+def authenticate(request: Request, verifier: TokenVerifier) -> Principal:
+    """The caller's principal, or 401: the bearer ID token verified against the user pool's
+    JWKS, the same way locally and on AWS (API Gateway's authorizer is only a first gate)."""
     token = _bearer(request)
     if token is None:
         raise AuthenticationError("missing bearer token")
-    return verify_token(token, secret)
+    return verifier.verify(token)
 
 
-def optional_viewer(request: Request, jar: Mapping[str, str], *, secret: str) -> Principal | None:
+def optional_viewer(
+    request: Request, jar: Mapping[str, str], verifier: Callable[[], TokenVerifier]
+) -> Principal | None:
     """Who is clicking, if they told us: the bearer token or the signed session cookie.
 
-    Used only to recognise an employee clicking their own link; never an error.
+    Used only to recognise an employee clicking their own link; never an error. Costs
+    nothing unless the click carries a token (browsers opening a link send none).
     """
-    from ripple.adapters.auth import verify_token
-
     candidates: list[str] = []
     header = request.headers.get("authorization") or ""
     if header.lower().startswith("bearer "):
@@ -130,7 +143,7 @@ def optional_viewer(request: Request, jar: Mapping[str, str], *, secret: str) ->
         candidates.append(jar[SESSION_COOKIE])
     for token in candidates:
         try:
-            return verify_token(token, secret)
+            return verifier().verify(token)  # built (and jwt imported) only when a token came
         except RippleError:
             continue
     return None

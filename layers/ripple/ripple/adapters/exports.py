@@ -191,7 +191,8 @@ def ledger_rows(tenant_id: str, start_ms: int, end_ms: int) -> Iterator[Sequence
 
 def visit_rows(tenant_id: str, start_ms: int, end_ms: int) -> Iterator[Sequence[Any]]:
     """Every recorded visit (and lead/conversion event) of the range: one Query per UTC day
-    and shard of the ``by-tenant-day`` index, one page at a time (never a Scan)."""
+    and shard of the visits table itself (its key is the tenant's day and shard, its sort key
+    the time-prefixed id), one page at a time (never a Scan)."""
     import time as _time
 
     from ripple.adapters.models import TENANT_DAY_SHARDS, VisitItem
@@ -201,8 +202,12 @@ def visit_rows(tenant_id: str, start_ms: int, end_ms: int) -> Iterator[Sequence[
     for day_start in range(first, end_ms, day_ms):
         day = _time.strftime("%Y-%m-%d", _time.gmtime(day_start // 1000))
         for shard in range(TENANT_DAY_SHARDS):
-            items: Iterable[VisitItem] = VisitItem.by_tenant_day.query(
-                f"{tenant_id}#{day}#{shard}", VisitItem.ts.between(start_ms, end_ms - 1), page_size=PAGE
+            items: Iterable[VisitItem] = VisitItem.query(
+                f"{tenant_id}#{day}#{shard}",
+                # the partition is one UTC day; a range cut inside it (the tenant's own day
+                # boundaries) filters on the stored time, not on the id's format
+                filter_condition=VisitItem.ts.between(start_ms, end_ms - 1),
+                page_size=PAGE,
             )
             for v in items:
                 yield (

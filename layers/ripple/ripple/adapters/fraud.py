@@ -59,12 +59,15 @@ class DynamoFraud:
             )
         return out
 
-    def unique_visits_between(self, tenant_id: str, employee_id: str, start: int, end: int) -> int:
-        """Unique visits the employee earned in [start, end) (ledger GSI, count only)."""
+    def unique_visits_between(
+        self, tenant_id: str, employee_id: str, start: int, end: int, kind: str = "unique_visit"
+    ) -> int:
+        """Unique visits (or another outcome ``kind``, e.g. leads) the employee earned in
+        [start, end) (ledger GSI, count only)."""
         return LedgerItem.by_owner.count(
             f"{tenant_id}#{employee_id}",
             LedgerItem.sort.between(f"{start:013d}", f"{end:013d}"),
-            filter_condition=LedgerItem.kind == "unique_visit",
+            filter_condition=LedgerItem.kind == kind,
         )
 
     def employees_reached(self, tenant_id: str, visitor: str, start: int, end: int) -> int:

@@ -19,6 +19,7 @@ from ripple.adapters.models import (
     BoardRowItem,
     CampaignItem,
     ChainNodeItem,
+    EmailClaimItem,
     EmployeeItem,
     LedgerItem,
     LinkItem,
@@ -138,6 +139,10 @@ def _employee(item: EmployeeItem) -> Employee:
         region=item.region,
         active=bool(item.active),
         updated_at=int(item.updated_at or 0),
+        email=item.email or "",
+        role=item.role or "employee",
+        subject=item.subject or "",
+        signed_in=bool(item.signed_in),
     )
 
 
@@ -149,7 +154,10 @@ class DynamoEmployees:
             return None
 
     def put(self, employee: Employee) -> None:
-        EmployeeItem(
+        """Save the employee; with an e-mail, also claim it (``EMAIL#…``) in the same
+        transaction, conditional on nobody else holding it (409 otherwise), and release the
+        address the employee had before."""
+        item = EmployeeItem(
             EmployeeItem.key(employee.tenant_id, employee.employee_id),
             gsi1pk=f"{employee.tenant_id}#EMP",
             gsi1sk=employee.employee_id,
@@ -160,7 +168,63 @@ class DynamoEmployees:
             region=employee.region,
             active=employee.active,
             updated_at=employee.updated_at,
-        ).save()
+            email=employee.email or None,
+            role=employee.role,
+            subject=employee.subject or None,
+            signed_in=employee.signed_in or None,
+        )
+        previous = self.get(employee.tenant_id, employee.employee_id)
+        old_email = previous.email if previous else ""
+        if not employee.email and not old_email:
+            item.save()
+            return
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(item)
+                if employee.email and employee.email != old_email:
+                    claim = EmailClaimItem(
+                        EmailClaimItem.key(employee.tenant_id, employee.email), employee_id=employee.employee_id
+                    )
+                    tx.save(
+                        claim,
+                        condition=EmailClaimItem.pk.does_not_exist()
+                        | (EmailClaimItem.employee_id == employee.employee_id),
+                    )
+                if old_email and old_email != employee.email:
+                    tx.delete(
+                        EmailClaimItem(EmailClaimItem.key(employee.tenant_id, old_email)),
+                        condition=EmailClaimItem.employee_id == employee.employee_id,
+                    )
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+                owner = self.owner_of_email(employee.tenant_id, employee.email)
+                raise ConflictError(
+                    f"{employee.email} already belongs to employee {owner}", details={"field": "email"}
+                ) from exc
+            raise
+
+    def owner_of_email(self, tenant_id: str, email: str) -> str | None:
+        try:
+            return str(EmailClaimItem.get(EmailClaimItem.key(tenant_id, email)).employee_id)
+        except DoesNotExist:
+            return None
+
+    def owners_of_emails(self, tenant_id: str, emails: Iterable[str]) -> dict[str, str]:
+        """address → employee id for the addresses that are taken (BatchGetItem)."""
+        keys = {EmailClaimItem.key(tenant_id, e): e for e in set(emails)}
+        return {keys[item.pk]: str(item.employee_id) for item in EmailClaimItem.batch_get(list(keys))}
+
+    def mark_signed_in(self, tenant_id: str, employee_id: str) -> None:
+        """Set only the flag (never a whole-record put): a concurrent offboarding or edit stays."""
+        from pynamodb.exceptions import UpdateError
+
+        item = EmployeeItem(EmployeeItem.key(tenant_id, employee_id))
+        try:
+            item.update(actions=[EmployeeItem.signed_in.set(True)], condition=EmployeeItem.pk.exists())
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
+                raise
 
     def batch_get(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Employee]:
         wanted = [EmployeeItem.key(t, e) for t, e in set(keys)]
@@ -397,6 +461,7 @@ class DynamoVisits:
 
     def record(self, visit: Visit) -> None:
         item = VisitItem(
+            tenant_day_key(visit.tenant_id, visit.ts, visit.visit_id),
             visit.visit_id,
             tenant=visit.tenant_id,
             code=visit.code,
@@ -419,12 +484,12 @@ class DynamoVisits:
             amount=visit.amount or None,
             viewer=visit.viewer or None,
             vk=f"{visit.tenant_id}#{visit.visitor}" if visit.kind == "visit" else None,
-            td=tenant_day_key(visit.tenant_id, visit.ts, visit.visit_id),
             sf=visit.surface if visit.surface != "link" else None,
             dev=visit.device or None,
             os=visit.os or None,
             subdivision=visit.subdivision or None,
             city=visit.city or None,
+            action=visit.action or None,
         )
         try:
             item.save(condition=VisitItem.pk.does_not_exist())
@@ -518,6 +583,7 @@ def visit_from_image(image: dict[str, Any]) -> Visit:
         os=s("os"),
         subdivision=s("subdivision"),
         city=s("city"),
+        action=s("action"),
     )
 
 
@@ -770,6 +836,16 @@ class DynamoPoints:
         if wanted:
             for item in LedgerItem.batch_get(list(wanted), attributes_to_get=["pk"]):
                 found.add(wanted[item.pk])
+        return found
+
+    def sources(self, tenant_id: str, source_keys: Iterable[str]) -> dict[str, str]:
+        """Which of these source keys are in the ledger, and the event that earned each
+        (one BatchGet per 100 keys, two small attributes: no Query)."""
+        wanted = {LedgerItem.key(tenant_id, k): k for k in set(source_keys)}
+        found: dict[str, str] = {}
+        if wanted:
+            for item in LedgerItem.batch_get(list(wanted), attributes_to_get=["pk", "source_id"]):
+                found[wanted[item.pk]] = str(item.source_id or "")
         return found
 
     def scores(self, rows: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:

@@ -13,11 +13,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -362,38 +362,75 @@ class DynamoWebhooks:
 # ------------------------------------------------------------------ sending
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a 3xx is a failed delivery: never follow it somewhere else
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def _resolves_publicly(url: str) -> bool:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+def _addresses(host: str, port: int) -> list[str]:
+    """The host's addresses, resolved once (IP literals resolve to themselves)."""
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except OSError:
-        return False
-    return bool(infos) and all(is_public_address(str(info[4][0])) for info in infos)
+        return []
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the address we checked, not to whatever the name resolves to next: a
+    second resolution (urllib's own) is what DNS rebinding turns into a request to loopback."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """TLS to the checked address, verified against the URL's host name (SNI + certificate)."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool) -> SendResult:
-    """POST ``body``; any 2xx is success. Outside local/test the host must resolve to public
-    addresses only (no SSRF into the VPC or the metadata service)."""
+    """POST ``body``; any 2xx is success, a 3xx is a failure (never followed). The host is
+    resolved once; outside local/test every address must be public (no SSRF into the VPC
+    or the metadata service), and the connection goes to an address so checked."""
     started = time.monotonic()
-    if not allow_private and not _resolves_publicly(url):
-        return SendResult(None, 0, "refused: the host does not resolve to public addresses")
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+
+    def done(status: int | None, error: str | None) -> SendResult:
+        return SendResult(status, int((time.monotonic() - started) * 1000), error)
+
     try:
-        with _OPENER.open(request, timeout=timeout) as resp:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        return done(None, f"ValueError: {exc}")
+    addresses = _addresses(host, port)
+    if not allow_private and (not addresses or not all(is_public_address(a) for a in addresses)):
+        return done(None, "refused: the host does not resolve to public addresses")
+    if not addresses:
+        return done(None, f"OSError: cannot resolve {host}")
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    conn_type = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+    error = "no address"
+    for address in addresses:
+        conn = conn_type(host, port, address, timeout)
+        try:
+            conn.request("POST", target, body=body, headers=headers)
+            resp = conn.getresponse()
             resp.read(1024)
-            status: int | None = int(resp.status)
-            error = None
-    except urllib.error.HTTPError as exc:
-        status, error = int(exc.code), f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        status, error = None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-    return SendResult(status, int((time.monotonic() - started) * 1000), error)
+            status = int(resp.status)
+            return done(status, None if 200 <= status < 300 else f"HTTP {status}")
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+    return done(None, error)

@@ -65,6 +65,7 @@ METRICS: tuple[str, ...] = (
     "exposures",  # every recorded GET of a link or hosted page, link-preview fetchers included
     "visits",  # GETs by people (bots, previews, the owner and signed-in colleagues excluded)
     "page_views",  # human views of hosted pages (a subset of visits)
+    "card_views",  # human views of business cards, /c/{code} (a subset of visits)
     "unique_visitors",  # first eligible visit of a person to a campaign (fraud-withheld excluded)
     "forwards",  # people who arrived through someone else's share (first time per campaign)
     "leads",  # new leads (first per customer and campaign)
@@ -76,12 +77,15 @@ METRICS: tuple[str, ...] = (
     "d4",
 )
 DEPTH_BUCKETS: tuple[str, ...] = ("d1", "d2", "d3", "d4")
-FUNNEL: tuple[tuple[str, str], ...] = (
-    ("exposure", "exposures"),
-    ("visit", "visits"),
-    ("forward", "forwards"),
-    ("lead", "leads"),
-    ("conversion", "conversions"),
+# (stage, metric, the stage its rate is taken against). Forwards and leads both come from
+# visits (a lead needs no forward), so each names the step it really follows instead of
+# the row above it: "Lead 2 (200%)" against forwards was a wrong figure.
+FUNNEL: tuple[tuple[str, str, str | None], ...] = (
+    ("exposure", "exposures", None),
+    ("visit", "visits", "exposure"),
+    ("forward", "forwards", "visit"),
+    ("lead", "leads", "visit"),
+    ("conversion", "conversions", "lead"),
 )
 # Dimensions of the tenant scope (``t``); the campaign scope drops ``campaign``. ``employee``
 # is answered from employee items instead.
@@ -181,6 +185,8 @@ def fact_for_event(visit: Visit, entries: Sequence[LedgerEntry], employee: Emplo
             counts["visits"] = 1
             if visit.surface == "page":
                 counts["page_views"] = 1
+            elif visit.surface == "card":
+                counts["card_views"] = 1
     for e in entries:
         withheld = "withheld" in e.meta
         if e.kind == "unique_visit" and not withheld:
@@ -189,7 +195,7 @@ def fact_for_event(visit: Visit, entries: Sequence[LedgerEntry], employee: Emplo
             counts[bucket] = counts.get(bucket, 0) + 1
         elif e.kind == "forward" and not withheld:
             counts["forwards"] = counts.get("forwards", 0) + 1
-        elif e.kind == "lead":
+        elif e.kind == "lead" and not withheld:  # like visits: a withheld lead is not one
             counts["leads"] = counts.get("leads", 0) + 1
         elif e.kind == "conversion":
             counts["conversions"] = counts.get("conversions", 0) + 1
@@ -334,15 +340,15 @@ def depth_distribution(totals: Mapping[str, int]) -> dict[str, int]:
 
 
 def funnel(totals: Mapping[str, int]) -> list[dict[str, object]]:
-    """Exposure -> visit -> forward -> lead -> conversion; each rate is this stage over the
-    previous one (None where the previous stage is 0)."""
+    """Exposure, visit, forward, lead, conversion; each rate is this stage over the step it
+    follows, named in ``of`` (visits for forwards and for leads; None where that step is 0,
+    and for the first stage), so the screen can say what the percentage is of."""
+    counts = {stage: int(totals.get(metric, 0)) for stage, metric, _ in FUNNEL}
     out: list[dict[str, object]] = []
-    previous: int | None = None
-    for stage, metric in FUNNEL:
-        count = int(totals.get(metric, 0))
-        rate = None if previous is None or previous == 0 else round(count / previous, 4)
-        out.append({"stage": stage, "count": count, "rate": rate})
-        previous = count
+    for stage, _, of in FUNNEL:
+        base = counts[of] if of is not None else 0
+        rate = round(counts[stage] / base, 4) if base else None
+        out.append({"stage": stage, "count": counts[stage], "rate": rate, "of": of})
     return out
 
 

@@ -27,6 +27,9 @@ __all__ = [
     "normalise_email",
     "normalise_name",
     "normalise_phone",
+    "normalise_phone_in",
+    "phone_regions",
+    "validate_region",
 ]
 
 MAX_PHONE = 32
@@ -73,6 +76,61 @@ def normalise_phone(raw: object, default_region: str = "CN") -> str:
     if not phonenumbers.is_valid_number(number):
         raise _invalid("phone", "phone is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Where a language is spoken as the one a phone number was typed in. Only unambiguous ones:
+# English says nothing about a country.
+_LANGUAGE_REGIONS = {"ja": "JP", "ko": "KR", "zh-hans": "CN", "zh-cn": "CN", "zh-hant": "TW", "zh-tw": "TW"}
+_REGION = re.compile(r"^[A-Z]{2}\Z")
+
+
+def validate_region(raw: object, field: str = "country") -> str:
+    """An ISO 3166 alpha-2 region phone numbers can be read in (``JP``), or 422."""
+    import phonenumbers
+
+    value = raw.strip().upper() if isinstance(raw, str) else ""
+    if not _REGION.match(value) or value not in phonenumbers.SUPPORTED_REGIONS:
+        raise _invalid(field, f"{field} must be a two-letter country code (ISO 3166), such as JP or CN")
+    return value
+
+
+def phone_regions(*, chosen: str | None, viewer_country: str, lang: str, default: str) -> tuple[str, ...]:
+    """The regions to read a national number in, most telling first; the first one the
+    number is valid in wins (:func:`normalise_phone_in`).
+
+    The country chosen on the form first (the page preselects our guess, so a number invalid
+    there still falls through), then where the visitor is (the CDN's viewer-country header),
+    then their language (``ja`` → JP), and only then the tenant's default — a Japanese
+    visitor's ``090-1234-5678`` was stored as ``+869012345678`` when the default came first."""
+    candidates: list[str] = [chosen] if chosen else []
+    country = (viewer_country or "").strip().upper()
+    if _REGION.match(country):
+        candidates.append(country)
+    tag = (lang or "").strip().lower().replace("_", "-")
+    region = _LANGUAGE_REGIONS.get(tag) or _LANGUAGE_REGIONS.get(tag.split("-", 1)[0])
+    if region is None and re.match(r"^[a-z]{2,3}-[a-z]{2}$", tag):
+        region = tag[-2:].upper()  # "ja-jp" style tags carry their region
+    if region:
+        candidates.append(region)
+    if default:
+        candidates.append(default.upper())
+    return tuple(dict.fromkeys(candidates))
+
+
+def normalise_phone_in(raw: object, regions: tuple[str, ...]) -> str:
+    """E.164 from the first region the number is valid in (numbers with ``+`` need none);
+    the first region's error when it is valid in none."""
+    first: ValidationError | None = None
+    for region in regions:
+        try:
+            return normalise_phone(raw, region)
+        except ValidationError as exc:
+            if first is None:
+                first = exc
+            if not isinstance(raw, str) or unicodedata.normalize("NFKC", raw).strip().startswith("+"):
+                break
+    assert first is not None  # regions is never empty
+    raise first
 
 
 def normalise_email(raw: object) -> str:

@@ -9,6 +9,7 @@ only persists the outcome.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -24,6 +25,8 @@ __all__ = [
     "LeadTouch",
     "apply_lead",
     "due_for_recycling",
+    "lead_pays",
+    "notes_hidden_until",
     "validate_attribution",
     "validate_customer_patch",
     "validate_note",
@@ -76,6 +79,9 @@ class LeadTouch:
     email: str | None
     consent_text: str
     consent_lang: str
+    # the person could have earned a visit (``tracking.decide`` said eligible): only such a
+    # lead is a touch that attribution may act on; staff, bots and the like never move a customer
+    eligible: bool = True
 
 
 @dataclass(slots=True)
@@ -120,9 +126,11 @@ def apply_lead(
     """The customer after this lead, and the previous owner if ownership moved.
 
     New customers go to the touching employee (or the pool if that employee has left).
-    Repeat leads merge: contact details fill gaps or are refreshed, consent is the latest,
-    and ownership follows the tenant's attribution rule. A pool customer goes to whoever
-    brings a fresh lead.
+    A repeat lead is a public, unauthenticated request, so it never changes what is stored
+    about the customer: name, contacts and consent stay as they are (what it says is kept in
+    its history event for the owner to review). It counts as a lead, and an eligible one is
+    the latest touch, on which the tenant's attribution rule may move an employee's customer.
+    A pool customer stays in the pool: it is taken only by a claim (its price, its race).
     """
     owner_for_touch = touch.employee_id if touch.employee_active else POOL
     if existing is None:
@@ -155,19 +163,15 @@ def apply_lead(
         return customer, None
     customer = replace(
         existing,
-        name=touch.name or existing.name,
-        phone=touch.phone or existing.phone,
-        email=touch.email or existing.email,
-        last_touch_employee=touch.employee_id,
-        last_touch_at=touch.ts,
+        last_touch_employee=touch.employee_id if touch.eligible else existing.last_touch_employee,
+        last_touch_at=touch.ts if touch.eligible else existing.last_touch_at,
         campaigns=existing.campaigns + ([touch.campaign_id] if touch.campaign_id not in existing.campaigns else []),
-        consent_text=touch.consent_text,
-        consent_at=touch.ts,
-        consent_lang=touch.consent_lang,
         updated_at=touch.ts,
         leads=existing.leads + 1,
         tags=list(existing.tags),
     )
+    if not touch.eligible:
+        return customer, None
     new_owner = _owner_after_lead(existing, owner_for_touch, touch.ts, rule)
     if new_owner == existing.owner:
         return customer, None
@@ -176,15 +180,35 @@ def apply_lead(
     return customer, existing.owner
 
 
+def lead_pays(customer: Customer, touch: LeadTouch) -> bool:
+    """Whether a lead may pay its link's employee: an eligible person, and a customer that
+    employee holds after it (new, already theirs, or just handed to them by the attribution
+    rule). Naming a colleague's or a pool customer's contact gains nothing."""
+    return touch.eligible and touch.employee_active and customer.owner == touch.employee_id
+
+
 def _owner_after_lead(existing: Customer, candidate: str, ts: int, rule: Attribution) -> str:
-    if candidate == POOL or candidate == existing.owner:
-        return existing.owner
-    if existing.in_pool:
-        return candidate
+    if candidate == POOL or candidate == existing.owner or existing.in_pool:
+        return existing.owner  # the pool is left only through a claim
     if rule.mode == "last_touch":
         return candidate
     held_for = ts - existing.owner_since
     return candidate if held_for >= rule.days * DAY_MS else existing.owner
+
+
+def notes_hidden_until(moves: Iterable[tuple[str, str, int]]) -> int:
+    """Notes are the owner's private working notes. ``moves`` are a customer's history
+    events as (kind, actor, ts); the result is the time up to which other people's notes
+    stay hidden from the customer's (employee) owner: the latest move that did not hand the
+    work on deliberately. An attribution handover (a lead), a claim from the pool and a
+    recycle to the pool are such moves, so a ``last_touch`` winner or a claimer never reads
+    the previous owner's notes; an admin's offboarding handover passes the work (and its
+    notes) on. 0 = nothing hidden."""
+    hidden = 0
+    for kind, actor, ts in moves:
+        if kind in ("claim", "recycle") or (kind == "handover" and actor == "attribution"):
+            hidden = max(hidden, ts)
+    return hidden
 
 
 def due_for_recycling(customer: Customer, *, now: int, after_days: int | None) -> bool:

@@ -10,7 +10,8 @@ can never be paid later, and every signal is kept for admins:
 * ``burst``: one visitor fingerprint opened many different employees' links within ten
   minutes (a click farm rotating through links). Decided from the visits recorded up to
   that visit (a GSI query), so it does not depend on how the stream batched them.
-* ``velocity``: an employee earned more unique visits in an hour than the tenant allows.
+* ``velocity``: an employee earned more unique visits in an hour than the tenant allows,
+  or more leads (counted apart: leads follow the visit rules, with the same hourly limit).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ripple.domain.model import Decision, LedgerEntry, Visit
 __all__ = [
     "BURST_WINDOW_MS",
     "HOUR_MS",
+    "VELOCITY_KINDS",
     "FraudSignal",
     "colleague_signals",
     "is_burst",
@@ -34,6 +36,8 @@ __all__ = [
 
 HOUR_MS = 3_600_000
 BURST_WINDOW_MS = 600_000
+# the outcomes the hourly velocity limit counts, each kind on its own
+VELOCITY_KINDS = ("unique_visit", "lead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +73,23 @@ def withhold(entry: LedgerEntry, reason: str) -> LedgerEntry:
 
 
 def withhold_velocity(
-    entries: Iterable[LedgerEntry], recent: Mapping[tuple[str, str], int], limits: Mapping[str, int | None]
+    entries: Iterable[LedgerEntry], recent: Mapping[tuple[str, str, str], int], limits: Mapping[str, int | None]
 ) -> tuple[list[LedgerEntry], list[FraudSignal]]:
-    """Withhold unique visits beyond the tenant's hourly limit per employee. ``recent`` is
-    how many the employee already earned in the hour before the batch's first entry."""
+    """Withhold unique visits, and leads, beyond the tenant's hourly limit per employee and
+    kind. ``recent`` maps (tenant, employee, kind) to how many the employee already earned
+    in the hour before the batch's first such entry."""
     counts = dict(recent)
     out: list[LedgerEntry] = []
     signals: list[FraudSignal] = []
     for e in sorted(entries, key=lambda x: (x.ts, x.source_key)):
         limit = limits.get(e.tenant_id)
-        if not limit or e.kind != "unique_visit" or e.points <= 0:
+        if not limit or e.kind not in VELOCITY_KINDS or e.points <= 0:
             out.append(e)
             continue
-        key = (e.tenant_id, e.employee_id)
+        key = (e.tenant_id, e.employee_id, e.kind)
         if counts.get(key, 0) >= limit:
             out.append(withhold(e, "velocity"))
+            what = "unique visits" if e.kind == "unique_visit" else "leads"
             signals.append(
                 FraudSignal(
                     e.tenant_id,
@@ -92,7 +98,7 @@ def withhold_velocity(
                     e.ts,
                     e.employee_id,
                     e.campaign_id,
-                    detail=f"more than {limit} unique visits in an hour",
+                    detail=f"more than {limit} {what} in an hour",
                 )
             )
         else:

@@ -316,7 +316,9 @@ def negotiate_language(
     """The language to show: ``?lang=`` if available, else the best ``Accept-Language`` match.
 
     When none of the visitor's languages is available, a Chinese reader gets the other Chinese
-    script (a zh-TW reader the Simplified page) rather than ``default``. Never raises.
+    script (a zh-TW reader the Simplified page), a Japanese reader English when there is an
+    English copy (``ja`` falls back to ``en``, never to Chinese), and only then ``default``.
+    Never raises.
     """
     avail = {a for a in available if isinstance(a, str)}
     if isinstance(query_lang, str) and len(query_lang) <= 35:
@@ -332,4 +334,9 @@ def negotiate_language(
         other = _OTHER_SCRIPT.get(lang)
         if other in avail:
             return other
+    # A Japanese reader without a ja copy reads English sooner than the default Chinese (a
+    # ja-JP browser got the zh-Hans page before). Languages we have no copy type for at all
+    # (fr, ko, ...) still get the default the campaign chose.
+    if "en" in avail and wanted_langs and not any(lang in _OTHER_SCRIPT for lang in wanted_langs):
+        return "en"
     return default

@@ -53,6 +53,9 @@ class Decision(StrEnum):
     NOT_STARTED = "campaign_not_started"
     INACTIVE_OWNER = "owner_inactive"
     COLLEAGUE = "employee_click"  # another employee of the same tenant (signed in)
+    # leads only: a lead naming the contact of a customer someone else holds (a colleague,
+    # or the lead pool) is recorded on that customer and pays nobody
+    OTHERS_CUSTOMER = "others_customer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,19 @@ class Employee:
     region: str
     active: bool = True
     updated_at: int = 0
+    email: str = ""  # their sign-in (the Cognito user's e-mail); "" = no sign-in yet
+    role: str = "employee"  # admin | employee: the Cognito group the sign-in is in
+    subject: str = ""  # the Cognito user's sub, so a replaced user's tokens stop working
+    signed_in: bool = False  # accepted the invitation: has signed in at least once
+
+    @property
+    def status(self) -> str:
+        """offboarded | active (has signed in) | invited (a sign-in, never used) | no_sign_in."""
+        if not self.active:
+            return "offboarded"
+        if self.signed_in:
+            return "active"
+        return "invited" if self.subject else "no_sign_in"
 
     def to_public(self) -> dict[str, object]:
         return {
@@ -118,6 +134,9 @@ class Employee:
             "team": self.team,
             "region": self.region,
             "active": self.active,
+            "email": self.email or None,
+            "role": self.role,
+            "status": self.status,
         }
 
 
@@ -285,13 +304,15 @@ class Visit:
     node: str = ""
     amount: str = ""  # conversion events: the won deal's amount, e.g. "1999.00 CNY"
     viewer: str = ""  # the signed-in employee who clicked (owner or colleague), if any
-    # analytics: "link" (redirect) or "page" (hosted landing page view); device type and OS
+    # analytics: "link" (redirect), "page" (hosted landing page view) or "card" (business
+    # card view, /c/{code}); device type and OS
     # from the User-Agent; city from the CDN's viewer headers where present
     surface: str = "link"
     device: str = ""
     os: str = ""
     subdivision: str = ""  # e.g. "13" (Tokyo) in JP: the ISO 3166-2 code after the country
     city: str = ""
+    action: str = ""  # kind "tap": what a business card's viewer tapped (domain.card.TAP_ACTIONS)
 
 
 @dataclass(frozen=True, slots=True)

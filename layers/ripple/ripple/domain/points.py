@@ -163,8 +163,8 @@ def earnings_from_visits(
     entries: list[LedgerEntry] = []
     seen: set[tuple[str, str]] = set()
     for visit in sorted(visits, key=lambda v: (v.ts, v.visit_id)):
-        if visit.decision is not Decision.ELIGIBLE:
-            continue
+        if visit.decision is not Decision.ELIGIBLE or visit.kind not in ("visit", "lead", "conversion"):
+            continue  # e.g. a business card's "tap" events: recorded for the card radar, paid nothing
         campaign = campaigns.get((visit.tenant_id, visit.campaign_id))
         employee = employees.get((visit.tenant_id, visit.employee_id))
         if campaign is None or employee is None or not employee.active:

@@ -20,9 +20,12 @@ from ripple.domain.timeutil import parse_iso_ms
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "check_email",
     "check_id",
+    "check_tenant_id",
     "decode_cursor",
     "encode_cursor",
+    "normalize_url",
     "parse_json_body",
     "reject_unknown_params",
     "validate_campaign",
@@ -36,19 +39,72 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_URL_BYTES = 2048
 MAX_POINTS = 1_000_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+# Tenant ids are part of every key ("EMP#tenant#id", "B#tenant#..."), so they get the strictest
+# set: lower-case letters, digits and inner hyphens, 2-32 characters. Never '#', '.', '_'.
+_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]\Z")
+
+
+MAX_INT_DIGITS = 30  # far beyond any count, amount or timestamp the API takes
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _JsonRefused(f"a number with more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _JsonRefused("a number too large to represent")
+    return value
+
+
+def _parse_constant(name: str) -> float:
+    raise _JsonRefused(f"{name}, which is not JSON")
+
+
+class _JsonRefused(ValueError):
+    """Valid-looking JSON we will not take (see parse_json_body)."""
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _check_strings(value: Any, depth: int = 0) -> None:
+    """Lone surrogates (``"\\ud800"``) decode to strings that cannot be encoded as UTF-8:
+    stored or echoed, they would fail later (a 500, or no response at all). Keys and values."""
+    if isinstance(value, str):
+        if _has_surrogate(value):
+            raise _JsonRefused("a string with a lone surrogate (\\ud800-\\udfff)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if _has_surrogate(key):
+                raise _JsonRefused("a key with a lone surrogate (\\ud800-\\udfff)")
+            _check_strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, depth + 1)
 
 
 def parse_json_body(raw: bytes | str | None, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    """Decode a JSON object body; 413 when too large, 400 when not JSON, 422 when not an object."""
+    """Decode a JSON object body; 413 when too large, 400 when not JSON, 422 when not an object
+    or when it carries what no field can take: a lone surrogate in any string or key, an
+    integer of more than 30 digits (Python refuses >4,300 with a ValueError, a 500 before),
+    NaN/Infinity or an overflowing float. The one place every JSON body enters."""
     if raw is None or raw in (b"", ""):
         raise BadRequestError("request body must be a JSON object")
-    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if len(data) > max_bytes:
         raise PayloadTooLargeError(f"request body exceeds {max_bytes} bytes")
     try:
-        body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise BadRequestError(f"malformed JSON: {exc}") from exc
+        body = json.loads(data, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+        _check_strings(body)
+    except _JsonRefused as exc:
+        raise ValidationError(f"request body contains {exc}", details={"field": "body"}) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise BadRequestError("malformed JSON: " + str(exc).encode("ascii", "backslashreplace").decode()) from exc
     if not isinstance(body, dict):
         raise ValidationError("request body must be a JSON object")
     return body
@@ -115,36 +171,140 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
+def check_tenant_id(value: object, what: str = "tenant") -> str:
+    """Tenant ids: 2-32 of [a-z0-9-], starting and ending alphanumeric (a key component)."""
+    if not isinstance(value, str) or not _TENANT_ID.match(value):
+        raise ValidationError(
+            f"{what} must be 2-32 lower-case letters, digits or inner hyphens", details={"field": what}
+        )
+    return value
+
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z"
+)
+EMPLOYEE_ROLES = ("employee", "admin")
+
+
+def check_email(value: str, what: str = "email") -> str:
+    """A plain ``local@domain.tld`` address (no display names, no IP literals), lower-cased:
+    e-mail is how the directory and CSV files match people, so case must not split them."""
+    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.match(value):
+        raise ValidationError(f"{what} must be an e-mail address like name@example.com", details={"field": what})
+    return value.lower()
+
+
 def validate_employee(body: dict[str, Any]) -> dict[str, str]:
-    _reject_unknown(body, {"name", "team", "region"})
-    return {
+    """``name``, ``team``, ``region`` (required); ``email`` and ``role`` (optional: absent
+    means "keep what is stored", the role defaulting to ``employee`` for a new one)."""
+    _reject_unknown(body, {"name", "team", "region", "email", "role"})
+    out = {
         "name": _text(body, "name", max_len=100) or "",
         "team": check_id(_text(body, "team", max_len=64) or "", "team"),
         "region": check_id(_text(body, "region", max_len=64) or "", "region"),
     }
+    email = _text(body, "email", max_len=254, required=False)
+    if email is not None:
+        out["email"] = check_email(email)
+    role = _text(body, "role", max_len=16, required=False)
+    if role is not None:
+        if role not in EMPLOYEE_ROLES:
+            raise ValidationError("role must be employee or admin", details={"field": "role"})
+        out["role"] = role
+    return out
+
+
+# Characters no destination may carry even percent-encoded by us: invisible formatting
+# (bidi overrides, zero-width), line and paragraph separators (U+2028/U+2029), other
+# Unicode spaces, private-use, surrogates and unassigned code points. They spoof what an
+# admin reviews and break the headers and HTML the URL ends up in.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+_UNSAFE_ASCII = re.compile(r'["<>\\^`{|}]')  # ASCII that must be percent-encoded in a URL
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What stays as written in each part (RFC 3986 reserved + unreserved + '%' of existing escapes)
+_SAFE_PATH = "/%:@!$&'()*+,;=-._~"
+_SAFE_QUERY = "/%:@!$&'()*+,;=-._~?"
+
+
+def _url_error(message: str, field: str) -> ValidationError:
+    return ValidationError(message, details={"field": field})
+
+
+def _ascii_host(host: str, field: str) -> str:
+    """IDNA (UTS #46) for internationalised names; A-labels that do not decode are refused."""
+    import idna
+
+    try:
+        if not host.isascii():
+            return str(idna.encode(host, uts46=True).decode("ascii"))
+        if "xn--" in host:
+            idna.decode(host)
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise _url_error(f"{field} has an invalid international host name", field) from exc
+    return host
+
+
+def normalize_url(value: str, *, field: str = "destination_url") -> str:
+    """The URL as pure ASCII, meaning the same thing: the host in IDNA/punycode form, every
+    other non-ASCII or unsafe character percent-encoded as UTF-8. Refuses (422) what cannot
+    be made safe: invisible or separator characters, malformed ``%`` escapes, bad IDNA.
+    Idempotent, so an already-normalised URL passes through unchanged."""
+    import unicodedata
+
+    for ch in value:
+        if (ord(ch) < 33 or ord(ch) == 127) or (ord(ch) > 127 and unicodedata.category(ch) in _REFUSED_CATEGORIES):
+            raise _url_error(
+                f"{field} must not contain spaces, control, invisible or separator characters (U+{ord(ch):04X})",
+                field,
+            )
+    if _BAD_ESCAPE.search(value):
+        raise _url_error(f"{field} has a '%' that is not a %XX escape", field)
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a malformed port
+        host = parts.hostname
+    except ValueError as exc:
+        raise _url_error(f"{field} is not a valid URL", field) from exc
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise _url_error(f"{field} must be an absolute http(s) URL", field)
+    if parts.username or parts.password:
+        raise _url_error(f"{field} must not embed credentials", field)
+    ascii_host = _ascii_host(host, field)
+    if value.isascii() and not _UNSAFE_ASCII.search(value):
+        return value  # already what a Location header can carry: kept exactly as written
+    netloc = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
+    if port is not None:
+        netloc += f":{port}"
+    from urllib.parse import quote, urlunsplit
+
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            quote(parts.path, safe=_SAFE_PATH),
+            quote(parts.query, safe=_SAFE_QUERY),
+            quote(parts.fragment, safe=_SAFE_QUERY + "#"),
+        )
+    )
 
 
 def validate_destination_url(value: object) -> str:
+    """An absolute http(s) URL, returned normalised to ASCII (:func:`normalize_url`): the
+    redirect's ``Location`` header can only carry ASCII, so a destination is made safe (or
+    refused) here, before any link or visit can exist for it."""
     if not isinstance(value, str):
         raise ValidationError("destination_url must be a string", details={"field": "destination_url"})
-    if len(value.encode("utf-8")) > MAX_URL_BYTES:
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES:
         raise ValidationError(
             f"destination_url must be at most {MAX_URL_BYTES} bytes", details={"field": "destination_url"}
         )
-    if value != value.strip() or any(ord(c) < 33 or ord(c) == 127 for c in value):
+    url = normalize_url(value)
+    if len(url) > MAX_URL_BYTES:
         raise ValidationError(
-            "destination_url must not contain spaces or control characters", details={"field": "destination_url"}
+            f"destination_url must be at most {MAX_URL_BYTES} bytes once percent-encoded",
+            details={"field": "destination_url"},
         )
-    try:
-        parts = urlsplit(value)
-        _ = parts.port  # raises on a malformed port
-    except ValueError as exc:
-        raise ValidationError("destination_url is not a valid URL", details={"field": "destination_url"}) from exc
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValidationError("destination_url must be an absolute http(s) URL", details={"field": "destination_url"})
-    if parts.username or parts.password:
-        raise ValidationError("destination_url must not embed credentials", details={"field": "destination_url"})
-    return value
+    return url
 
 
 _OUTCOMES = ("unique_visit", "forward", "lead", "conversion")

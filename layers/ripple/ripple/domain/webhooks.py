@@ -21,6 +21,7 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_ATTEMPTS",
     "is_public_address",
+    "legacy_ipv4",
     "next_retry_ms",
     "sign",
     "signature_header",
@@ -64,28 +65,70 @@ def next_retry_ms(attempt: int, now: int) -> int | None:
     return now + BACKOFF_MS[attempt - 1]
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return bool(ip.is_global) and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
 def is_public_address(address: str) -> bool:
     """Whether an IP literal is globally routable (no loopback, private, link-local — which
-    includes the cloud metadata address 169.254.169.254 — multicast, reserved or unspecified)."""
+    includes the cloud metadata address 169.254.169.254 — multicast, reserved or unspecified).
+    IPv6 forms that carry an IPv4 address (mapped ``::ffff:a.b.c.d``, 6to4, Teredo, NAT64)
+    are judged by that IPv4 address too: ``::ffff:127.0.0.1`` is loopback."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return bool(ip.is_global) and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+        if ip in _NAT64:
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.ipv4_mapped is not None:
+            return _public(ip.ipv4_mapped)
+        if any(v4 is not None and not _public(v4) for v4 in embedded):
+            return False
+    return _public(ip)
 
 
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+def _number(label: str) -> int:
+    """One part of a legacy IPv4 host: decimal, ``0x`` hex or ``0``-prefixed octal."""
+    if label[:2].lower() == "0x":
+        return int(label[2:] or "0", 16)
+    if len(label) > 1 and label.startswith("0"):
+        return int(label, 8)
+    if not label.isdigit():
+        raise ValueError(label)
+    return int(label)
+
+
+def legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The address a numeric host means to a URL parser (WHATWG) or ``inet_aton``: ``127.1``,
+    ``0x7f.0.0.1``, ``0177.0.0.1`` and ``2130706433`` are all 127.0.0.1. None when the host
+    is a name (its last label is not a number); ValueError when numeric but not an address."""
+    labels = host.split(".")
     try:
-        return ipaddress.ip_address(host).is_loopback
+        _number(labels[-1])
     except ValueError:
-        return False
+        return None
+    if len(labels) > 4:
+        raise ValueError(host)
+    *head, tail = [_number(label) for label in labels]
+    if any(n > 255 for n in head) or tail >= 256 ** (4 - len(head)):
+        raise ValueError(host)
+    value = tail
+    for i, n in enumerate(head):
+        value += n << (8 * (3 - i))
+    return ipaddress.IPv4Address(value)
+
+
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan")
 
 
 def _check_url(value: object, *, allow_private: bool) -> str:
+    """Checked at configuration; the addresses a name resolves to are checked again at every
+    delivery, and the connection goes to the address checked (adapters.webhooks.http_post)."""
     if not isinstance(value, str) or not value or len(value) > MAX_URL:
         raise ValidationError(f"url must be a string of at most {MAX_URL} characters", details={"field": "url"})
     try:
@@ -96,20 +139,39 @@ def _check_url(value: object, *, allow_private: bool) -> str:
         raise ValidationError("url is not a valid URL", details={"field": "url"}) from exc
     if not host or parts.username or parts.password or any(c.isspace() for c in value):
         raise ValidationError("url must be an absolute URL with a host and no credentials", details={"field": "url"})
-    loopback = _is_loopback_host(host)
+    if not value.isascii():
+        raise ValidationError("url must be ASCII (international host names in punycode)", details={"field": "url"})
+    bare = host[:-1] if host.endswith(".") else host  # "localhost." is localhost
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    try:
+        ip = ipaddress.ip_address(bare)
+    except ValueError:
+        try:
+            legacy = legacy_ipv4(bare)
+        except ValueError as exc:
+            raise ValidationError("url host is not a valid name or address", details={"field": "url"}) from exc
+        if legacy is not None:  # 127.1, 0x7f.0.0.1, 0177.0.0.1, 2130706433: one address, many spellings
+            raise ValidationError(
+                f"url must write an IPv4 address as four decimal numbers ({legacy}), or use a host name",
+                details={"field": "url"},
+            ) from None
+        ip = None
+    loopback = bare == "localhost" or bare.endswith(".localhost") or (ip is not None and _loopback(ip))
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http" and loopback):
         raise ValidationError("url must use https", details={"field": "url"})
     if not allow_private:
-        if loopback or host.endswith((".local", ".internal")) or "." not in host.strip("[]"):
-            raise ValidationError("url must be a public host", details={"field": "url"})
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            pass  # a DNS name: its addresses are checked again when we connect
-        else:
-            if not is_public_address(host):
+        if ip is not None:
+            if not is_public_address(str(ip)):
                 raise ValidationError("url must not point to a private or reserved address", details={"field": "url"})
+        elif loopback or bare.endswith(_PRIVATE_SUFFIXES) or "." not in bare:
+            raise ValidationError("url must be a public host", details={"field": "url"})
     return value
+
+
+def _loopback(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
 
 
 def validate_endpoint(body: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:

@@ -9,17 +9,39 @@ from ripple.domain.errors import NotFoundError, ValidationError
 from ripple.domain.model import Campaign, Employee, Role, Tenant
 from ripple.domain.timeutil import validate_timezone
 from ripple.domain.validation import check_id, validate_campaign, validate_employee
+from ripple.service.accounts import forget_account
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
-__all__ = ["create_campaign", "get_campaign", "get_tenant", "update_rules", "update_tenant", "upsert_employee"]
+__all__ = [
+    "create_campaign",
+    "get_campaign",
+    "get_tenant",
+    "reactivate_employee",
+    "resend_invitation",
+    "revoke_invitation",
+    "update_rules",
+    "update_tenant",
+    "upsert_employee",
+]
 
 
 def upsert_employee(svc: Services, principal: Principal, employee_id: str, body: dict[str, Any]) -> Employee:
+    """Create or update an employee. With an ``email`` the employee gets a sign-in: the
+    identity provider's user is created (and its invitation sent) or updated through
+    ``svc.directory``, with the tenant and employee id fixed in it for good, and the role
+    as group membership. The provider goes first: if it refuses, nothing is written."""
     require_role(principal, Role.ADMIN)
     check_id(employee_id, "employee_id")
     fields = validate_employee(body)
     existing = svc.employees.get(principal.tenant_id, employee_id)
+    email = fields.get("email", existing.email if existing else "")
+    role = fields.get("role", existing.role if existing else Role.EMPLOYEE.value)
+    if existing is not None and existing.subject and not email:
+        email = existing.email
+    subject = existing.subject if existing else ""
+    if email and svc.directory is not None:
+        subject = _sync_sign_in(svc, principal.tenant_id, employee_id, existing, email, fields["name"], role)
     employee = Employee(
         tenant_id=principal.tenant_id,
         employee_id=employee_id,
@@ -28,8 +50,86 @@ def upsert_employee(svc: Services, principal: Principal, employee_id: str, body:
         region=fields["region"],
         active=existing.active if existing else True,
         updated_at=svc.clock(),
+        email=email,
+        role=role,
+        subject=subject,
+        signed_in=existing.signed_in if existing and existing.subject == subject else False,
     )
     svc.employees.put(employee)
+    forget_account(principal.tenant_id, employee_id)
+    return employee
+
+
+def _sync_sign_in(
+    svc: Services, tenant_id: str, employee_id: str, existing: Employee | None, email: str, name: str, role: str
+) -> str:
+    from ripple.domain.errors import ConflictError
+    from ripple.service.ports import EmailTakenError
+
+    admin = role == Role.ADMIN.value
+    try:
+        if existing is not None and existing.subject:
+            if (existing.email, existing.name, existing.role) != (email, name, role):
+                svc.directory.update_user(existing.subject, email=email, name=name, admin=admin)
+            return existing.subject
+        user = svc.directory.create_user(
+            tenant_id=tenant_id, employee_id=employee_id, email=email, name=name, admin=admin
+        )
+    except EmailTakenError as exc:
+        raise ConflictError(
+            f"{email} already has a sign-in (one e-mail, one employee)", details={"field": "email"}
+        ) from exc
+    return str(user.subject)
+
+
+def _invited(svc: Services, principal: Principal, employee_id: str) -> Employee:
+    from ripple.domain.errors import ConflictError
+
+    require_role(principal, Role.ADMIN)
+    check_id(employee_id, "employee_id")
+    employee = svc.employees.get(principal.tenant_id, employee_id)
+    if employee is None:
+        raise NotFoundError(f"employee {employee_id} not found")
+    if not employee.subject or svc.directory is None:
+        raise ConflictError(f"employee {employee_id} has no sign-in: give them an e-mail first")
+    if employee.status != "invited":
+        raise ConflictError(f"employee {employee_id} is {employee.status}, not invited")
+    return employee
+
+
+def resend_invitation(svc: Services, principal: Principal, employee_id: str) -> dict[str, Any]:
+    """A new invitation for someone who has not signed in yet: Cognito e-mails a new temporary
+    password (valid for the pool's TemporaryPasswordValidityDays), the previous one stops working."""
+    employee = _invited(svc, principal, employee_id)
+    svc.directory.resend_invitation(employee.subject)
+    return {"employee_id": employee_id, "status": "invited", "email": employee.email, "sent": True}
+
+
+def revoke_invitation(svc: Services, principal: Principal, employee_id: str) -> dict[str, Any]:
+    """The invitation's temporary password stops working (replaced by one nobody knows); the
+    employee stays invited and can be sent a new one."""
+    import secrets
+
+    employee = _invited(svc, principal, employee_id)
+    svc.directory.reset_invitation(employee.subject, secrets.token_urlsafe(24) + "a1A!")
+    return {"employee_id": employee_id, "status": "invited", "email": employee.email, "sent": False}
+
+
+def reactivate_employee(svc: Services, principal: Principal, employee_id: str) -> Employee:
+    """Undo an offboarding (a directory re-enabling someone): the employee signs in and earns
+    again. Customers handed over stay with whoever has them now."""
+    require_role(principal, Role.ADMIN)
+    check_id(employee_id, "employee_id")
+    existing = svc.employees.get(principal.tenant_id, employee_id)
+    if existing is None:
+        raise NotFoundError(f"employee {employee_id} not found")
+    if existing.active:
+        return existing
+    if existing.subject and svc.directory is not None:
+        svc.directory.set_enabled(existing.subject, True)  # the provider first: if it refuses, nothing changes
+    employee = replace(existing, active=True, updated_at=svc.clock())
+    svc.employees.put(employee)
+    forget_account(principal.tenant_id, employee_id)
     return employee
 
 

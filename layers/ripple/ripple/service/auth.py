@@ -12,11 +12,14 @@ __all__ = ["Principal", "require_role"]
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the verified ``sub``, ``tenant`` and ``role`` claims of the token."""
+    """Who is calling, from claims only an administrator can set: ``tenant_id`` and ``sub``
+    (the Ripple employee id) are the Cognito user's immutable ``custom:tenant`` and
+    ``custom:employee_id``, ``role`` its group membership; ``subject`` is Cognito's ``sub``."""
 
     tenant_id: str
     sub: str
     role: Role
+    subject: str = ""
 
 
 def require_role(principal: Principal, *roles: Role) -> None:

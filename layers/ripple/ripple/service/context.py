@@ -60,3 +60,6 @@ class Services:
     webhooks: Any = None  # adapters.webhooks.DynamoWebhooks (endpoints, outbox, delivery log)
     tasks: Any = None  # adapters.tasks.DynamoTasks (promotion tasks)
     analytics: Any = None  # adapters.analytics.DynamoAnalytics (share analytics counters)
+    cards: Any = None  # service.cards.CardRepository (business cards and the card radar)
+    directory: Any = None  # ports.Directory: the identity provider (Cognito); None = no sign-ins
+    live: Any = None  # service.live.Live: WebSocket subscriptions and the publisher; None = no push

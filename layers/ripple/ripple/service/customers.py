@@ -16,6 +16,7 @@ from ripple.domain.customers import (
     Customer,
     CustomerStatus,
     due_for_recycling,
+    notes_hidden_until,
     validate_customer_patch,
     validate_note,
 )
@@ -80,6 +81,19 @@ def _visible(svc: Services, principal: Principal, customer_id: str) -> Customer:
     return customer
 
 
+def _status_and_tag(params: dict[str, str]) -> tuple[str | None, str | None]:
+    """The ``status`` and ``tag`` filters of both customer lists, refused (422) when malformed."""
+    status = params.get("status")
+    if status is not None and status not in {s.value for s in CustomerStatus}:
+        raise ValidationError(
+            "status must be one of: " + ", ".join(s.value for s in CustomerStatus), details={"field": "status"}
+        )
+    tag = params.get("tag")
+    if tag is not None and not 1 <= len(tag) <= 32:
+        raise ValidationError("tag must be 1..32 characters", details={"field": "tag"})
+    return status, tag
+
+
 def list_customers(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
     reject_unknown_params(params, _LIST_PARAMS)
@@ -91,12 +105,7 @@ def list_customers(svc: Services, principal: Principal, params: dict[str, str]) 
     else:
         raw_owner = params.get("owner")
         owner = None if raw_owner is None else (POOL if raw_owner == "pool" else check_id(raw_owner, "owner"))
-    status = params.get("status")
-    if status is not None and status not in {s.value for s in CustomerStatus}:
-        raise ValidationError("status must be one of: " + ", ".join(s.value for s in CustomerStatus))
-    tag = params.get("tag")
-    if tag is not None and not 1 <= len(tag) <= 32:
-        raise ValidationError("tag must be 1..32 characters", details={"field": "tag"})
+    status, tag = _status_and_tag(params)
     campaign_id = check_id(params["campaign_id"], "campaign_id") if "campaign_id" in params else None
     limit = validate_limit(params.get("limit"), default=20)
     cursor = params.get("cursor")
@@ -106,16 +115,21 @@ def list_customers(svc: Services, principal: Principal, params: dict[str, str]) 
         page = svc.customers.search(principal.tenant_id, CustomerFilter(owner, status, tag, campaign_id), limit, cursor)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
-    return {"customers": [customer_view(c) for c in page.customers], "next_cursor": page.cursor}
+    return {"items": [customer_view(c) for c in page.customers], "next_cursor": page.cursor}
 
 
 def get_customer(svc: Services, principal: Principal, customer_id: str) -> dict[str, Any]:
     customer = _visible(svc, principal, customer_id)
     view = customer_view(customer)
     view["chain"] = _chain_view(svc, customer)
+    history = list(svc.customers.history(principal.tenant_id, customer_id))
+    if principal.role is Role.EMPLOYEE:
+        # other people's notes from before the customer last moved to this owner stay private
+        until = notes_hidden_until((e.kind, e.actor, e.ts) for e in history)
+        history = [e for e in history if not (e.kind == "note" and e.actor != principal.sub and e.ts <= until)]
     view["history"] = [
         {"kind": e.kind, "at": ms_to_iso(e.ts), "actor": e.actor or None, **({"data": e.data} if e.data else {})}
-        for e in svc.customers.history(principal.tenant_id, customer_id)
+        for e in history
     ]
     return view
 
@@ -271,7 +285,12 @@ def offboard_employee(svc: Services, principal: Principal, employee_id: str, bod
         to = target
     now = svc.clock()
     if employee.active:
+        if employee.subject and svc.directory is not None:
+            svc.directory.set_enabled(employee.subject, False)  # and signed out everywhere
         svc.employees.put(replace(employee, active=False, updated_at=now))
+    from ripple.service.accounts import forget_account
+
+    forget_account(principal.tenant_id, employee_id)  # their next call here is a 401
     moved = 0
     for customer in list(svc.customers.owned_by(principal.tenant_id, employee_id)):
         if _move(svc, customer, to, now, "handover", principal.sub) is not None:
@@ -320,17 +339,21 @@ def lead_pool(svc: Services, principal: Principal, params: dict[str, str]) -> di
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
     reject_unknown_params(params, {"limit", "cursor", "status", "tag", "campaign_id"})
     limit = validate_limit(params.get("limit"), default=20)
+    status, tag = _status_and_tag(params)
     campaign_id = check_id(params["campaign_id"], "campaign_id") if "campaign_id" in params else None
+    cursor = params.get("cursor")
+    if cursor is not None and len(cursor) > 2048:
+        raise ValidationError("cursor is not valid", details={"field": "cursor"})
     try:
         page = svc.customers.search(
             principal.tenant_id,
-            CustomerFilter(POOL, params.get("status"), params.get("tag"), campaign_id),
+            CustomerFilter(POOL, status, tag, campaign_id),
             limit,
-            params.get("cursor"),
+            cursor,
         )
     except (ValueError, TypeError, KeyError) as exc:
         raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
-    return {"customers": [customer_view(c, masked=True) for c in page.customers], "next_cursor": page.cursor}
+    return {"items": [customer_view(c, masked=True) for c in page.customers], "next_cursor": page.cursor}
 
 
 def claim_from_pool(svc: Services, principal: Principal, customer_id: str) -> dict[str, Any]:

@@ -42,6 +42,18 @@ class LandingOutcome:
     set_visitor_cookie: str | None
 
 
+def _visitor_region(country: str, accept_language: str) -> str:
+    """The region the form's country selector starts on: where the visitor is, else what
+    their browser's first language says (``ja`` → JP); "" leaves it on "—"."""
+    from ripple.domain.contact import phone_regions
+    from ripple.web.landing_page import PHONE_REGIONS
+
+    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip()
+    known = {region for region, _ in PHONE_REGIONS}
+    regions = phone_regions(chosen=None, viewer_country=country, lang=first, default="")
+    return next((r for r in regions if r in known), "")
+
+
 def render_landing(
     svc: Services, req: VisitRequest, *, base_url: str, accept_language: str, query_lang: str | None
 ) -> LandingOutcome:
@@ -67,6 +79,7 @@ def render_landing(
         share_token=token,
         nonce=nonce,
         campaign_name=campaign_name,
+        phone_region=_visitor_region(req.country, accept_language),
     )
     cookie = None
     if rec.identity is not None and rec.identity.new_cookie and rec.decision is not Decision.BOT:

@@ -6,6 +6,12 @@ the customer record carries the full attribution without trusting anything the c
 claims. Points for the lead are *not* granted here: a ``lead`` event is written to the
 visits table and the stream consumer awards ``points.lead`` exactly once per customer
 and campaign, like every other point.
+
+What a lead may earn is decided like a visit (``tracking.decide``): bots, the link's owner
+and colleagues (signed in, on a phone they use signed in, or holding a share token minted
+for their own visit) earn nothing, and the consumer applies the same fraud, velocity, cap
+and holding rules. A lead naming a known contact merges into that customer without
+changing what is stored about it, and pays only if the customer is the link owner's.
 """
 
 from __future__ import annotations
@@ -16,20 +22,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ripple.domain.chains import token_code
-from ripple.domain.chains import verify_token as verify_share_token
-from ripple.domain.contact import contact_keys, normalise_email, normalise_name, normalise_phone
-from ripple.domain.customers import Attribution, LeadTouch, apply_lead
+from ripple.domain.chains import HOLDER_COLLEAGUE, HOLDER_OWNER, InvalidShareTokenError, read_token, token_code
+from ripple.domain.contact import (
+    contact_keys,
+    normalise_email,
+    normalise_name,
+    normalise_phone_in,
+    phone_regions,
+    validate_region,
+)
+from ripple.domain.customers import Attribution, Customer, LeadTouch, apply_lead, lead_pays
 from ripple.domain.errors import ConflictError, GoneError, TooManyRequestsError, ValidationError
-from ripple.domain.model import Decision, Visit
-from ripple.domain.tracking import identify_visitor
+from ripple.domain.model import Decision, Link, Visit
+from ripple.domain.tracking import VisitorIdentity, decide, describe_user_agent, identify_visitor
+from ripple.service.auth import Principal
 from ripple.service.context import Services
 from ripple.service.ports import ContactTakenError, CustomerEvent, StaleCustomerError
 from ripple.service.redirect import _lookup, chain_secret
 
 __all__ = ["LEAD_LIMITS", "LeadReceipt", "LeadRequest", "submit_lead"]
 
-_FIELDS = {"token", "name", "phone", "email", "message", "consent", "consent_text", "lang"}
+_FIELDS = {"token", "name", "phone", "email", "message", "consent", "consent_text", "lang", "country"}
 # (bucket kind, hits allowed, window seconds): per client network and per share token
 LEAD_LIMITS = (("ip", 20, 600), ("token", 5, 600))
 
@@ -40,6 +53,9 @@ class LeadRequest:
     client_ip: str
     user_agent: str
     visitor_cookie: str | None
+    viewer: Principal | None = None  # verified bearer token or session cookie, if any
+    country: str = ""  # the CDN's viewer-country header (CloudFront-Viewer-Country), if any
+    language: str = ""  # the browser's first Accept-Language tag (the page's ``lang`` may be a fallback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +97,10 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
         raise ValidationError("token is not a valid share token", details={"field": "token"})
     link = _lookup(svc, code)
     try:
-        node, parent, depth = verify_share_token(chain_secret(svc), code=code, token=token)
-    except ValueError as exc:
+        share = read_token(chain_secret(svc), code=code, token=token)
+    except InvalidShareTokenError as exc:
         raise ValidationError("token is not a valid share token", details={"field": "token"}) from exc
+    node, parent, depth = share.node, share.parent, share.depth
     if body.get("consent") is not True:
         raise ValidationError("explicit consent is required (consent: true)", details={"field": "consent"})
     now = svc.clock()
@@ -100,7 +117,11 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
     raw_name = _str(body, "name", 200)
     name = normalise_name(raw_name) if raw_name is not None else ""
     raw_phone = _str(body, "phone", 64)
-    phone = normalise_phone(raw_phone, tenant.phone_region) if raw_phone is not None else None
+    chosen = validate_region(body["country"]) if body.get("country") not in (None, "") else None
+    regions = phone_regions(
+        chosen=chosen, viewer_country=req.country, lang=req.language or lang, default=tenant.phone_region
+    )
+    phone = normalise_phone_in(raw_phone, regions) if raw_phone is not None else None
     raw_email = _str(body, "email", 320)
     email = normalise_email(raw_email) if raw_email is not None else None
     message = _str(body, "message", 1000) or ""
@@ -112,9 +133,18 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
     _rate_limit(svc, req, node, now)
 
     employee = svc.employees.get(link.tenant_id, link.employee_id)
+    employee_active = employee is not None and employee.active
+    identity = identify_visitor(
+        tenant_id=link.tenant_id,
+        cookie=req.visitor_cookie,
+        client_ip=req.client_ip,
+        user_agent=req.user_agent,
+        secret=svc.settings.visitor_secret,
+    )
+    decision = _decision(svc, req, link, share.holder, identity, employee_active, now)
     touch = LeadTouch(
         employee_id=link.employee_id,
-        employee_active=employee is not None and employee.active,
+        employee_active=employee_active,
         campaign_id=link.campaign_id,
         channel=link.channel,
         code=link.code,
@@ -127,6 +157,7 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
         email=email,
         consent_text=consent_text,
         consent_lang=lang,
+        eligible=decision is Decision.ELIGIBLE,
     )
     rule = Attribution(tenant.attribution_mode, tenant.attribution_days)
     keys = contact_keys(phone, email)
@@ -147,6 +178,8 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
             "message": message,
             "consent_text": consent_text,
             "lang": lang,
+            # what the lead said, for the owner to review: a merge never overwrites the customer
+            "submitted": {k: v for k, v in (("name", name), ("phone", phone), ("email", email)) if v},
         },
     )
 
@@ -166,15 +199,10 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
         }
         return outbox_for(svc, link.tenant_id, "lead.created", payload, lead_id)
 
-    customer_id, created = _merge_or_create(svc, link.tenant_id, touch, rule, keys, event, outbox)
-
-    identity = identify_visitor(
-        tenant_id=link.tenant_id,
-        cookie=req.visitor_cookie,
-        client_ip=req.client_ip,
-        user_agent=req.user_agent,
-        secret=svc.settings.visitor_secret,
-    )
+    customer, created = _merge_or_create(svc, link.tenant_id, touch, rule, keys, event, outbox)
+    customer_id = customer.customer_id
+    if decision is Decision.ELIGIBLE and not lead_pays(customer, touch):
+        decision = Decision.OTHERS_CUSTOMER
     svc.visits.record(
         Visit(
             visit_id=lead_id,
@@ -185,15 +213,48 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
             channel=link.channel,
             visitor=identity.visitor_key,
             ts=now,
-            decision=Decision.ELIGIBLE,
+            decision=decision,
             via=parent,
             depth=depth,
             kind="lead",
             customer_id=customer_id,
             node=node,
+            # a signed-in colleague's lead feeds the click-ring signals like their clicks
+            viewer=req.viewer.sub if req.viewer is not None and req.viewer.tenant_id == link.tenant_id else "",
         )
     )
     return LeadReceipt(lead_id, customer_id, created)
+
+
+def _decision(
+    svc: Services,
+    req: LeadRequest,
+    link: Link,
+    holder: str,
+    identity: VisitorIdentity,
+    owner_active: bool,
+    now: int,
+) -> Decision:
+    """What the lead may earn, by the visit rules: the person behind it is the link's owner
+    or a colleague when they are signed in, when their share token was minted for their own
+    visit, or when the phone they submit from is one they use signed in."""
+    viewer = req.viewer if req.viewer is not None and req.viewer.tenant_id == link.tenant_id else None
+    device = None
+    if svc.fraud is not None:
+        device = svc.fraud.device_owners({(link.tenant_id, identity.visitor_key)}).get(
+            (link.tenant_id, identity.visitor_key)
+        )
+    staff = {p for p in (viewer.sub if viewer else None, device) if p}
+    is_owner = holder == HOLDER_OWNER or link.employee_id in staff
+    is_colleague = holder == HOLDER_COLLEAGUE or bool(staff - {link.employee_id})
+    return decide(
+        link=link,
+        bot=describe_user_agent(req.user_agent).bot,
+        is_owner=is_owner,
+        owner_active=owner_active,
+        now_ms=now,
+        is_colleague=is_colleague,
+    )
 
 
 def _consent_text(landing: dict[str, Any] | None, lang: str, given: str | None) -> str:
@@ -222,9 +283,11 @@ def _merge_or_create(
     keys: list[str],
     event: CustomerEvent,
     outbox: Callable[[str, bool], Any] | None = None,
-) -> tuple[str, bool]:
+) -> tuple[Customer, bool]:
     """Create the customer or merge into the one holding this phone/e-mail; optimistic
-    and retried, so concurrent submissions for one contact end in one customer."""
+    and retried, so concurrent submissions for one contact end in one customer. A merge
+    claims no contact key: the lead's other contact stays in its history, not on the
+    customer (an unauthenticated request cannot attach an address to someone)."""
     for _attempt in range(6):
         owners = svc.customers.contact_owners(tenant_id, keys)
         # phone first, then e-mail: a stable choice when they name different customers
@@ -236,7 +299,7 @@ def _merge_or_create(
         try:
             if existing is None:
                 svc.customers.create(customer, keys, event, extra)
-                return new_id, True
+                return customer, True
             events = [event]
             if previous_owner is not None:
                 events.append(
@@ -248,14 +311,8 @@ def _merge_or_create(
                         data={"from": previous_owner, "to": customer.owner, "rule": rule.mode},
                     )
                 )
-            svc.customers.save(
-                customer,
-                expected_version=existing.version,
-                events=events,
-                new_contact_keys=[k for k in keys if k not in owners],  # never steal another's contact
-                extra=extra,
-            )
-            return new_id, False
+            saved = svc.customers.save(customer, expected_version=existing.version, events=events, extra=extra)
+            return saved, False
         except (ContactTakenError, StaleCustomerError):
             continue
     raise ConflictError("this contact is being updated concurrently; please retry")

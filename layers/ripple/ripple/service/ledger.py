@@ -60,7 +60,7 @@ def ledger_for(svc: Services, principal: Principal, employee_id: str | None, par
     return {
         "employee_id": employee_id,
         "points": svc.points.balances(principal.tenant_id, employee_id),
-        "entries": [entry_view(e) for e in entries],
+        "items": [entry_view(e) for e in entries],
         "next_cursor": encode_cursor(next_cursor),
     }
 

@@ -15,7 +15,7 @@ from ripple.domain.validation import check_id, decode_cursor, encode_cursor, rej
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
-__all__ = ["list_campaigns", "list_employees", "list_tasks", "my_links"]
+__all__ = ["employee_links", "list_campaigns", "list_employees", "list_tasks", "my_links"]
 
 _TASK_SORT = re.compile(r"^\d{13}#[A-Za-z0-9._-]{1,64}\Z")
 
@@ -35,7 +35,7 @@ def list_campaigns(svc: Services, principal: Principal, query: dict[str, str]) -
     limit = validate_limit(query.get("limit"), default=50, maximum=100)
     after = decode_cursor(query.get("cursor"), _is_id)
     campaigns, last = svc.campaigns.in_tenant(principal.tenant_id, limit, after)
-    return {"campaigns": [c.to_public() for c in campaigns], "next_cursor": encode_cursor(last)}
+    return {"items": [c.to_public() for c in campaigns], "next_cursor": encode_cursor(last)}
 
 
 def list_employees(svc: Services, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def list_employees(svc: Services, principal: Principal, query: dict[str, str]) -
     employees = sorted(svc.employees.in_tenant(principal.tenant_id), key=lambda e: e.employee_id)
     if active is not None:
         employees = [e for e in employees if e.active == (active == "true")]
-    return {"employees": [e.to_public() for e in employees]}
+    return {"items": [e.to_public() for e in employees], "next_cursor": None}
 
 
 def list_tasks(svc: Services, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def list_tasks(svc: Services, principal: Principal, query: dict[str, str]) -> di
     totals = svc.tasks.totals(principal.tenant_id, [t.task_id for t in tasks])
     now = svc.clock()
     return {
-        "tasks": [{**_task_view(t, now), "progress": totals.get(t.task_id, {})} for t in tasks],
+        "items": [{**_task_view(t, now), "progress": totals.get(t.task_id, {})} for t in tasks],
         "next_cursor": encode_cursor(last),
     }
 
@@ -84,7 +84,26 @@ def my_links(svc: Services, principal: Principal, base_url: str, query: dict[str
         if (campaign_id is None or link.campaign_id == campaign_id) and (channel is None or link.channel == channel)
     ]
     links.sort(key=lambda link: (-link.created_at, link.code))
-    return {"links": [{**link.to_public(base_url), "created_at": _iso(link.created_at)} for link in links]}
+    return {
+        "items": [{**link.to_public(base_url), "created_at": _iso(link.created_at)} for link in links],
+        "next_cursor": None,
+    }
+
+
+def employee_links(svc: Services, principal: Principal, employee_id: str, base_url: str) -> dict[str, Any]:
+    """``GET /admin/employees/{id}/links``: one employee's links, newest first (the console's
+    employee page; offboarding can hand them over)."""
+    from ripple.domain.errors import NotFoundError
+
+    require_role(principal, Role.ADMIN)
+    check_id(employee_id, "employee_id")
+    if svc.employees.get(principal.tenant_id, employee_id) is None:
+        raise NotFoundError(f"employee {employee_id} not found")
+    links = sorted(svc.links.owned_by(principal.tenant_id, employee_id), key=lambda link: (-link.created_at, link.code))
+    return {
+        "items": [{**link.to_public(base_url), "created_at": _iso(link.created_at)} for link in links],
+        "next_cursor": None,
+    }
 
 
 def _iso(ms: int) -> str | None:

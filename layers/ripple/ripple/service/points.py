@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ripple.domain.fraud import (
     BURST_WINDOW_MS,
     HOUR_MS,
+    VELOCITY_KINDS,
     FraudSignal,
     colleague_signals,
     is_burst,
@@ -57,6 +58,11 @@ def apply_visits(svc: Services, visits: Sequence[Visit]) -> ApplyReport:
         # after the ledger, so each event is counted with the outcomes it earned; markers
         # per event make a redelivered batch count nothing twice
         record_events(svc, visits, result, employees, timezones)
+    if svc.cards is not None:
+        from ripple.service.cards import record_card_events
+
+        # card radar rows and the visitor -> customer map: set additions, idempotent
+        record_card_events(svc, list(visits), employees)
     return ApplyReport(len(visits), len(candidates), result)
 
 
@@ -64,8 +70,24 @@ def _earliest_wins(svc: Services, by_id: Mapping[str, Visit], candidates: list[L
     """A visitor's unique visit (and forward) belongs to their *earliest* eligible visit to
     the campaign, whatever order the stream delivers visits in (items in different shards
     arrive in any order). A candidate with an earlier eligible visit on record yields
-    nothing: that visit's own delivery pays it."""
-    checked: dict[str, bool] = {}
+    nothing: that visit's own delivery pays it.
+
+    The ledger answers first, in one BatchGet per 100 keys: a key already paid was paid by
+    the earliest visit (every visit is written before the stream delivers it, and a later
+    one defers to it), so a stored entry naming this visit means it is the earliest (a
+    redelivery, kept so it is reported as a duplicate) and one naming another visit means
+    it is not. Only visits whose keys are unpaid -- first visits -- cost a Query."""
+    applies = [
+        e
+        for e in candidates
+        if (v := by_id.get(e.source_id)) is not None and v.kind == "visit" and e.kind in ("unique_visit", "forward")
+    ]
+    checked: dict[str, bool] = {}  # visit id -> has an earlier eligible visit
+    for tenant in {e.tenant_id for e in applies}:
+        stored = svc.points.sources(tenant, [e.source_key for e in applies if e.tenant_id == tenant])
+        for e in applies:
+            if e.tenant_id == tenant and e.source_key in stored:
+                checked[e.source_id] = checked.get(e.source_id, False) or stored[e.source_key] != e.source_id
     out: list[LedgerEntry] = []
     for e in candidates:
         v = by_id.get(e.source_id)
@@ -127,16 +149,17 @@ def _fraud(
     limits = {t: o.velocity_per_hour for t, o in tenants.items() if o.velocity_per_hour}
     if not limits or svc.fraud is None:
         return out, signals
-    watched = [e for e in out if e.tenant_id in limits and e.kind == "unique_visit" and e.points > 0]
+    watched = [e for e in out if e.tenant_id in limits and e.kind in VELOCITY_KINDS and e.points > 0]
     if not watched:
         return out, signals
     known = _known(svc, watched)
     fresh = [e for e in out if (e.tenant_id, e.source_key) not in known]
-    recent: dict[tuple[str, str], int] = {}
-    for tenant_id, employee_id in {(e.tenant_id, e.employee_id) for e in watched}:
-        first = min(e.ts for e in watched if (e.tenant_id, e.employee_id) == (tenant_id, employee_id))
-        recent[(tenant_id, employee_id)] = svc.fraud.unique_visits_between(
-            tenant_id, employee_id, first - HOUR_MS, first
+    recent: dict[tuple[str, str, str], int] = {}
+    for velocity_key in {(e.tenant_id, e.employee_id, e.kind) for e in watched}:
+        first = min(e.ts for e in watched if (e.tenant_id, e.employee_id, e.kind) == velocity_key)
+        tenant_id, employee_id, kind = velocity_key
+        recent[velocity_key] = svc.fraud.unique_visits_between(
+            tenant_id, employee_id, first - HOUR_MS, first, kind=kind
         )
     limited, velocity = withhold_velocity(fresh, recent, limits)
     return limited, signals + velocity
@@ -152,7 +175,7 @@ def _employee_devices(
     for e in candidates:
         v = by_id.get(e.source_id)
         clicker = devices.get((v.tenant_id, v.visitor)) if v is not None else None
-        if v is None or clicker is None or e.kind not in ("unique_visit", "forward") or e.points <= 0:
+        if v is None or clicker is None or e.kind not in ("unique_visit", "forward", "lead") or e.points <= 0:
             out.append(e)
             continue
         reason = "owner_device" if clicker == e.employee_id else "employee_device"

@@ -22,8 +22,13 @@ __all__ = [
     "CustomerFilter",
     "CustomerPage",
     "CustomerRepository",
+    "Directory",
+    "DirectoryUser",
+    "EmailTakenError",
     "EmployeeRepository",
     "LinkRepository",
+    "LiveConnections",
+    "LivePublisher",
     "PointsRepository",
     "RateLimiter",
     "RecordResult",
@@ -44,6 +49,11 @@ class EmployeeRepository(Protocol):
     def put(self, employee: Employee) -> None: ...
     def batch_get(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Employee]: ...
     def in_tenant(self, tenant_id: str) -> list[Employee]: ...
+    def mark_signed_in(self, tenant_id: str, employee_id: str) -> None:
+        """Their first admitted call (the invitation accepted); only this flag changes."""
+        ...
+
+    def owners_of_emails(self, tenant_id: str, emails: Iterable[str]) -> dict[str, str]: ...
 
 
 class CampaignRepository(Protocol):
@@ -105,6 +115,10 @@ class PointsRepository(Protocol):
         self, tenant_id: str, employee_id: str, limit: int, cursor: str | None
     ) -> tuple[list[LedgerEntry], str | None]: ...
     def existing(self, tenant_id: str, source_keys: Iterable[str]) -> set[str]: ...
+    def sources(self, tenant_id: str, source_keys: Iterable[str]) -> dict[str, str]:
+        """Source key -> ``source_id`` (the event that earned it) of the keys in the ledger."""
+        ...
+
     def scores(self, rows: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
     def entry(self, tenant_id: str, source_key: str) -> LedgerEntry | None: ...
     def pending(self, tenant_id: str, source_key: str) -> Any: ...
@@ -218,4 +232,62 @@ class CustomerRepository(Protocol):
 class RateLimiter(Protocol):
     def hit(self, bucket: str, *, limit: int, window_seconds: int, now_ms: int) -> bool:
         """Count one hit; False when the bucket is over ``limit`` in this window."""
+        ...
+
+
+class EmailTakenError(Exception):
+    """The identity provider already has a sign-in with this e-mail (in any tenant)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryUser:
+    subject: str  # the identity provider's immutable user id (Cognito ``sub``)
+    status: str = ""  # the provider's own status, e.g. FORCE_CHANGE_PASSWORD, CONFIRMED
+
+
+class Directory(Protocol):
+    """The identity provider (Cognito): sign-ins for employees, created and changed only by
+    Ripple's admin use cases, never by the employee. ``tenant_id`` and ``employee_id`` are
+    written once, at creation, into attributes nobody can change later."""
+
+    def create_user(self, *, tenant_id: str, employee_id: str, email: str, name: str, admin: bool) -> DirectoryUser:
+        """Create the sign-in and send the provider's invitation (a temporary password).
+        Raises ``EmailTakenError`` if the e-mail already has a sign-in."""
+        ...
+
+    def update_user(self, subject: str, *, email: str, name: str, admin: bool) -> None: ...
+    def set_enabled(self, subject: str, enabled: bool) -> None:
+        """Disabling also signs the user out everywhere (refresh tokens revoked)."""
+        ...
+
+    def reset_invitation(self, subject: str, temporary_password: str) -> None:
+        """A new temporary password: the next sign-in must choose a password."""
+        ...
+
+    def resend_invitation(self, subject: str) -> None: ...
+
+
+class LiveConnections(Protocol):
+    """Open WebSocket connections of the live pages, by topic (see ``domain.live``)."""
+
+    def add(self, topic: str, connection_id: str, expires_at: int) -> None: ...
+    def remove(self, connection_id: str) -> str | None:
+        """Forget a connection; returns the topic it was subscribed to (None: unknown)."""
+        ...
+
+    def forget(self, topic: str, connection_ids: Iterable[str]) -> None:
+        """Drop connections the gateway says are gone."""
+        ...
+
+    def subscribers(self, topics: Iterable[str]) -> dict[str, set[str]]:
+        """Topic -> connection ids, for many topics at once (one batched read)."""
+        ...
+
+
+class LivePublisher(Protocol):
+    """Pushes frames to connections (API Gateway's management API, or the local stand-in)."""
+
+    def send(self, frames: Sequence[tuple[str, bytes]]) -> set[str]:
+        """Send each ``(connection_id, data)``; returns the ids that are gone. Best effort:
+        any other failure is logged and skipped, never raised."""
         ...

@@ -28,7 +28,7 @@ from ripple.domain.posters import (
     validate_copy,
     validate_template,
 )
-from ripple.domain.validation import check_id, validate_channel
+from ripple.domain.validation import check_id, reject_unknown_params, validate_channel
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
@@ -40,6 +40,7 @@ __all__ = [
     "create_template",
     "get_poster",
     "get_template",
+    "ingest_image",
     "list_copies",
     "list_materials",
     "list_templates",
@@ -125,26 +126,33 @@ def upload_material(
     return _ingest(svc, deps, principal, material_id, staged, name)
 
 
+def ingest_image(deps: PosterDeps, staged: str, target_prefix: str, field: str | None = None) -> dict[str, Any]:
+    """The poster function's decode, check and re-encode of a staged upload under
+    ``target_prefix`` (materials, card images); the staged object is always removed. A
+    refusal is a 422 naming ``field`` when the caller has one."""
+    try:
+        result = deps.invoke(
+            {"op": "ingest", "bucket": deps.blobs.bucket, "source_key": staged, "target_prefix": target_prefix}
+        )
+    finally:
+        deps.blobs.delete(staged)
+    if not result.get("ok"):
+        reason = result.get("reason")
+        if field is None:
+            raise ValidationError(f"not a usable image: {result.get('reason', 'invalid')}", details={"reason": reason})
+        raise ValidationError(
+            f"{field} is not a usable image: {result.get('reason', 'invalid')}",
+            details={"field": field, "reason": reason},
+        )
+    return dict(result)
+
+
 def _ingest(
     svc: Services, deps: PosterDeps, principal: Principal, material_id: str, staged: str, name: str
 ) -> dict[str, Any]:
     """Have the poster function decode, check and re-encode a staged upload into the
     material library; the staged object is always removed."""
-    try:
-        result = deps.invoke(
-            {
-                "op": "ingest",
-                "bucket": deps.blobs.bucket,
-                "source_key": staged,
-                "target_prefix": f"materials/{principal.tenant_id}/{material_id}",
-            }
-        )
-    finally:
-        deps.blobs.delete(staged)
-    if not result.get("ok"):
-        raise ValidationError(
-            f"not a usable image: {result.get('reason', 'invalid')}", details={"reason": result.get("reason")}
-        )
+    result = ingest_image(deps, staged, f"materials/{principal.tenant_id}/{material_id}")
     from ripple.adapters.posters import MaterialItem
 
     item = MaterialItem(
@@ -173,7 +181,7 @@ def start_upload(svc: Services, deps: PosterDeps, principal: Principal, body: di
     if unknown:
         raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
     ctype = body.get("content_type")
-    if ctype not in IMAGE_TYPES:
+    if not isinstance(ctype, str) or ctype not in IMAGE_TYPES:  # a list or an object is not hashable
         raise ValidationError(
             f"content_type must be one of {', '.join(IMAGE_TYPES)}", details={"field": "content_type"}
         )
@@ -217,7 +225,7 @@ def complete_upload(
 
 def list_materials(deps: PosterDeps, principal: Principal) -> dict[str, Any]:
     require_role(principal, Role.ADMIN)
-    return {"materials": [m.to_public() for m in deps.repo.materials(principal.tenant_id)]}
+    return {"items": [m.to_public() for m in deps.repo.materials(principal.tenant_id)], "next_cursor": None}
 
 
 def create_copy(svc: Services, deps: PosterDeps, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
@@ -242,9 +250,10 @@ def create_copy(svc: Services, deps: PosterDeps, principal: Principal, body: dic
 
 def list_copies(deps: PosterDeps, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
     require_role(principal, Role.ADMIN)
+    reject_unknown_params(query, {"tag"})  # a misspelt filter must not silently list everything
     tag = (query.get("tag") or "").strip().lower()
     copies = [c.to_public() for c in deps.repo.copies(principal.tenant_id)]
-    return {"copies": [c for c in copies if not tag or tag in c["tags"]]}
+    return {"items": [c for c in copies if not tag or tag in c["tags"]], "next_cursor": None}
 
 
 # ------------------------------------------------------------------ templates
@@ -300,7 +309,7 @@ def get_template(deps: PosterDeps, principal: Principal, template_id: str, query
 
 def list_templates(deps: PosterDeps, principal: Principal) -> dict[str, Any]:
     require_role(principal, Role.ADMIN)
-    return {"templates": [t.to_public() for t in deps.repo.templates(principal.tenant_id)]}
+    return {"items": [t.to_public() for t in deps.repo.templates(principal.tenant_id)], "next_cursor": None}
 
 
 # ------------------------------------------------------------------ posters

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
-from ripple.domain.chains import child_token, position_for_visit
+from ripple.domain.chains import HOLDER_COLLEAGUE, HOLDER_OWNER, HOLDER_VISITOR, child_token, position_for_visit
 from ripple.domain.errors import GoneError, NotFoundError
 from ripple.domain.model import Decision, Link, Visit
 from ripple.domain.tracking import VisitorIdentity, decide, describe_user_agent, identify_visitor, merge_utm
@@ -71,6 +71,10 @@ class TTLCache(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._items.pop(key, None)
 
 
 class LinkCache(TTLCache[str, Link]):
@@ -161,10 +165,8 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
     # Owner activity is enforced by the stream consumer, which reads the employee anyway;
     # checking here would cost the hot path a second read.
     ua = describe_user_agent(req.user_agent)
-    decision = decide(link=link, bot=ua.bot, is_owner=is_owner, owner_active=True, now_ms=now)
     colleague = req.viewer is not None and req.viewer.tenant_id == link.tenant_id and not is_owner
-    if decision is Decision.ELIGIBLE and colleague:
-        decision = Decision.COLLEAGUE  # a signed-in colleague: recorded, earns nothing, feeds ring detection
+    decision = decide(link=link, bot=ua.bot, is_owner=is_owner, owner_active=True, now_ms=now, is_colleague=colleague)
     secret = chain_secret(svc)
     position, rejected = position_for_visit(
         secret, code=link.code, token=req.share_token, max_depth=link.max_chain_depth
@@ -204,8 +206,27 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
         recorded = None
     token = None
     if decision is not Decision.BOT:
-        token = child_token(secret, code=link.code, visitor_key=identity.visitor_key, position=position)
+        # the owner's and colleagues' own tokens carry that in their signature: leads and
+        # forwards through them earn nothing (a fresh cookie-less preview mints a fresh one)
+        holder = HOLDER_OWNER if is_owner else HOLDER_COLLEAGUE if colleague else HOLDER_VISITOR
+        token = child_token(secret, code=link.code, visitor_key=identity.visitor_key, position=position, holder=holder)
     return RecordedVisit(link, recorded, identity, token, decision)
+
+
+def _safe_destination(link: Link) -> str:
+    """Destinations are normalised to ASCII when configured; a link stored before that (a
+    raw ``https://例え.jp/パス``) is normalised here, or refused before a visit is recorded
+    for a redirect that could never be sent (a ``Location`` header is ASCII only)."""
+    if link.destination_url.isascii() and link.destination_url.isprintable():
+        return link.destination_url
+    from ripple.domain.errors import ValidationError
+    from ripple.domain.validation import normalize_url
+
+    try:
+        return normalize_url(link.destination_url)
+    except ValidationError as exc:
+        log.error("stored destination cannot be redirected to", extra={"code": link.code, "reason": exc.message})
+        raise GoneError("this link's destination is not a valid URL") from exc
 
 
 def follow_link(svc: Services, req: VisitRequest, *, base_url: str = "") -> RedirectOutcome:
@@ -213,18 +234,23 @@ def follow_link(svc: Services, req: VisitRequest, *, base_url: str = "") -> Redi
 
     Campaigns with a hosted landing page have no destination: the short link forwards to
     ``{base_url}/p/{code}`` (carrying the share token) and the page records the visit, so
-    it is counted once, where the visitor actually lands.
+    it is counted once, where the visitor actually lands. Business card links (campaign
+    ``card``) forward to the card, ``{base_url}/c/{code}``, the same way.
     """
     link = _lookup(svc, req.code)  # cached: record_visit below reuses it
     if not link.destination_url:
         if link.ends_at is not None and svc.clock() >= link.ends_at:
             raise GoneError("this campaign has ended")
         suffix = f"?{urlencode({'rp': req.share_token})}" if req.share_token else ""
-        return RedirectOutcome(f"{base_url}/p/{link.code}{suffix}", None, None)
+        from ripple.domain.card import CARD_CAMPAIGN
+
+        surface = "c" if link.campaign_id == CARD_CAMPAIGN else "p"  # a business card's link opens the card
+        return RedirectOutcome(f"{base_url}/{surface}/{link.code}{suffix}", None, None)
+    destination = _safe_destination(link)  # before anything is recorded
     rec = record_visit(svc, req)
     link = rec.link
     extra = {link.share_param: rec.child_token} if rec.child_token else None
-    location = merge_utm(link.destination_url, channel=link.channel, campaign_id=link.campaign_id, extra=extra)
+    location = merge_utm(destination, channel=link.channel, campaign_id=link.campaign_id, extra=extra)
     cookie = None
     if rec.identity is not None and rec.identity.new_cookie and rec.decision is not Decision.BOT:
         cookie = rec.identity.cookie_value

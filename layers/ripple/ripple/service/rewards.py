@@ -154,7 +154,7 @@ def list_rewards(svc: Services, principal: Principal, params: dict[str, str]) ->
         require_role(principal, Role.ADMIN)
     rewards = _repo(svc).list_rewards(principal.tenant_id)
     shown = [r for r in rewards if r.active or flag == "true"]
-    return {"rewards": [r.to_public() for r in shown]}
+    return {"items": [r.to_public() for r in shown], "next_cursor": None}
 
 
 # ------------------------------------------------------------------ redeeming
@@ -299,7 +299,7 @@ def _page(svc: Services, tenant_id: str, employee_id: str | None, params: dict[s
         )
     except (ValueError, TypeError, KeyError) as exc:
         raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
-    return {"redemptions": [r.to_public() for r in page.redemptions], "cursor": page.cursor}
+    return {"items": [r.to_public() for r in page.redemptions], "next_cursor": page.cursor}
 
 
 def my_redemptions(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:

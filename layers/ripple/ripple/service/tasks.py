@@ -251,7 +251,10 @@ def list_my_tasks(svc: Services, principal: Principal, base_url: str, query: dic
     mine = repo.mine(principal.tenant_id, principal.sub, limit)
     tasks = repo.tasks(principal.tenant_id, {a.task_id for a in mine})
     now = svc.clock()
-    return {"tasks": [_my_view(svc, tasks[a.task_id], a, base_url, now) for a in mine if a.task_id in tasks]}
+    return {
+        "items": [_my_view(svc, tasks[a.task_id], a, base_url, now) for a in mine if a.task_id in tasks],
+        "next_cursor": None,
+    }
 
 
 def _mine(svc: Services, principal: Principal, task_id: str) -> tuple[Any, Any]:

@@ -114,7 +114,7 @@ def deliveries(svc: Services, principal: Principal, params: dict[str, str]) -> d
         rows, cursor = _repo(svc).deliveries(principal.tenant_id, limit, params.get("cursor") or None)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
-    return {"deliveries": rows, "cursor": cursor}
+    return {"items": rows, "next_cursor": cursor}
 
 
 def send_ping(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,9 +45,7 @@ ASSETS: dict[str, str] = {
     "i18n.json": "application/json; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
-# Set on AWS to the Cognito Hosted UI's authorize/login URL (implicit flow, response_type=token).
-LOGIN_URL_ENV = "RIPPLE_CONSOLE_LOGIN_URL"
-_PLACEHOLDER = re.compile(r"\{\{(v:[a-z0-9.]+|login_url)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{(v:[a-z0-9.]+)\}\}")
 _LONG = "public, max-age=31536000, immutable"
 _SHORT = "public, max-age=300"
 
@@ -70,11 +67,22 @@ def asset_version(name: str) -> str:
     return hashlib.sha256(read_static(name).encode("utf-8")).hexdigest()[:12]
 
 
-def content_security_policy(*, local: bool = False) -> str:
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, or "" (a CSP source never carries a path here)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.netloc or any(c in parts.netloc for c in " ;,'\""):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(*, local: bool = False, live_url: str = "") -> str:
     """Scripts, styles and fonts from this origin only (no inline script or style), API calls
-    to this origin only; images also from https (posters are presigned S3 URLs) and, on the
-    local stack, from the loopback (moto's S3)."""
+    to this origin and the live pages' WebSocket API only; images also from https (posters
+    are presigned S3 URLs) and, on the local stack, from the loopback (moto's S3)."""
     img = "img-src 'self' data: https:" + (" http://127.0.0.1:* http://localhost:*" if local else "")
+    live = _origin(live_url)
     return "; ".join(
         (
             "default-src 'none'",
@@ -82,7 +90,7 @@ def content_security_policy(*, local: bool = False) -> str:
             "style-src 'self'",
             img,
             "font-src 'self'",
-            "connect-src 'self'",
+            "connect-src 'self'" + (f" {live}" if live else ""),
             "manifest-src 'self'",
             "base-uri 'none'",
             "form-action 'none'",
@@ -96,30 +104,24 @@ def _security_headers() -> dict[str, str | list[str]]:
 
 
 @functools.cache
-def _render(name: str, login_url: str) -> str:
-    def fill(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key == "login_url":
-            return html.escape(login_url, quote=True)
-        return asset_version(key[2:])
-
-    return _PLACEHOLDER.sub(fill, read_static(PAGES[name]))
+def _render(name: str) -> str:
+    return _PLACEHOLDER.sub(lambda match: asset_version(match.group(1)[2:]), read_static(PAGES[name]))
 
 
-def page(name: str, *, env: str, login_url: str | None = None) -> StaticFile:
-    """An HTML page (``console`` or ``m``); ``login_url`` defaults to ``RIPPLE_CONSOLE_LOGIN_URL``."""
+def page(name: str, *, env: str, live_url: str = "") -> StaticFile:
+    """An HTML page (``console`` or ``m``); both sign in with their own form (``/auth/*``).
+    ``live_url``: the WebSocket API the page subscribes to (in its ``ripple-live`` meta tag
+    and the CSP's ``connect-src``), "" = the page polls (every 60 s)."""
     if name not in PAGES:
         raise NotFoundError(f"no page {name}")
-    url = os.environ.get(LOGIN_URL_ENV, "") if login_url is None else login_url
-    if url and not url.startswith("https://"):
-        url = ""  # only an https sign-in page is ever offered
+    live = live_url if _origin(live_url) else ""
     headers = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-cache",
-        "Content-Security-Policy": content_security_policy(local=env in ("local", "test")),
+        "Content-Security-Policy": content_security_policy(local=env in ("local", "test"), live_url=live),
         **_security_headers(),
     }
-    return StaticFile(_render(name, url), headers)
+    return StaticFile(_render(name).replace("{{live}}", html.escape(live, quote=True)), headers)
 
 
 def asset(name: str, version: str | None = None) -> StaticFile:

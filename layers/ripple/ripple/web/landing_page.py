@@ -36,6 +36,7 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "link": "Link to share",
         "name": "Name",
         "phone": "Phone",
+        "country": "Country/region code",
         "email": "Email",
         "message": "Message",
         "required": "required",
@@ -54,6 +55,7 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "link": "共有リンク",
         "name": "お名前",
         "phone": "電話番号",
+        "country": "国・地域番号",
         "email": "メールアドレス",
         "message": "メッセージ",
         "required": "必須",
@@ -72,6 +74,7 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "link": "分享链接",
         "name": "姓名",
         "phone": "手机号",
+        "country": "国家/地区区号",
         "email": "邮箱",
         "message": "留言",
         "required": "必填",
@@ -90,6 +93,7 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "link": "分享連結",
         "name": "姓名",
         "phone": "電話",
+        "country": "國家/地區區號",
         "email": "電子郵件",
         "message": "留言",
         "required": "必填",
@@ -126,7 +130,7 @@ _CSS = (
     "button:disabled{opacity:.6}"
     ".share{background:#eef3ff;color:#1f5eff;margin:8px 0}"
     ".submit{background:#1f5eff;color:#fff;font-weight:600;margin-top:8px}"
-    "input,textarea{font:inherit;width:100%%;padding:10px 12px;border:1px solid #c9cdd4;border-radius:8px;"
+    "input,textarea,select{font:inherit;width:100%%;padding:10px 12px;border:1px solid #c9cdd4;border-radius:8px;"
     "background:#fff;color:inherit}"
     "textarea{resize:vertical}"
     ".link{font-size:.875em;color:#4e5969}"
@@ -159,7 +163,8 @@ function show(m,err){ls.textContent=m;ls.className=err?"st err":"st"}
 f.addEventListener("submit",function(ev){
 ev.preventDefault();
 var p={token:C.token,consent:true,lang:C.lang};
-["name","phone","email","message"].forEach(function(k){var e=f.elements[k];if(e&&e.value.trim())p[k]=e.value.trim()});
+["name","phone","email","message","country"].forEach(function(k){
+var e=f.elements[k];if(e&&e.value.trim())p[k]=e.value.trim()});
 if(C.contact&&!p.phone&&!p.email){show(C.t.contact,true);return}
 b.disabled=true;b.textContent=C.t.sending;show("",false);
 fetch(C.leads,{method:"POST",credentials:"same-origin",headers:{"Content-Type":"application/json"},body:JSON.stringify(p)})
@@ -232,14 +237,56 @@ def _summary(body: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _input(field: str, label: str, required: bool, req_text: str) -> str:
+# The country selector beside the phone field: the regions our visitors phone from, with
+# their calling codes (tests check each against libphonenumber). A national number is read
+# in the chosen region; left on "—", the server uses the visitor's country and language.
+PHONE_REGIONS: tuple[tuple[str, int], ...] = (
+    ("CN", 86),
+    ("HK", 852),
+    ("MO", 853),
+    ("TW", 886),
+    ("JP", 81),
+    ("KR", 82),
+    ("SG", 65),
+    ("MY", 60),
+    ("TH", 66),
+    ("VN", 84),
+    ("PH", 63),
+    ("ID", 62),
+    ("IN", 91),
+    ("AU", 61),
+    ("NZ", 64),
+    ("US", 1),
+    ("CA", 1),
+    ("GB", 44),
+    ("DE", 49),
+    ("FR", 33),
+)
+
+
+def _country_select(label: str, selected: str) -> str:
+    options = ['<option value="">—</option>'] + [
+        f'<option value="{region}"{" selected" if region == selected else ""}>{region} +{code}</option>'
+        for region, code in PHONE_REGIONS
+    ]
+    return (
+        f'<label for="f-country">{_e(label)}</label>'
+        f'<select id="f-country" name="country" autocomplete="country">{"".join(options)}</select>'
+    )
+
+
+def _input(field: str, label: str, required: bool, req_text: str, *, country: str = "", region: str = "") -> str:
     mark = f'<span class="req">{_e(req_text)}</span>' if required else ""
     req = " required" if required else ""
     head = f'<label for="f-{field}">{_e(label)}{mark}</label>'
     if field == "name":
         return head + f'<input id="f-{field}" name="name" type="text" autocomplete="name" maxlength="100"{req}>'
     if field == "phone":
-        return head + f'<input id="f-{field}" name="phone" type="tel" autocomplete="tel" maxlength="32"{req}>'
+        return (
+            _country_select(country, region)
+            + head
+            + f'<input id="f-{field}" name="phone" type="tel" autocomplete="tel" maxlength="32"{req}>'
+        )
     if field == "email":
         return head + f'<input id="f-{field}" name="email" type="email" autocomplete="email" maxlength="254"{req}>'
     return head + f'<textarea id="f-{field}" name="message" rows="4" maxlength="2000"{req}></textarea>'
@@ -254,8 +301,10 @@ def render_landing_page(
     share_token: str,
     nonce: str,
     campaign_name: str,
+    phone_region: str = "",
 ) -> str:
-    """The complete page in ``lang`` (the default language's copy when there is none in ``lang``)."""
+    """The complete page in ``lang`` (the default language's copy when there is none in ``lang``).
+    ``phone_region`` preselects the phone field's country (the visitor's, when known)."""
     _check_nonce(nonce)
     if lang not in landing.copies:
         lang = landing.default_lang
@@ -285,7 +334,10 @@ def render_landing_page(
     )
     if landing.fields:
         parts.append(f'<form id="lead" method="post" action="{_e(leads_url)}">')
-        parts.extend(_input(f, t[f], f in landing.required, t["required"]) for f in landing.fields)
+        parts.extend(
+            _input(f, t[f], f in landing.required, t["required"], country=t["country"], region=phone_region)
+            for f in landing.fields
+        )
         consent = "<br>".join(_e(line) for line in copy.consent.splitlines())
         parts.append(
             '<label class="consent"><input type="checkbox" name="consent" id="f-consent" value="true" required>'

@@ -208,6 +208,15 @@
   };
 
   /** A labelled form field. */
+  /** After a refused save: mark and focus the input the API's 422 names (details.field). */
+  R.markRefused = function (err, inputs) {
+    const field = err && err.body && err.body.error && err.body.error.details && err.body.error.details.field;
+    if (field && inputs[field]) {
+      inputs[field].setAttribute("aria-invalid", "true");
+      inputs[field].focus();
+    }
+  };
+
   R.field = function (labelKey, input, hintKey) {
     const id = input.id || "f-" + Math.random().toString(36).slice(2);
     input.id = id;
@@ -234,32 +243,47 @@
 
   R.page = document.body.getAttribute("data-page") || "console";
   const TOKEN_KEY = "ripple.token." + R.page;
+  const REFRESH_KEY = "ripple.refresh." + R.page;
 
-  R.token = function () {
+  const stores = () => [sessionStorage, localStorage];
+  const read = (key) => {
     try {
-      return sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY);
+      return sessionStorage.getItem(key) || localStorage.getItem(key);
     } catch (e) {
       return null;
     }
   };
-  R.setToken = function (token, remember) {
+
+  /** The Cognito ID token of this page's session (sessionStorage; localStorage with "keep me signed in"). */
+  R.token = () => read(TOKEN_KEY);
+  R.refreshToken = () => read(REFRESH_KEY);
+  R.setTokens = function (tokens, remember) {
     try {
-      sessionStorage.setItem(TOKEN_KEY, token);
-      if (remember) localStorage.setItem(TOKEN_KEY, token);
+      const keep = remember || !!localStorage.getItem(REFRESH_KEY);
+      sessionStorage.setItem(TOKEN_KEY, tokens.id_token);
+      if (tokens.refresh_token) sessionStorage.setItem(REFRESH_KEY, tokens.refresh_token);
+      if (keep) {
+        localStorage.setItem(TOKEN_KEY, tokens.id_token);
+        if (tokens.refresh_token) localStorage.setItem(REFRESH_KEY, tokens.refresh_token);
+      }
     } catch (e) {
       /* storage disabled: signed in for this page only */
     }
   };
   R.forgetToken = function () {
+    R.stopLive();
     try {
-      sessionStorage.removeItem(TOKEN_KEY);
-      localStorage.removeItem(TOKEN_KEY);
+      for (const store of stores()) {
+        store.removeItem(TOKEN_KEY);
+        store.removeItem(REFRESH_KEY);
+      }
     } catch (e) {
       /* nothing stored */
     }
   };
 
-  /** The claims of a JWT (not verified here: the API verifies every call). */
+  /** The claims of an ID token (not verified here: the API verifies every call). The tenant
+   * and employee id are the Cognito user's admin-set attributes, the role its group. */
   R.claims = function (token) {
     try {
       const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
@@ -269,11 +293,12 @@
           .join("")
       );
       const c = JSON.parse(json);
+      const groups = c["cognito:groups"] || [];
       return {
-        sub: c.sub,
-        tenant: c.tenant || c["custom:tenant"],
-        role: c.role || c["custom:role"],
-        name: c.name || c.email || c["cognito:username"] || c.sub,
+        sub: c["custom:employee_id"],
+        tenant: c["custom:tenant"],
+        role: groups.indexOf("admin") >= 0 ? "admin" : "employee",
+        name: c.name || c.email || c["custom:employee_id"],
         exp: c.exp,
       };
     } catch (e) {
@@ -281,22 +306,54 @@
     }
   };
 
-  /** An id_token handed back by the Cognito Hosted UI (implicit flow) in the URL fragment. */
-  R.takeFragmentToken = function () {
-    if (!location.hash || location.hash.indexOf("token=") < 0) return null;
-    const params = new URLSearchParams(location.hash.slice(1));
-    const token = params.get("id_token");
-    history.replaceState(null, "", location.pathname + location.search);
-    return token;
+  /** POST to the sign-in relay (no bearer token; errors as ApiError). */
+  R.auth = async function (path, body) {
+    const resp = await fetch(R.base + "/auth/" + path, {
+      method: "POST",
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    const text = await resp.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (e) {
+      data = null;
+    }
+    if (!resp.ok) throw new ApiError(resp.status, data);
+    return data;
   };
 
-  R.loginUrl = function () {
-    const url = meta("ripple-login-url");
-    if (!url) return "";
-    const u = new URL(url);
-    if (!u.searchParams.has("redirect_uri")) u.searchParams.set("redirect_uri", location.origin + location.pathname);
-    if (!u.searchParams.has("response_type")) u.searchParams.set("response_type", "token");
-    return u.toString();
+  /** A new ID token from the refresh token ("keep me signed in"); false if there is none or it was revoked. */
+  let refreshing = null;
+  R.refresh = function () {
+    const refreshToken = R.refreshToken();
+    if (!refreshToken) return Promise.resolve(false);
+    if (!refreshing) {
+      refreshing = R.auth("refresh", { refresh_token: refreshToken })
+        .then((tokens) => {
+          R.setTokens(tokens, false);
+          return true;
+        })
+        .catch(() => false)
+        .finally(() => (refreshing = null));
+    }
+    return refreshing;
+  };
+
+  /** Sign out: the refresh token is revoked at Cognito, then everything is forgotten here. */
+  R.signOut = async function () {
+    const refreshToken = R.refreshToken();
+    R.forgetToken();
+    if (refreshToken) {
+      try {
+        await R.auth("sign-out", { refresh_token: refreshToken });
+      } catch (e) {
+        /* already revoked or expired: nothing left to revoke */
+      }
+    }
   };
 
   // ------------------------------------------------------------------ API
@@ -312,16 +369,30 @@
   let onUnauthorized = () => {};
   R.onUnauthorized = (fn) => (onUnauthorized = fn);
 
+
   R.api = async function (method, path, body, headers) {
     const h = Object.assign({ Accept: "application/json" }, headers || {});
     const token = R.token();
-    if (token) h.Authorization = "Bearer " + token;
+    // signed out meanwhile (a view's chain of calls outliving it): nothing is sent
+    if (!token) throw new ApiError(401, null);
+    h.Authorization = "Bearer " + token;
     const init = { method, headers: h, credentials: "same-origin", cache: "no-store" };
-    if (body !== undefined && body !== null) {
+    if (body instanceof Blob) {
+      h["Content-Type"] = body.type || "application/octet-stream"; // a file sent as is (card images)
+      init.body = body;
+    } else if (body !== undefined && body !== null) {
       h["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const resp = await fetch(R.base + path, init);
+    // GETs revalidate: the browser keeps the last answer (private, no-cache, ETag, Vary:
+    // Authorization) and sends If-None-Match itself; a 304 costs no body and reaches us as
+    // that answer. Everything else bypasses the cache.
+    if (method === "GET") init.cache = "no-cache";
+    let resp = await fetch(R.base + path, init);
+    if (resp.status === 401 && token && (await R.refresh())) {
+      h.Authorization = "Bearer " + R.token(); // the ID token expired: once more with a fresh one
+        resp = await fetch(R.base + path, init);
+    }
     const text = await resp.text();
     let data = null;
     try {
@@ -329,7 +400,7 @@
     } catch (e) {
       data = null;
     }
-    if (resp.status === 401) onUnauthorized();
+    if (resp.status === 401 && R.token()) onUnauthorized();
     if (!resp.ok) throw new ApiError(resp.status, data);
     return data;
   };
@@ -359,25 +430,132 @@
 
   // ------------------------------------------------------------------ live refresh
 
-  /** Call fn now and every ms while the page is visible; returns a stop function. */
+  /* Pages are refreshed by push: one WebSocket per page (the URL is in the page's
+   * "ripple-live" meta tag; the ID token goes as ?token=, browsers cannot set headers on a
+   * WebSocket), subscribed by the server to the signed-in user's own topic. A message names
+   * what changed; every live view then reloads its data through the API. Only while the
+   * socket is down do views poll, every R.FALLBACK_MS, with conditional GETs (ETag -> 304).
+   * document.body.dataset.live says "up" or "down" (the e2e tests read it). */
+  R.FALLBACK_MS = 60000;
+  R.MIN_GAP_MS = 1000; // a busy tenant's pushes refresh a view at most once a second
+  R.PING_MS = 5 * 60000; // API Gateway closes a WebSocket idle for 10 minutes
+  R.live = { up: false, messages: 0, last: null };
+  const liveListeners = new Set();
+  let socket = null;
+  let wantLive = false;
+  let backoff = 1000;
+  let reconnectTimer = null;
+  let pingTimer = null;
+
+  const liveState = (up) => {
+    R.live.up = up;
+    if (document.body) document.body.dataset.live = up ? "up" : "down";
+  };
+
+  function openSocket() {
+    clearTimeout(reconnectTimer);
+    const url = meta("ripple-live");
+    const token = R.token();
+    if (!wantLive || !url || !token || socket) return;
+    let ws;
+    try {
+      ws = new WebSocket(url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token));
+    } catch (e) {
+      return;
+    }
+    socket = ws;
+    ws.onopen = () => {
+      backoff = 1000;
+      liveState(true);
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => ws.readyState === 1 && ws.send('{"action":"ping"}'), R.PING_MS);
+      liveListeners.forEach((fn) => fn({ type: "open", kinds: [] })); // catch up on what we missed
+    };
+    ws.onmessage = (ev) => {
+      let msg = null;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      if (!msg || msg.type !== "changed") return;
+      R.live.messages++;
+      R.live.last = msg;
+      liveListeners.forEach((fn) => fn(msg));
+    };
+    ws.onclose = () => {
+      if (socket === ws) socket = null;
+      clearInterval(pingTimer);
+      liveState(false);
+      if (!wantLive) return;
+      // refused (expired token) or dropped: try again later, with the token we have then
+      reconnectTimer = setTimeout(openSocket, backoff);
+      backoff = Math.min(backoff * 2, 30000);
+    };
+  }
+
+  /** Open the page's WebSocket (after sign-in); reconnects with backoff until R.stopLive(). */
+  R.startLive = function () {
+    wantLive = true;
+    openSocket();
+  };
+
+  R.stopLive = function () {
+    wantLive = false;
+    clearTimeout(reconnectTimer);
+    clearInterval(pingTimer);
+    if (socket) socket.close();
+    socket = null;
+    liveState(false);
+  };
+
+  /** Call fn now, again on each pushed change (one run at a time, changes arriving meanwhile
+   * coalesced into one more run) and, only while the socket is down, every R.FALLBACK_MS
+   * (``ms``, the old polling interval, is the floor). Returns a stop function. */
   R.poll = function (fn, ms) {
     let stopped = false;
-    let timer = null;
-    const tick = async () => {
+    let running = false;
+    let again = false;
+    let lastStart = 0;
+    let gapTimer = null;
+    const run = async () => {
       if (stopped) return;
-      if (!document.hidden) {
-        try {
-          await fn();
-        } catch (e) {
-          /* a failed refresh is retried on the next tick */
-        }
+      if (running) {
+        again = true;
+        return;
       }
-      if (!stopped) timer = setTimeout(tick, ms);
+      running = true;
+      lastStart = Date.now();
+      try {
+        await fn();
+      } catch (e) {
+        /* a failed refresh is retried on the next change or tick */
+      }
+      running = false;
+      if (again && !stopped) {
+        again = false;
+        run();
+      }
     };
-    tick();
+    const onChange = () => {
+      if (document.hidden || gapTimer) return;
+      const wait = lastStart + R.MIN_GAP_MS - Date.now();
+      if (wait <= 0) return run();
+      gapTimer = setTimeout(() => {
+        gapTimer = null;
+        run();
+      }, wait);
+    };
+    liveListeners.add(onChange);
+    const timer = setInterval(() => {
+      if (!R.live.up && !document.hidden) run();
+    }, Math.max(ms || 0, R.FALLBACK_MS));
+    run();
     return () => {
       stopped = true;
-      clearTimeout(timer);
+      liveListeners.delete(onChange);
+      clearInterval(timer);
+      clearTimeout(gapTimer);
     };
   };
 
@@ -520,18 +698,22 @@
   /** The funnel: stages [{stage, count, rate}] as centred, shrinking bars. */
   R.funnelChart = function (stages) {
     if (!stages.length) return R.empty("common.nodata");
-    const width = 480;
+    const width = 560;
     const row = 34;
+    const label = 100; // stage names, right-aligned before the bars
+    const value = 190; // room after the bars for "count (rate of stage)"
+    const area = width - label - value;
     const height = stages.length * row + 4;
     const max = Math.max(1, ...stages.map((st) => st.count || 0));
     const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart funnel-chart", role: "img" });
     stages.forEach((st, i) => {
-      const w = Math.max(2, ((width - 180) * (st.count || 0)) / max);
+      const w = Math.max(2, (area * (st.count || 0)) / max);
       const y = 2 + i * row;
-      svg.appendChild(s("rect", { x: 100 + (width - 180 - w) / 2, y, width: w, height: row - 6, rx: 3, class: "chart-bar c" + i }));
-      svg.appendChild(s("text", { x: 94, y: y + 19, "text-anchor": "end", class: "chart-label" }, R.t("stage." + st.stage)));
-      const rate = st.rate === null || st.rate === undefined ? "" : " (" + R.pct(st.rate) + ")";
-      svg.appendChild(s("text", { x: width - 74, y: y + 19, class: "chart-value" }, R.num(st.count) + rate));
+      svg.appendChild(s("rect", { x: label + (area - w) / 2, y, width: w, height: row - 6, rx: 3, class: "chart-bar c" + i }));
+      svg.appendChild(s("text", { x: label - 6, y: y + 19, "text-anchor": "end", class: "chart-label" }, R.t("stage." + st.stage)));
+      // each rate says what it is of (forwards and leads are both out of visits)
+      const pct = st.rate === null || st.rate === undefined ? "" : st.of ? R.t("funnel.rate_of", { rate: R.pct(st.rate), stage: R.t("stage." + st.of) }) : R.pct(st.rate);
+      svg.appendChild(s("text", { x: label + area + 6, y: y + 19, class: "chart-value", "data-stage": st.stage }, R.num(st.count) + (pct ? " (" + pct + ")" : "")));
     });
     return svg;
   };
@@ -733,8 +915,13 @@
           return d.amount + (d.campaign_id ? " · " + campaignName(d.campaign_id) : "");
         case "tags":
           return (d.tags || []).join(", ") || "–";
-        case "lead":
-          return [campaignName(d.campaign_id), d.channel ? R.t("channel." + d.channel) : null, d.message].filter(Boolean).join(" · ");
+        case "lead": {
+          // what a repeat lead said that differs from the customer (it never overwrites them:
+          // the owner reviews it here)
+          const sub = d.submitted || {};
+          const said = ["name", "phone", "email"].filter((k) => sub[k] && sub[k] !== c[k]).map((k) => sub[k]).join(", ");
+          return [campaignName(d.campaign_id), d.channel ? R.t("channel." + d.channel) : null, said, d.message].filter(Boolean).join(" · ");
+        }
         case "handover":
         case "recycle":
         case "claim":
@@ -786,22 +973,29 @@
     let currentArg = null;
     const views = Object.assign({}, config.views, config.hidden || {});
 
-    const fromFragment = R.takeFragmentToken();
-    if (fromFragment) R.setToken(fromFragment, false);
-
-    const showLogin = (errorKey) => {
+    const forms = ["login-form", "newpw-form", "reset-form"].map((id) => document.getElementById(id));
+    const note = document.getElementById("login-note");
+    let pending = null; // {email, session}: a first sign-in that must choose a password
+    const showForm = (id, errorKey, errorText) => {
+      for (const form of forms) form.hidden = form.id !== id;
+      const err = document.getElementById(id.replace("-form", "-error"));
+      for (const e of login.querySelectorAll(".error")) e.hidden = true;
+      if (err && (errorKey || errorText)) {
+        err.hidden = false;
+        err.textContent = errorText || R.t(errorKey);
+      }
+    };
+    const showLogin = (errorKey, errorText) => {
       if (stopView) stopView();
       stopView = null;
       app.hidden = true;
       logout.hidden = true;
       who.textContent = "";
       login.hidden = false;
-      const err = document.getElementById("login-error");
-      err.hidden = !errorKey;
-      if (errorKey) err.textContent = R.t(errorKey);
-      const url = R.loginUrl();
-      document.getElementById("cognito").hidden = !url;
+      note.hidden = true;
+      showForm("login-form", errorKey, errorText);
     };
+    const failure = (err) => (err instanceof R.ApiError && err.status < 500 && err.body ? R.errorText(err) : R.t("auth.failed"));
 
     /** Show a view (hidden views take an argument, e.g. a task id); stops the previous one's polling. */
     const open = (name, arg) => {
@@ -818,22 +1012,43 @@
     R.open = open;
 
     const showApp = async () => {
-      const claims = R.claims(R.token() || "");
-      if (!claims || !claims.role) return showLogin("auth.invalid");
-      if (claims.exp && claims.exp * 1000 < Date.now()) {
-        R.forgetToken();
-        return showLogin("auth.expired");
+      let claims = R.claims(R.token() || "");
+      if (claims && claims.exp && claims.exp * 1000 < Date.now()) {
+        claims = (await R.refresh()) ? R.claims(R.token() || "") : null;
+        if (!claims) {
+          R.forgetToken();
+          return showLogin("auth.expired");
+        }
       }
-      if (claims.role !== config.role) return showLogin(config.role === "admin" ? "auth.need_admin" : "auth.need_employee");
+      if (!claims || !claims.tenant || !claims.sub) {
+        R.forgetToken();
+        return showLogin("auth.invalid");
+      }
+      if (claims.role !== config.role) {
+        await R.signOut();
+        return showLogin(config.role === "admin" ? "auth.need_admin" : "auth.need_employee");
+      }
       // Load what every view needs first, then show the app once (a tab clicked meanwhile
       // would otherwise be rendered twice and lose what was typed into it).
       if (config.onSignIn) await config.onSignIn(claims);
       if (!R.token()) return; // signed out (401) while loading
+      R.startLive();
       login.hidden = true;
       app.hidden = false;
       logout.hidden = false;
       who.textContent = R.t("auth.signed_in_as", { name: claims.sub, tenant: claims.tenant });
       open(current || config.first, currentArg);
+    };
+
+    const signedIn = (result, remember) => {
+      if (result.challenge === "NEW_PASSWORD_REQUIRED") {
+        pending.session = result.session;
+        document.getElementById("new-password").value = "";
+        return showForm("newpw-form");
+      }
+      pending = null;
+      R.setTokens(result, remember);
+      return showApp();
     };
 
     R.onUnauthorized(() => {
@@ -853,23 +1068,66 @@
       }
     });
 
-    document.getElementById("login-form").addEventListener("submit", (e) => {
+    const remember = document.getElementById("remember");
+    document.getElementById("login-form").addEventListener("submit", async (e) => {
       e.preventDefault();
-      const input = document.getElementById("token-input");
-      const token = input.value.trim().replace(/^Bearer\s+/i, "");
-      if (!token) return showLogin("auth.missing");
-      R.setToken(token, document.getElementById("remember").checked);
-      input.value = "";
-      showApp();
+      const email = document.getElementById("email").value.trim();
+      const password = document.getElementById("password");
+      if (!email || !password.value) return showForm("login-form", "auth.missing");
+      pending = { email, session: null };
+      try {
+        const result = await R.auth("sign-in", { email, password: password.value });
+        password.value = "";
+        await signedIn(result, remember.checked);
+      } catch (err) {
+        showForm("login-form", null, err instanceof R.ApiError && err.status === 401 ? R.t("auth.wrong") : failure(err));
+      }
     });
-    document.getElementById("cognito-btn").addEventListener("click", () => {
-      const url = R.loginUrl();
-      if (url) location.assign(url);
+    document.getElementById("newpw-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const input = document.getElementById("new-password");
+      if (!pending || !pending.session) return showLogin(null);
+      try {
+        const result = await R.auth("new-password", { email: pending.email, session: pending.session, new_password: input.value });
+        input.value = "";
+        await signedIn(result, remember.checked);
+      } catch (err) {
+        if (err instanceof R.ApiError && err.status === 401) return showLogin("auth.expired");
+        showForm("newpw-form", null, failure(err));
+      }
     });
-    logout.addEventListener("click", () => {
-      R.forgetToken();
+    document.getElementById("forgot").addEventListener("click", async () => {
+      const email = document.getElementById("email").value.trim();
+      if (!email) return showForm("login-form", "auth.need_email");
+      try {
+        await R.auth("forgot-password", { email });
+        pending = { email, session: null };
+        showForm("reset-form");
+      } catch (err) {
+        showForm("login-form", null, failure(err));
+      }
+    });
+    document.getElementById("reset-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const code = document.getElementById("reset-code");
+      const password = document.getElementById("reset-password");
+      try {
+        await R.auth("reset-password", { email: pending.email, code: code.value.trim(), new_password: password.value });
+        code.value = "";
+        password.value = "";
+        showLogin(null);
+        note.hidden = false;
+        note.textContent = R.t("auth.reset_done");
+      } catch (err) {
+        showForm("reset-form", null, failure(err));
+      }
+    });
+    document.getElementById("reset-cancel").addEventListener("click", () => showLogin(null));
+    logout.addEventListener("click", async () => {
       current = null;
-      showLogin(null);
+      const revoked = R.signOut(); // forgets the tokens at once, then revokes at Cognito
+      showLogin(null); // stops the view before anything else is sent
+      await revoked;
     });
 
     if (R.token()) await showApp();

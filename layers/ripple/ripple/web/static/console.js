@@ -15,7 +15,7 @@
       const q = new URLSearchParams({ limit: "100" });
       if (cursor) q.set("cursor", cursor);
       const page = await R.api("GET", "/campaigns?" + q);
-      out.push(...page.campaigns);
+      out.push(...page.items);
       cursor = page.next_cursor;
       if (!cursor) break;
     }
@@ -25,7 +25,7 @@
   }
 
   async function loadEmployees() {
-    employees = (await R.api("GET", "/admin/employees")).employees;
+    employees = (await R.api("GET", "/admin/employees")).items;
     return employees;
   }
 
@@ -40,7 +40,7 @@
 
   // ------------------------------------------------------------------ dashboard (analytics)
 
-  const METRICS = ["exposures", "visits", "unique_visitors", "forwards", "leads", "conversions", "points"];
+  const METRICS = ["exposures", "visits", "card_views", "unique_visitors", "forwards", "leads", "conversions", "points"];
   const BREAKDOWNS = ["channel", "team", "region", "employee", "device", "os", "country", "subdivision", "city", "campaign"];
 
   function dashboard(root) {
@@ -172,6 +172,7 @@
     });
     root.appendChild(R.card("campaign.new", form));
     root.appendChild(R.card("nav.campaigns", list));
+    root.appendChild(companyCard());
     const render = async () => {
       await loadCampaigns();
       R.clear(list).appendChild(
@@ -190,6 +191,48 @@
       );
     };
     render().catch(fail);
+  }
+
+  /** The company card: the company on every employee's business card, and the card an
+   * offboarded employee's card link shows instead. The server names a refused field. */
+  function companyCard() {
+    const fields = [
+      ["company", "card.company_name", "text", "100"],
+      ["logo_url", "card.logo_url", "url", "512"],
+      ["website", "card.website", "url", "512"],
+      ["phone", "card.phone", "tel", "32"],
+      ["email", "card.email", "email", "254"],
+    ];
+    const inputs = {};
+    for (const [f, , type, max] of fields) inputs[f] = h("input", { id: "company-" + f, type, maxlength: max });
+    inputs.intro = h("textarea", { id: "company-intro", rows: "3", maxlength: "500" });
+    const form = h(
+      "form",
+      { class: "form", id: "company-card-form", novalidate: true },
+      fields.map(([f, label]) => R.field(label, inputs[f])),
+      R.field("card.intro", inputs.intro),
+      h("button", { type: "submit", class: "btn", id: "company-card-save", i18n: "card.company_save" })
+    );
+    const show = (data) => {
+      for (const f of Object.keys(inputs)) inputs[f].value = data[f] || "";
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = {};
+      for (const f of Object.keys(inputs)) {
+        inputs[f].removeAttribute("aria-invalid");
+        body[f] = inputs[f].value;
+      }
+      try {
+        show(await R.api("PUT", "/admin/card", body));
+        R.toast(R.t("card.saved"), "ok");
+      } catch (err) {
+        R.markRefused(err, inputs);
+        fail(err);
+      }
+    });
+    R.api("GET", "/admin/card").then(show, fail);
+    return R.card("card.company", form);
   }
 
   // ------------------------------------------------------------------ tasks
@@ -320,12 +363,12 @@
             { label: "task.state", value: (t) => h("span", { class: "badge " + t.state, i18n: "state." + t.state }) },
             ...COUNTERS.map((c) => ({ label: "counter." + c, key: c, value: (t) => R.num((t.progress || {})[c] || 0), num: true })),
           ],
-          data.tasks,
+          data.items,
           { emptyKey: "task.none", onClick: (t) => showTask(t.task_id) }
         )
       );
       if (!detail.hasAttribute("data-task")) {
-        if (data.tasks.length) showTask(data.tasks[0].task_id);
+        if (data.items.length) showTask(data.items[0].task_id);
         else R.clear(detail).appendChild(R.empty("task.pick"));
       }
     };
@@ -366,9 +409,9 @@
       const q = new URLSearchParams(params);
       if (append && cursor) q.set("cursor", cursor);
       const data = await R.api("GET", path + "?" + q);
-      const page = data.customers || data.redemptions || [];
+      const page = data.items;
       rows = append ? rows.concat(page) : page;
-      cursor = data.next_cursor || data.cursor || null;
+      cursor = data.next_cursor || null;
       more.hidden = !cursor;
       R.clear(out).appendChild(render(rows));
     };
@@ -452,7 +495,7 @@
             { label: "reward.kind", value: (r) => R.t("reward.kind." + r.kind) },
             { label: "reward.active", value: (r) => R.t(r.active ? "common.yes" : "common.no") },
           ],
-          data.rewards,
+          data.items,
           { emptyKey: "reward.none" }
         )
       );
@@ -560,6 +603,230 @@
 
   // ------------------------------------------------------------------ employees
 
+  /** POST a CSV file as it is (bytes, not JSON): the server detects the encoding. */
+  async function postCsv(file, dryRun) {
+    const headers = { Accept: "application/json", "Content-Type": "text/csv" };
+    const token = R.token();
+    if (token) headers.Authorization = "Bearer " + token;
+    const resp = await fetch(R.base + "/admin/employees/import" + (dryRun ? "?dry_run=true" : ""), {
+      method: "POST",
+      headers,
+      body: file,
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    const data = await resp.json().catch(() => null);
+    if (!resp.ok) throw new R.ApiError(resp.status, data);
+    return data;
+  }
+
+  function importCard(onDone) {
+    const file = h("input", { type: "file", id: "import-file", accept: ".csv,text/csv" });
+    const check = h("button", { type: "button", class: "btn ghost", id: "import-check", i18n: "imp.check" });
+    const run = h("button", { type: "button", class: "btn", id: "import-run", i18n: "imp.run", disabled: true });
+    const report = h("div", { id: "import-report" });
+    const progress = h("div", { id: "import-progress" });
+    const counts = (r) =>
+      h(
+        "dl",
+        { class: "cd-fields" },
+        [
+          ["imp.rows", r.rows],
+          ["imp.valid", r.valid],
+          ["imp.create", r.planned.create],
+          ["imp.update", r.planned.update],
+          ["imp.unchanged", r.planned.unchanged],
+          ["imp.encoding", r.encoding],
+        ].map(([k, v]) => h("div", { class: "cd-field", "data-field": k }, h("dt", { i18n: k }), h("dd", { text: String(v) })))
+      );
+    const errorsTable = (errors) =>
+      R.table(
+        [
+          { label: "imp.line", value: (e) => String(e.line), num: true },
+          { label: "imp.field", value: (e) => e.field || "–" },
+          { label: "imp.code", value: (e) => h("code", { text: e.code }) },
+          { label: "imp.message", value: (e) => e.message },
+        ],
+        errors,
+        { emptyKey: "imp.no_errors" }
+      );
+    const showReport = (r) => {
+      R.clear(report).appendChild(counts(r));
+      report.appendChild(h("h3", { i18n: "imp.errors" }));
+      report.appendChild(errorsTable(r.errors || []));
+      R.applyI18n(report);
+    };
+    const showFileError = (err) => {
+      const d = (err.body && err.body.error && err.body.error.details) || {};
+      R.clear(report).appendChild(h("p", { class: "error", id: "import-file-error", text: R.errorText(err) }));
+      if (d.errors) report.appendChild(errorsTable(d.errors));
+      if (d.rows !== undefined) showReport(d);
+      R.applyI18n(report);
+    };
+    file.addEventListener("change", () => {
+      run.disabled = true;
+      R.clear(report);
+      R.clear(progress);
+    });
+    check.addEventListener("click", async () => {
+      if (!file.files.length) return;
+      run.disabled = true;
+      try {
+        const r = await postCsv(file.files[0], true);
+        showReport(r);
+        run.disabled = r.error_count > 0;
+      } catch (err) {
+        showFileError(err);
+      }
+    });
+    run.addEventListener("click", async () => {
+      if (!file.files.length) return;
+      run.disabled = true;
+      try {
+        let job = await postCsv(file.files[0], false);
+        const bar = h("progress", { id: "import-bar", max: String(job.total || 1), value: String(job.processed) });
+        const label = h("p", { id: "import-status" });
+        R.clear(progress).append(bar, label);
+        for (;;) {
+          bar.value = job.processed;
+          label.textContent = R.t("imp.progress", { processed: R.num(job.processed), total: R.num(job.total) }) + " · " + R.t("imp.status." + job.status);
+          label.setAttribute("data-status", job.status);
+          if (job.status === "done" || job.status === "failed") break;
+          await new Promise((ok) => setTimeout(ok, 1000));
+          job = await R.api("GET", "/admin/employees/imports/" + encodeURIComponent(job.import_id));
+        }
+        label.textContent += " — " + R.t("imp.summary", { created: R.num(job.created), updated: R.num(job.updated), unchanged: R.num(job.unchanged), failed: R.num(job.failed) });
+        R.toast(R.t("imp.finished"), job.failed ? "error" : "ok");
+        if (onDone) await onDone();
+      } catch (err) {
+        showFileError(err);
+      }
+    });
+    return R.card(
+      "imp.title",
+      h("p", { class: "hint", i18n: "imp.hint" }),
+      h("div", { class: "row" }, R.field("imp.file", file), h("div", { class: "field" }, check, run)),
+      report,
+      progress
+    );
+  }
+
+  function employeeDetail(box, e, onChange) {
+    R.clear(box).setAttribute("data-employee", e.employee_id);
+    const name = h("input", { type: "text", id: "ed-name", value: e.name, required: true, maxlength: "100" });
+    const email = h("input", { type: "email", id: "ed-email", value: e.email || "", maxlength: "254" });
+    const team = h("input", { type: "text", id: "ed-team", value: e.team, required: true, maxlength: "64" });
+    const region = h("input", { type: "text", id: "ed-region", value: e.region, required: true, maxlength: "64" });
+    const role = R.select([["employee", "role.employee"], ["admin", "role.admin"]], { id: "ed-role" });
+    role.value = e.role || "employee";
+    const edit = h(
+      "form",
+      { class: "form", id: "employee-edit" },
+      h("div", { class: "row" }, R.field("employee.name", name), R.field("emp.email", email)),
+      h("div", { class: "row" }, R.field("employee.team", team), R.field("employee.region", region), R.field("emp.role", role)),
+      h("button", { type: "submit", class: "btn", i18n: "employee.save" })
+    );
+    edit.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const body = { name: name.value.trim(), team: team.value.trim(), region: region.value.trim(), role: role.value };
+      if (email.value.trim()) body.email = email.value.trim();
+      try {
+        await R.api("PUT", "/admin/employees/" + encodeURIComponent(e.employee_id), body);
+        R.toast(R.t("employee.saved"), "ok");
+        await onChange(e.employee_id);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    const to = R.select(
+      [["pool", "emp.pool"]].concat(employees.filter((x) => x.active && x.employee_id !== e.employee_id).map((x) => [x.employee_id, { text: x.name + " (" + x.employee_id + ")" }])),
+      { id: "ed-offboard-to" }
+    );
+    const reassign = h("input", { type: "checkbox", id: "ed-reassign" });
+    const off = h(
+      "form",
+      { class: "form", id: "employee-offboard" },
+      h("div", { class: "row" }, R.field("emp.offboard_to", to), h("label", { class: "check" }, reassign, h("span", { i18n: "emp.reassign_links" }))),
+      h("button", { type: "submit", class: "btn danger", i18n: "emp.offboard" })
+    );
+    off.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const body = { to: to.value };
+        if (reassign.checked && to.value !== "pool") body.reassign_links = true;
+        const r = await R.api("POST", "/admin/employees/" + encodeURIComponent(e.employee_id) + "/offboard", body);
+        R.toast(R.t("emp.offboarded", { n: R.num(r.customers_moved) }), "ok");
+        await onChange(e.employee_id);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    const links = h("div", { id: "ed-links" });
+    const ledger = h("div", { id: "ed-ledger" });
+    const customers = h("div", { id: "ed-customers" });
+    box.append(
+      h("h3", { text: e.name + " · " + e.employee_id }),
+      h("p", { id: "ed-status", "data-active": String(e.active), i18n: e.active ? "emp.status_active" : "emp.status_offboarded" }),
+      edit,
+      e.active ? h("div", null, h("h3", { i18n: "emp.offboard" }), off) : null,
+      h("h3", { i18n: "emp.links" }),
+      links,
+      h("h3", { i18n: "emp.ledger" }),
+      ledger,
+      h("h3", { i18n: "emp.customers" }),
+      customers
+    );
+    R.applyI18n(box);
+    const id = encodeURIComponent(e.employee_id);
+    R.api("GET", "/admin/employees/" + id + "/links")
+      .then((d) =>
+        R.clear(links).appendChild(
+          R.table(
+            [
+              { label: "common.campaign", value: (l) => campaignName(l.campaign_id) },
+              { label: "emp.channel", value: (l) => l.channel },
+              { label: "emp.link", value: (l) => h("code", { text: l.short_url }) },
+            ],
+            d.items,
+            { emptyKey: "emp.no_links" }
+          )
+        )
+      )
+      .then(() => R.applyI18n(links))
+      .catch(fail);
+    R.api("GET", "/admin/employees/" + id + "/ledger?limit=20")
+      .then((d) =>
+        R.clear(ledger).appendChild(
+          R.table(
+            [
+              { label: "common.at", value: (x) => R.time(x.at) },
+              { label: "points.kind", value: (x) => (R.has("kind." + x.kind) ? R.t("kind." + x.kind) : x.kind) },
+              { label: "points.points", value: (x) => R.num(x.points), num: true },
+            ],
+            d.items,
+            { emptyKey: "points.none" }
+          )
+        )
+      )
+      .then(() => R.applyI18n(ledger))
+      .catch(fail);
+    R.api("GET", "/customers?owner=" + id + "&limit=20")
+      .then((d) =>
+        R.clear(customers).appendChild(
+          R.table(
+            [
+              { label: "employee.name", value: (c) => c.name || "–" },
+              { label: "emp.customer_status", value: (c) => (R.has("status." + c.status) ? R.t("status." + c.status) : c.status) },
+            ],
+            d.items,
+            { emptyKey: "emp.no_customers" }
+          )
+        )
+      )
+      .then(() => R.applyI18n(customers))
+      .catch(fail);
+  }
+
   function employeesView(root) {
     const list = h("div", { id: "employee-list" });
     const id = h("input", { type: "text", id: "employee-id", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9._-]{0,63}" });
@@ -588,23 +855,78 @@
         fail(err);
       }
     });
-    root.appendChild(h("div", { class: "grid" }, R.card("employee.new", form), R.card("nav.employees", list)));
-    const render = async () => {
-      await loadEmployees();
+    // search and filters (client-side over the tenant's list)
+    const search = h("input", { type: "search", id: "employee-search", "data-i18n-placeholder": "emp.search" });
+    search.placeholder = R.t("emp.search");
+    const teamFilter = h("select", { id: "employee-team-filter" });
+    const regionFilter = h("select", { id: "employee-region-filter" });
+    const statusFilter = R.select(
+      [
+        ["", "emp.status_all"],
+        ["active", "emp.status_active"],
+        ["offboarded", "emp.status_offboarded"],
+      ],
+      { id: "employee-status-filter" }
+    );
+    const tools = h("div", { class: "row", id: "employee-filters" }, R.field("emp.search", search), R.field("employee.team", teamFilter), R.field("employee.region", regionFilter), R.field("emp.status", statusFilter));
+    const detail = h("div", { id: "employee-detail" });
+    const close = h("button", { type: "button", class: "btn ghost small cd-close", id: "employee-detail-close", i18n: "customer.close" });
+    const panel = h("section", { class: "card", id: "employee-panel", hidden: true }, h("div", { class: "task-head" }, h("h2", { i18n: "emp.detail" }), close), detail);
+    close.addEventListener("click", () => {
+      panel.hidden = true;
+      R.clear(detail);
+    });
+    const options = (select, values, allKey) => {
+      const keep = select.value;
+      R.clear(select).append(h("option", { value: "", text: R.t(allKey) }), ...values.map((v) => h("option", { value: v, text: v })));
+      select.value = values.includes(keep) ? keep : "";
+    };
+    const open = (e) => {
+      panel.hidden = false;
+      employeeDetail(detail, e, async (changed) => {
+        await render();
+        const fresh = employees.find((x) => x.employee_id === changed);
+        if (fresh) open(fresh);
+      });
+      panel.scrollIntoView({ block: "start" });
+    };
+    const draw = () => {
+      const q = search.value.trim().toLowerCase();
+      const rows = employees.filter(
+        (e) =>
+          (!q || [e.employee_id, e.name, e.email || ""].some((v) => v.toLowerCase().includes(q))) &&
+          (!teamFilter.value || e.team === teamFilter.value) &&
+          (!regionFilter.value || e.region === regionFilter.value) &&
+          (!statusFilter.value || (statusFilter.value === "active") === e.active)
+      );
       R.clear(list).appendChild(
         R.table(
           [
             { label: "employee.id", value: (e) => h("code", { text: e.employee_id }) },
             { label: "employee.name", value: (e) => e.name },
+            { label: "emp.email", value: (e) => e.email || "–" },
             { label: "employee.team", value: (e) => e.team },
             { label: "employee.region", value: (e) => e.region },
+            { label: "emp.role", value: (e) => R.t("role." + (e.role || "employee")) },
             { label: "employee.active", value: (e) => R.t(e.active ? "common.yes" : "common.no") },
           ],
-          employees,
-          { emptyKey: "employee.none" }
+          rows,
+          { emptyKey: employees.length ? "emp.none_match" : "employee.none", onClick: open }
         )
       );
+      R.applyI18n(list);
     };
+    for (const el of [search, teamFilter, regionFilter, statusFilter]) el.addEventListener("input", draw);
+    const render = async () => {
+      await loadEmployees();
+      const uniq = (k) => [...new Set(employees.map((e) => e[k]))].sort();
+      options(teamFilter, uniq("team"), "emp.all_teams");
+      options(regionFilter, uniq("region"), "emp.all_regions");
+      draw();
+    };
+    root.appendChild(panel);
+    root.appendChild(h("div", { class: "grid" }, R.card("employee.new", form), importCard(() => render())));
+    root.appendChild(R.card("nav.employees", tools, list));
     render().catch(fail);
   }
 

@@ -13,7 +13,7 @@
 
   async function loadCampaigns() {
     const data = await R.api("GET", "/campaigns?limit=100");
-    campaigns = data.campaigns;
+    campaigns = data.items;
   }
   const campaignName = (id) => (campaigns.find((c) => c.campaign_id === id) || {}).name || id;
 
@@ -79,8 +79,8 @@
     const render = async () => {
       const data = await R.api("GET", "/me/tasks?limit=50");
       R.clear(list);
-      if (!data.tasks.length) return list.appendChild(R.empty("task.none_mine"));
-      for (const t of data.tasks) {
+      if (!data.items.length) return list.appendChild(R.empty("task.none_mine"));
+      for (const t of data.items) {
         list.appendChild(
           h(
             "article",
@@ -150,8 +150,8 @@
     const render = async () => {
       const data = await R.api("GET", "/me/links");
       R.clear(list);
-      if (!data.links.length) return list.appendChild(R.empty("link.none"));
-      for (const l of data.links) {
+      if (!data.items.length) return list.appendChild(R.empty("link.none"));
+      for (const l of data.items) {
         const item = linkRow(l, campaignName(l.campaign_id));
         item.insertBefore(h("div", { class: "muted", text: campaignName(l.campaign_id) }), item.firstChild);
         list.appendChild(item);
@@ -176,7 +176,7 @@
             { label: "points.points", value: (e) => R.num(e.points), num: true },
             { label: "points.status", value: (e) => (R.has("entry." + e.status) ? R.t("entry." + e.status) : e.status) },
           ],
-          data.entries,
+          data.items,
           { emptyKey: "points.none" }
         )
       );
@@ -194,8 +194,8 @@
     const render = async () => {
       const [rewards, redemptions] = await Promise.all([R.api("GET", "/rewards"), R.api("GET", "/me/redemptions?limit=20")]);
       R.clear(list);
-      if (!rewards.rewards.length) list.appendChild(R.empty("reward.none"));
-      for (const r of rewards.rewards) {
+      if (!rewards.items.length) list.appendChild(R.empty("reward.none"));
+      for (const r of rewards.items) {
         list.appendChild(
           h(
             "article",
@@ -204,7 +204,7 @@
             r.description ? h("p", { class: "muted", text: r.description }) : null,
             h("p", { text: R.t("reward.costs", { points: R.num(r.price) }) }),
             h("p", { class: "muted", text: r.unlimited ? R.t("reward.unlimited") : R.t("reward.left", { n: R.num(r.stock) }) }),
-            h("button", { type: "button", class: "btn small", i18n: "reward.redeem", disabled: !r.unlimited && r.stock <= 0, on: { click: () => redeem(r) } })
+            redeemControl(r)
           )
         );
       }
@@ -217,18 +217,87 @@
             { label: "reward.code", value: (x) => x.code },
             { label: "common.created", value: (x) => R.time(x.created_at) },
           ],
-          redemptions.redemptions,
+          redemptions.items,
           { emptyKey: "redemption.none" }
         )
       );
     };
-    const redeem = async (r) => {
-      const key = "r" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+    // One redemption per user action: "Redeem" only opens a confirmation; the
+    // Idempotency-Key is made when it opens (one per intended redemption) and kept until that
+    // action is over, so a double tap, a retry after a lost answer or a re-render replays the
+    // same request instead of charging again; the button is disabled while it is pending.
+    const intents = new Map(); // reward_id -> {key, busy}
+    const newKey = () => {
+      const bytes = new Uint8Array(12);
+      crypto.getRandomValues(bytes);
+      return "r" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    };
+    const redeemControl = (r) => {
+      const box = h("div", { class: "redeem", "data-reward": r.reward_id });
+      const draw = () => {
+        R.clear(box);
+        const intent = intents.get(r.reward_id);
+        if (!intent) {
+          box.appendChild(
+            h("button", {
+              type: "button",
+              class: "btn small",
+              i18n: "reward.redeem",
+              disabled: !r.unlimited && r.stock <= 0,
+              on: {
+                click: () => {
+                  intents.set(r.reward_id, { key: newKey(), busy: false });
+                  draw();
+                },
+              },
+            })
+          );
+          return;
+        }
+        const confirm = h("button", {
+          type: "button",
+          class: "btn small",
+          "data-confirm": "1",
+          i18n: intent.busy ? "reward.redeeming" : "reward.confirm_yes",
+          disabled: intent.busy,
+          "aria-busy": intent.busy ? "true" : null,
+          on: { click: () => redeem(r, draw) },
+        });
+        const cancel = h("button", {
+          type: "button",
+          class: "btn small secondary",
+          i18n: "common.back",
+          disabled: intent.busy,
+          on: {
+            click: () => {
+              intents.delete(r.reward_id);
+              draw();
+            },
+          },
+        });
+        box.appendChild(h("p", { class: "confirm-text", text: R.t("reward.confirm", { name: r.name, points: R.num(r.price) }) }));
+        box.appendChild(h("div", { class: "row" }, confirm, cancel));
+      };
+      draw();
+      return box;
+    };
+    const redeem = async (r, draw) => {
+      const intent = intents.get(r.reward_id);
+      if (!intent || intent.busy) return; // a second tap while pending does nothing
+      intent.busy = true;
+      draw();
       try {
-        await R.api("POST", "/rewards/" + encodeURIComponent(r.reward_id) + "/redeem", null, { "Idempotency-Key": key });
+        await R.api("POST", "/rewards/" + encodeURIComponent(r.reward_id) + "/redeem", null, { "Idempotency-Key": intent.key });
+        intents.delete(r.reward_id);
         R.toast(R.t("reward.redeemed", { name: r.name }), "ok");
         await Promise.all([render(), refreshStats()]);
       } catch (err) {
+        if (err && err.status) {
+          intents.delete(r.reward_id); // answered: this action is over (a new one gets a new key)
+        } else {
+          intent.busy = false; // no answer: retrying this same action reuses its key
+        }
+        draw();
         if (err.status === 409 && err.body && err.body.error && err.body.error.details && err.body.error.details.shortfall) {
           R.toast(R.t("reward.shortfall", { n: err.body.error.details.shortfall }), "error");
         } else fail(err);
@@ -259,11 +328,11 @@
     const render = async () => {
       const [m, p] = await Promise.all([R.api("GET", "/customers?limit=50"), R.api("GET", "/lead-pool?limit=20")]);
       R.clear(mine);
-      if (!m.customers.length) mine.appendChild(R.empty("customer.none"));
-      m.customers.forEach((c) => mine.appendChild(row(c, null)));
+      if (!m.items.length) mine.appendChild(R.empty("customer.none"));
+      m.items.forEach((c) => mine.appendChild(row(c, null)));
       R.clear(pool);
-      if (!p.customers.length) pool.appendChild(R.empty("customer.pool_empty"));
-      p.customers.forEach((c) => pool.appendChild(row(c, claim)));
+      if (!p.items.length) pool.appendChild(R.empty("customer.pool_empty"));
+      p.items.forEach((c) => pool.appendChild(row(c, claim)));
     };
     const claim = async (c) => {
       try {
@@ -287,6 +356,89 @@
     R.customerDetail(box, customerId, { admin: false, campaignName }).catch(fail);
   }
 
+  // ------------------------------------------------------------------ my business card
+
+  const CARD_FIELDS = ["title", "department", "phone", "email", "intro", "wechat", "line", "photo_url", "wechat_qr_url", "line_qr_url"];
+
+  /** My card: edit it (the server names a bad field: it is marked and nothing is saved),
+   * preview and share it, and the card radar (who viewed it, how often, what they tapped). */
+  function cardView(root) {
+    const inputs = {};
+    for (const f of CARD_FIELDS) {
+      inputs[f] =
+        f === "intro"
+          ? h("textarea", { id: "card-" + f, name: f, rows: "3", maxlength: "500" })
+          : h("input", { id: "card-" + f, name: f, type: f === "email" ? "email" : f === "phone" ? "tel" : f.endsWith("url") ? "url" : "text", maxlength: f.endsWith("url") ? "512" : "100" });
+    }
+    const links = h("div", { id: "card-links" });
+    const form = h("form", { class: "form", id: "card-form", novalidate: true }, CARD_FIELDS.map((f) => R.field("card." + f, inputs[f])), h("button", { type: "submit", class: "btn", id: "card-save", i18n: "card.save" }));
+    const show = (data) => {
+      for (const f of CARD_FIELDS) inputs[f].value = data.card[f] || "";
+      R.clear(links).appendChild(
+        h(
+          "div",
+          null,
+          h("code", { class: "short-url", id: "card-url", text: data.card_url }),
+          h("div", { class: "link-actions" }, h("a", { class: "btn small secondary", id: "card-preview", href: data.card_url, target: "_blank", rel: "noopener", i18n: "card.preview" })),
+          R.linkActions({ short_url: data.card_url, channel: "other" }, data.name)
+        )
+      );
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      for (const f of CARD_FIELDS) inputs[f].removeAttribute("aria-invalid");
+      const body = {};
+      for (const f of CARD_FIELDS) body[f] = inputs[f].value;
+      try {
+        show(await R.api("PUT", "/me/card", body));
+        R.toast(R.t("card.saved"));
+      } catch (err) {
+        R.markRefused(err, inputs);
+        fail(err);
+      }
+    });
+    const totals = h("p", { class: "muted", id: "radar-totals" });
+    const radar = h("div", { id: "card-radar" });
+    root.appendChild(R.card("card.share", links));
+    root.appendChild(R.card("card.radar", totals, radar));
+    root.appendChild(R.card("card.mine", form));
+    // photo and QR images: uploaded as they are, checked and re-encoded by the server
+    const uploads = ["photo", "wechat_qr", "line_qr"].map((slot) => {
+      const input = h("input", { type: "file", id: "card-image-" + slot, accept: "image/jpeg,image/png,image/webp" });
+      input.addEventListener("change", async () => {
+        if (!input.files || !input.files[0]) return;
+        try {
+          show(await R.api("PUT", "/me/card/images/" + slot, input.files[0]));
+          R.toast(R.t("card.saved"));
+        } catch (err) {
+          fail(err);
+        }
+        input.value = "";
+      });
+      return R.field("card.image." + slot, input);
+    });
+    root.appendChild(R.card("card.images", h("div", { class: "form" }, uploads)));
+    R.api("GET", "/me/card").then(show, fail);
+    const tapsText = (taps) => Object.entries(taps).map(([a, n]) => R.t("tap." + a) + " ×" + n).join(", ") || "–";
+    return R.poll(async () => {
+      const data = await R.api("GET", "/me/card/radar?limit=50");
+      const t = data.totals;
+      totals.textContent = R.t("card.totals", { viewers: t.viewers, known: t.known_customers, anonymous: t.anonymous, views: t.views });
+      R.clear(radar).appendChild(
+        R.table(
+          [
+            { label: "card.viewer", value: (v) => (v.customer ? v.customer.name : R.t("card.anonymous", { id: v.visitor.slice(0, 6) })) },
+            { label: "card.views", value: (v) => R.num(v.views), num: true },
+            { label: "card.taps", value: (v) => tapsText(v.taps) },
+            { label: "card.last_seen", value: (v) => R.time(v.last_seen) },
+          ],
+          data.viewers,
+          { emptyKey: "card.none" }
+        )
+      );
+    }, 3000);
+  }
+
   // ------------------------------------------------------------------ start
 
   let stopStats = null;
@@ -305,6 +457,7 @@
       boards: (root) => R.leaderboardView(root, campaigns),
       rewards: rewardsView,
       customers: customersView,
+      card: cardView,
     },
     hidden: { task: taskView, customer: customerView },
     parentOf: { task: "tasks", customer: "customers" },

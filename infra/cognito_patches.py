@@ -1,0 +1,195 @@
+"""Make moto's Cognito behave like Cognito where Ripple's security depends on it, and
+deliver its messages to a local mailbox.
+
+moto 5.2 stores a user pool's settings but does not enforce them. On AWS:
+
+* ``SignUp`` on a pool with ``AllowAdminCreateUserOnly`` is refused (NotAuthorizedException);
+* ``UpdateUserAttributes`` (the user's own access token) may only write the app client's
+  ``WriteAttributes``, and nobody may change an attribute declared ``Mutable: false``;
+* ``AdminCreateUser`` without ``TemporaryPassword`` makes one up and e-mails it (the pool's
+  ``InviteMessageTemplate``), ``MessageAction=RESEND`` sends a fresh one to the same user;
+* ``ForgotPassword`` e-mails a code; ``RevokeToken`` revokes a refresh token.
+
+This module adds exactly that. Every message Cognito would send is appended to the JSON-lines
+file ``RIPPLE_MAILBOX`` (and to ``MAILBOX`` in-process), which ``ripple dev`` prints and
+tests read. Applied by ``infra.moto_patches.apply``; never part of the product.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import string
+import threading
+import time
+from typing import Any
+
+__all__ = ["MAILBOX", "apply", "deliver"]
+
+MAILBOX: list[dict[str, Any]] = []
+_lock = threading.Lock()
+# moto keeps a pool's users in a plain OrderedDict that every lookup scans; Cognito takes
+# concurrent calls (the CSV import sends eight AdminCreateUser at once), so the stand-in runs
+# one backend call at a time rather than fail with "OrderedDict mutated during iteration".
+_backend_lock = threading.RLock()
+
+
+def deliver(to: str, subject: str, body: str, kind: str, **extra: Any) -> None:
+    """What Cognito would e-mail: kept in memory and appended to ``RIPPLE_MAILBOX``."""
+    message = {"to": to, "subject": subject, "body": body, "kind": kind, "ts": int(time.time() * 1000), **extra}
+    with _lock:
+        MAILBOX.append(message)
+        path = os.environ.get("RIPPLE_MAILBOX")
+        if path:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(message, ensure_ascii=False) + "\n")
+
+
+def _temporary_password() -> str:
+    # meets any policy Cognito allows: lower, upper, digit, symbol
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"{core}a1A!"
+
+
+def _pool_of_client(backend: Any, client_id: str) -> Any:
+    for pool in backend.user_pools.values():
+        if client_id in pool.clients:
+            return pool
+    return None
+
+
+def _invite(pool: Any, user: Any, password: str) -> None:
+    template = pool.extended_config.get("AdminCreateUserConfig", {}).get("InviteMessageTemplate", {})
+    email = user.attribute_lookup.get("email", user.username)
+    body = (
+        str(template.get("EmailMessage") or "Your username is {username} and temporary password is {####}.")
+        .replace("{username}", email)
+        .replace("{####}", password)
+    )
+    deliver(email, str(template.get("EmailSubject") or "Your temporary password"), body, "invitation", code=password)
+
+
+def _check_immutable(pool: Any, attributes: list[dict[str, str]]) -> None:
+    from moto.cognitoidp.exceptions import InvalidParameterException
+
+    for attr in attributes:
+        schema = pool.schema_attributes.get(attr["Name"])
+        if schema is not None and not schema.mutable:
+            raise InvalidParameterException(f"Cannot modify the non-mutable attribute {attr['Name']}")
+
+
+def _serialised(method: Any) -> Any:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with _backend_lock:
+            return method(*args, **kwargs)
+
+    return call
+
+
+def apply() -> None:
+    import moto.cognitoidp.models as models
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.responses import CognitoIdpResponse
+
+    backend = models.CognitoIdpBackend
+    if getattr(backend, "_ripple_patched", False):
+        return
+
+    original_sign_up = backend.sign_up
+
+    @functools.wraps(original_sign_up)
+    def sign_up(self: Any, client_id: str, username: str, password: str, attributes: Any) -> Any:
+        pool = _pool_of_client(self, client_id)
+        if pool is not None and pool.extended_config.get("AdminCreateUserConfig", {}).get("AllowAdminCreateUserOnly"):
+            raise NotAuthorizedError("SignUp is not permitted for this user pool")
+        return original_sign_up(self, client_id, username, password, attributes)
+
+    original_update = backend.update_user_attributes
+
+    @functools.wraps(original_update)
+    def update_user_attributes(self: Any, access_token: str, attributes: list[dict[str, str]]) -> None:
+        for pool in self.user_pools.values():
+            if access_token in pool.access_tokens:
+                client_id, _ = pool.access_tokens[access_token]
+                writable = pool.clients[client_id].extended_config.get("WriteAttributes")
+                if writable is not None and any(a["Name"] not in writable for a in attributes):
+                    raise NotAuthorizedError("A client attempted to write unauthorized attribute")
+                _check_immutable(pool, attributes)
+        return original_update(self, access_token, attributes)
+
+    original_admin_update = backend.admin_update_user_attributes
+
+    @functools.wraps(original_admin_update)
+    def admin_update_user_attributes(self: Any, user_pool_id: str, username: str, attributes: Any) -> None:
+        _check_immutable(self.describe_user_pool(user_pool_id), attributes)
+        return original_admin_update(self, user_pool_id, username, attributes)
+
+    original_create = backend.admin_create_user
+
+    @functools.wraps(original_create)
+    def admin_create_user(
+        self: Any, user_pool_id: str, username: str, message_action: str, temporary_password: str, attributes: Any
+    ) -> Any:
+        pool = self.describe_user_pool(user_pool_id)
+        if message_action == "RESEND":
+            user = self.admin_get_user(user_pool_id, username)
+            password = temporary_password or _temporary_password()
+            user.password = password
+            user.status = models.UserStatus.FORCE_CHANGE_PASSWORD
+            _invite(pool, user, password)
+            return user
+        password = temporary_password or _temporary_password()
+        user = original_create(self, user_pool_id, username, message_action, password, attributes)
+        if message_action != "SUPPRESS":
+            _invite(pool, user, password)
+        return user
+
+    original_forgot = backend.forgot_password
+
+    @functools.wraps(original_forgot)
+    def forgot_password(self: Any, client_id: str, username: str) -> Any:
+        code, details = original_forgot(self, client_id, username)
+        pool = _pool_of_client(self, client_id)
+        user = pool._get_user(username) if pool is not None else None
+        if code and user is not None:
+            email = user.attribute_lookup.get("email", username)
+            deliver(
+                email, "Your verification code", f"Your password reset code is {code}", "forgot_password", code=code
+            )
+        return code, details
+
+    def revoke_token(self: Any) -> str:
+        token = self._get_param("Token")
+        client_id = self._get_param("ClientId")
+        for regions in models.cognitoidp_backends.values():
+            for region, be in regions.items():
+                if region == "global":
+                    continue
+                pool = _pool_of_client(be, client_id)
+                if pool is not None and pool.refresh_tokens.get(token):
+                    pool.refresh_tokens[token] = None
+        return ""
+
+    original_refresh = models.CognitoIdpUserPool.create_tokens_from_refresh_token
+
+    @functools.wraps(original_refresh)
+    def create_tokens_from_refresh_token(self: Any, refresh_token: str) -> Any:
+        if refresh_token not in self.refresh_tokens:  # moto would raise KeyError (a 500)
+            raise NotAuthorizedError("Invalid Refresh Token")
+        return original_refresh(self, refresh_token)
+
+    backend.sign_up = sign_up  # type: ignore[method-assign]
+    backend.update_user_attributes = update_user_attributes  # type: ignore[method-assign]
+    backend.admin_update_user_attributes = admin_update_user_attributes  # type: ignore[method-assign]
+    backend.admin_create_user = admin_create_user  # type: ignore[method-assign]
+    backend.forgot_password = forgot_password  # type: ignore[method-assign]
+    models.CognitoIdpUserPool.create_tokens_from_refresh_token = create_tokens_from_refresh_token  # type: ignore[method-assign]
+    CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
+    for name, member in list(vars(backend).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(backend, name, _serialised(member))
+    backend._ripple_patched = True  # type: ignore[attr-defined]
