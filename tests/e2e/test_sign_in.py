@@ -57,10 +57,14 @@ def test_console_first_sign_in_and_sign_out(browser: Any, tenant: Tenant, watch:
 
     token, refresh = _storage(page, "ripple.token.console")[0], _storage(page, "ripple.refresh.console")[0]
     assert token and refresh
-    page.locator("#logout").click()
-    page.locator("#login").wait_for(state="visible")
-    assert _storage(page, "ripple.token.console") == [None, None]
-    assert _storage(page, "ripple.refresh.console") == [None, None]
+    # The page forgets its tokens and shows the sign-in form at once; the revoke at Cognito is
+    # still in flight then, so wait for its answer before trying the old refresh token.
+    with page.expect_response(lambda r: r.url.endswith("/auth/sign-out")) as signed_out:
+        page.locator("#logout").click()
+        page.locator("#login").wait_for(state="visible")
+        assert _storage(page, "ripple.token.console") == [None, None]
+        assert _storage(page, "ripple.refresh.console") == [None, None]
+    assert signed_out.value.status == 200
     # revoked at Cognito: the refresh token no longer gets a new ID token
     resp = requests.post(tenant.base + "/auth/refresh", json={"refresh_token": refresh}, timeout=10)
     assert resp.status_code == 401
