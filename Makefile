@@ -44,19 +44,16 @@ test: install lint sysdeps
 
 # The suite must not depend on the calendar: run it again with the clock moved to dates at
 # the edges (tests/fakedates.py says how). Every process of a run (pytest, the moto server,
-# `ripple dev`) shares the moved clock. Unit, functional and integration tests run at the night
-# Europe switches to summer time and at a leap day in Tokyo; the unit tests also at a new year
-# minutes after midnight UTC and at the last minute of a half-year (cheap; the full set at all
-# four takes half an hour: `make test-dates FAKE_DATES_UNIT=`, with FAKE_DATES naming all four).
+# `ripple dev`) shares the moved clock. FAKE_PLAN=ci (part of `make test`): unit, functional
+# and integration tests at the night Europe switches to summer time and at a leap day in
+# Tokyo, the unit tests also at a new year minutes after midnight UTC and at the last minute
+# of a half-year; two runs at a time (~13 min). FAKE_PLAN=full: everything at all four (~25 min).
 # Left out: Chromium (tests/e2e), packaging, and the local stand-ins' own tests (HTTP framing,
 # moto's locking and journal, crash and restart), which read no clock of ours.
-FAKE_DATES ?= "2027-03-28T01:30 Europe/Berlin" "2028-02-29T12:00 Asia/Tokyo"
-FAKE_DATES_UNIT ?= "2027-01-01T00:05 UTC" "2030-06-30T23:59 UTC"
-NO_CLOCK_TESTS := test_local_server.py test_moto_atomicity.py test_moto_journal.py test_crash_recovery.py test_dev_state.py
+FAKE_PLAN ?= ci
+FAKE_JOBS ?= 2
 test-dates: install
-	$(BIN)/python -m tests.fakedates $(FAKE_DATES) -- -q -p no:cacheprovider tests/unit tests/functional tests/integration \
-		$(foreach t,$(NO_CLOCK_TESTS),--ignore=tests/integration/$(t))
-	$(if $(strip $(FAKE_DATES_UNIT)),$(BIN)/python -m tests.fakedates $(FAKE_DATES_UNIT) -- -q -p no:cacheprovider tests/unit)
+	$(BIN)/python -m tests.fakedates --plan $(FAKE_PLAN) --jobs $(FAKE_JOBS) -- -q -p no:cacheprovider
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
