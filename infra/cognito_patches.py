@@ -8,7 +8,10 @@ moto 5.2 stores a user pool's settings but does not enforce them. On AWS:
   ``WriteAttributes``, and nobody may change an attribute declared ``Mutable: false``;
 * ``AdminCreateUser`` without ``TemporaryPassword`` makes one up and e-mails it (the pool's
   ``InviteMessageTemplate``), ``MessageAction=RESEND`` sends a fresh one to the same user;
-* ``ForgotPassword`` e-mails a code; ``RevokeToken`` revokes a refresh token.
+* ``ForgotPassword`` e-mails a code; ``RevokeToken`` revokes a refresh token;
+* ``GetTokensFromRefreshToken`` (moto 5.2 has none) on an app client with
+  ``RefreshTokenRotation`` enabled issues a new refresh token each time and retires the one
+  it was given after ``RetryGracePeriodSeconds``; such a client refuses ``REFRESH_TOKEN_AUTH``.
 
 This module adds exactly that. Every message Cognito would send is appended to the JSON-lines
 file ``RIPPLE_MAILBOX`` (and to ``MAILBOX`` in-process), which ``ripple dev`` prints and
@@ -27,6 +30,9 @@ import time
 from typing import Any
 
 __all__ = ["MAILBOX", "apply", "deliver"]
+
+#: the stand-in's clock for refresh-token grace periods (tests move it instead of sleeping)
+clock = time.time
 
 MAILBOX: list[dict[str, Any]] = []
 _lock = threading.Lock()
@@ -61,6 +67,12 @@ def _pool_of_client(backend: Any, client_id: str) -> Any:
     return None
 
 
+def _rotation(client: Any) -> tuple[bool, int]:
+    """(enabled, grace seconds) of an app client's RefreshTokenRotation."""
+    config = client.extended_config.get("RefreshTokenRotation") or {}
+    return config.get("Feature") == "ENABLED", int(config.get("RetryGracePeriodSeconds", 0))
+
+
 def _invite(pool: Any, user: Any, password: str) -> None:
     template = pool.extended_config.get("AdminCreateUserConfig", {}).get("InviteMessageTemplate", {})
     email = user.attribute_lookup.get("email", user.username)
@@ -92,7 +104,7 @@ def _serialised(method: Any) -> Any:
 
 def apply() -> None:
     import moto.cognitoidp.models as models
-    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError, ResourceNotFoundError
     from moto.cognitoidp.responses import CognitoIdpResponse
 
     backend = models.CognitoIdpBackend
@@ -182,6 +194,48 @@ def apply() -> None:
             raise NotAuthorizedError("Invalid Refresh Token")
         return original_refresh(self, refresh_token)
 
+    original_initiate_auth = backend.initiate_auth
+
+    @functools.wraps(original_initiate_auth)
+    def initiate_auth(self: Any, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
+        pool = _pool_of_client(self, client_id)
+        refreshing = auth_flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN")
+        if refreshing and pool is not None and _rotation(pool.clients[client_id])[0]:
+            raise InvalidParameterException("Auth flow not enabled for this client")
+        return original_initiate_auth(self, client_id, auth_flow, auth_parameters)
+
+    def get_tokens_from_refresh_token(self: Any, client_id: str, refresh_token: str) -> dict[str, Any]:
+        pool = _pool_of_client(self, client_id)
+        if pool is None:
+            raise ResourceNotFoundError(client_id)
+        entry = pool.refresh_tokens.get(refresh_token)
+        if entry is None or entry[0] != client_id:
+            raise NotAuthorizedError("Invalid Refresh Token")
+        retired = getattr(pool, "_ripple_retired", {})
+        pool._ripple_retired = retired
+        if refresh_token in retired and clock() >= retired[refresh_token]:
+            pool.refresh_tokens[refresh_token] = None  # past its grace period: gone for good
+            raise NotAuthorizedError("Invalid Refresh Token")
+        access_token, id_token, expires_in = pool.create_tokens_from_refresh_token(refresh_token)
+        result = {"IdToken": id_token, "AccessToken": access_token, "ExpiresIn": expires_in, "TokenType": "Bearer"}
+        enabled, grace = _rotation(pool.clients[client_id])
+        if enabled:
+            result["RefreshToken"], _ = pool.create_refresh_token(client_id, entry[1])
+            retired.setdefault(refresh_token, clock() + grace)
+        return {"AuthenticationResult": result}
+
+    def get_tokens_response(self: Any) -> str:
+        client_id = self._get_param("ClientId")
+        for regions in models.cognitoidp_backends.values():
+            for region, be in regions.items():
+                if region != "global" and _pool_of_client(be, client_id) is not None:
+                    answer = be.get_tokens_from_refresh_token(client_id, self._get_param("RefreshToken"))  # type: ignore[attr-defined]
+                    return json.dumps(answer)
+        raise ResourceNotFoundError(client_id)
+
+    backend.initiate_auth = initiate_auth  # type: ignore[method-assign]
+    backend.get_tokens_from_refresh_token = get_tokens_from_refresh_token  # type: ignore[attr-defined]
+    CognitoIdpResponse.get_tokens_from_refresh_token = get_tokens_response  # type: ignore[attr-defined]
     backend.sign_up = sign_up  # type: ignore[method-assign]
     backend.update_user_attributes = update_user_attributes  # type: ignore[method-assign]
     backend.admin_update_user_attributes = admin_update_user_attributes  # type: ignore[method-assign]

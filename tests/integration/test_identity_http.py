@@ -123,11 +123,13 @@ def test_invite_sign_in_me_and_offboard(local_stack: RunningStack, admin_token: 
         resp = _post(local_stack, "/auth/sign-in", {"email": who, "password": password})
         assert resp.status_code == 401, resp.text
 
-    # refresh, then sign out: the refresh token is revoked at Cognito
+    # refresh (the refresh token rotates), then sign out: the current one is revoked at Cognito
     resp = _post(local_stack, "/auth/refresh", {"refresh_token": tokens["refresh_token"]})
     assert resp.status_code == 200 and resp.json()["id_token"], resp.text
-    assert _post(local_stack, "/auth/sign-out", {"refresh_token": tokens["refresh_token"]}).status_code == 200
-    assert _post(local_stack, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code == 401
+    current = resp.json()["refresh_token"]
+    assert current != tokens["refresh_token"]
+    assert _post(local_stack, "/auth/sign-out", {"refresh_token": current}).status_code == 200
+    assert _post(local_stack, "/auth/refresh", {"refresh_token": current}).status_code == 401
 
     # offboarding: the token alice still holds is refused on the next call
     requests.put(base + "/admin/employees/bob", json={"name": "B", "team": "s", "region": "e"}, headers=admin)

@@ -176,10 +176,10 @@ class CognitoSignIn(_CognitoClient):
         return self._answer(resp)
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
-        resp = self._call(
-            "initiate_auth", AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
-        )
-        return self._answer(resp)
+        """New tokens; the app client rotates refresh tokens (template.yaml), so the answer
+        carries a new one and the one sent stops working after the client's grace period.
+        A rotating client only takes GetTokensFromRefreshToken, not REFRESH_TOKEN_AUTH."""
+        return self._answer(self._call("get_tokens_from_refresh_token", RefreshToken=refresh_token))
 
     def revoke(self, refresh_token: str) -> None:
         self._call("revoke_token", Token=refresh_token)
