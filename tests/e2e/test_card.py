@@ -126,3 +126,45 @@ def test_a_customer_saves_the_card_and_calls_and_the_radar_shows_it(browser: Any
     watch.problems[:] = [p for p in watch.problems if not (p.startswith(("m ", "console ")) and "422" in p)]
     watch.close(ctx, mctx)
     watch.assert_clean()
+
+
+def test_the_company_card_form_keeps_what_was_typed_before_it_loaded(
+    browser: Any, tenant: Tenant, watch: Watch
+) -> None:
+    """The form is drawn at once and filled when GET /admin/card answers: an answer that comes
+    late must not overwrite what the admin typed meanwhile, and saving waits for it (a save
+    before the form loaded would send empty fields and wipe the stored ones). CI met it: a
+    slow first answer erased the test's typing."""
+    from playwright.sync_api import expect
+
+    admin = tenant.token("boss", "admin")
+    tenant.call("PUT", "/admin/card", admin, {"company": "Old Co.", "website": "https://old.example"})
+    ctx = browser.new_context(**DESKTOP, locale="en-US")
+    console = watch.page(ctx.new_page(), "console")
+    held: list[Any] = []
+    console.route(
+        "**/admin/card", lambda route: held.append(route) if route.request.method == "GET" else route.continue_()
+    )
+    console.goto(tenant.base + "/console")
+    sign_in(console, admin)
+    console.locator("#tabs button[data-view=campaigns]").click()
+    save = console.locator("#company-card-save")
+    expect(save).to_be_disabled()
+    console.locator("#company-company").fill("New Co.")
+    for _ in range(200):  # the page's GET is held here until the typing is done
+        if held:
+            break
+        console.wait_for_timeout(50)
+    assert held, "the console never asked for the company card"
+    for route in held:
+        route.continue_()
+    expect(save).to_be_enabled()
+    expect(console.locator("#company-website")).to_have_value("https://old.example")
+    expect(console.locator("#company-company")).to_have_value("New Co.")
+    console.unroute("**/admin/card")
+    save.click()
+    expect(console.locator("#toast")).to_have_text(I18N["en"]["card.saved"])
+    stored = tenant.call("GET", "/admin/card", admin)
+    assert (stored["company"], stored["website"]) == ("New Co.", "https://old.example")
+    watch.close(ctx)
+    watch.assert_clean()

@@ -167,6 +167,25 @@
     return el;
   };
 
+  /** A form filled from the server that never loses what the user typed: an answer that
+   * arrives after the user started typing fills only the fields left alone (``force`` after a
+   * save, when the server's answer is what was typed). ``save`` stays disabled until the first
+   * fill, so a save cannot send the empty fields of a form that has not loaded yet (and wipe
+   * what the server had). Returns ``fill(values, force)``. */
+  R.formFiller = function (inputs, save) {
+    const edited = new Set();
+    for (const el of Object.values(inputs)) el.addEventListener("input", () => edited.add(el));
+    if (save) save.disabled = true;
+    return (values, force) => {
+      for (const [f, el] of Object.entries(inputs)) {
+        if (!force && edited.has(el)) continue;
+        el.value = values[f] || "";
+      }
+      if (force) edited.clear();
+      if (save) save.disabled = false;
+    };
+  };
+
   R.clear = function (el) {
     while (el.firstChild) el.removeChild(el.firstChild);
     return el;

@@ -213,9 +213,7 @@
       R.field("card.intro", inputs.intro),
       h("button", { type: "submit", class: "btn", id: "company-card-save", i18n: "card.company_save" })
     );
-    const show = (data) => {
-      for (const f of Object.keys(inputs)) inputs[f].value = data[f] || "";
-    };
+    const show = R.formFiller(inputs, form.querySelector("#company-card-save"));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const body = {};
@@ -224,14 +222,14 @@
         body[f] = inputs[f].value;
       }
       try {
-        show(await R.api("PUT", "/admin/card", body));
+        show(await R.api("PUT", "/admin/card", body), true);
         R.toast(R.t("card.saved"), "ok");
       } catch (err) {
         R.markRefused(err, inputs);
         fail(err);
       }
     });
-    R.api("GET", "/admin/card").then(show, fail);
+    R.api("GET", "/admin/card").then((data) => show(data, false), fail);
     return R.card("card.company", form);
   }
 

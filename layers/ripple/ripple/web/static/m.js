@@ -372,8 +372,9 @@
     }
     const links = h("div", { id: "card-links" });
     const form = h("form", { class: "form", id: "card-form", novalidate: true }, CARD_FIELDS.map((f) => R.field("card." + f, inputs[f])), h("button", { type: "submit", class: "btn", id: "card-save", i18n: "card.save" }));
-    const show = (data) => {
-      for (const f of CARD_FIELDS) inputs[f].value = data.card[f] || "";
+    const fill = R.formFiller(inputs, form.querySelector("#card-save"));
+    const show = (data, force) => {
+      fill(data.card, force);
       R.clear(links).appendChild(
         h(
           "div",
@@ -390,7 +391,7 @@
       const body = {};
       for (const f of CARD_FIELDS) body[f] = inputs[f].value;
       try {
-        show(await R.api("PUT", "/me/card", body));
+        show(await R.api("PUT", "/me/card", body), true);
         R.toast(R.t("card.saved"));
       } catch (err) {
         R.markRefused(err, inputs);
@@ -408,7 +409,7 @@
       input.addEventListener("change", async () => {
         if (!input.files || !input.files[0]) return;
         try {
-          show(await R.api("PUT", "/me/card/images/" + slot, input.files[0]));
+          show(await R.api("PUT", "/me/card/images/" + slot, input.files[0]), false); // keeps unsaved typing
           R.toast(R.t("card.saved"));
         } catch (err) {
           fail(err);
@@ -418,7 +419,7 @@
       return R.field("card.image." + slot, input);
     });
     root.appendChild(R.card("card.images", h("div", { class: "form" }, uploads)));
-    R.api("GET", "/me/card").then(show, fail);
+    R.api("GET", "/me/card").then((data) => show(data, false), fail);
     const tapsText = (taps) => Object.entries(taps).map(([a, n]) => R.t("tap." + a) + " ×" + n).join(", ") || "–";
     return R.poll(async () => {
       const data = await R.api("GET", "/me/card/radar?limit=50");
