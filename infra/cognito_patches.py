@@ -67,6 +67,18 @@ def _pool_of_client(backend: Any, client_id: str) -> Any:
     return None
 
 
+def _pools_with_client(client_id: str) -> Any:
+    """(backend, pool) of every account and region whose user pool has ``client_id``: the
+    unauthenticated calls (RevokeToken, GetTokensFromRefreshToken) name only the client."""
+    import moto.cognitoidp.models as models
+
+    for regions in models.cognitoidp_backends.values():
+        for region, backend in regions.items():
+            pool = None if region == "global" else _pool_of_client(backend, client_id)
+            if pool is not None:
+                yield backend, pool
+
+
 def _rotation(client: Any) -> tuple[bool, int]:
     """(enabled, grace seconds) of an app client's RefreshTokenRotation."""
     config = client.extended_config.get("RefreshTokenRotation") or {}
@@ -177,13 +189,9 @@ def apply() -> None:
     def revoke_token(self: Any) -> str:
         token = self._get_param("Token")
         client_id = self._get_param("ClientId")
-        for regions in models.cognitoidp_backends.values():
-            for region, be in regions.items():
-                if region == "global":
-                    continue
-                pool = _pool_of_client(be, client_id)
-                if pool is not None and pool.refresh_tokens.get(token):
-                    pool.refresh_tokens[token] = None
+        for _, pool in _pools_with_client(client_id):
+            if pool.refresh_tokens.get(token):
+                pool.refresh_tokens[token] = None
         return ""
 
     original_refresh = models.CognitoIdpUserPool.create_tokens_from_refresh_token
@@ -226,11 +234,8 @@ def apply() -> None:
 
     def get_tokens_response(self: Any) -> str:
         client_id = self._get_param("ClientId")
-        for regions in models.cognitoidp_backends.values():
-            for region, be in regions.items():
-                if region != "global" and _pool_of_client(be, client_id) is not None:
-                    answer = be.get_tokens_from_refresh_token(client_id, self._get_param("RefreshToken"))  # type: ignore[attr-defined]
-                    return json.dumps(answer)
+        for be, _ in _pools_with_client(client_id):
+            return json.dumps(be.get_tokens_from_refresh_token(client_id, self._get_param("RefreshToken")))
         raise ResourceNotFoundError(client_id)
 
     backend.initiate_auth = initiate_auth  # type: ignore[method-assign]
