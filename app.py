@@ -759,6 +759,20 @@ def employee_invitation(employee_id: str) -> Response:
     return json_response(use_case(bootstrap.services(), _principal(), employee_id))
 
 
+@app.route("/admin/employees/{employee_id}/invitation/link", methods=["POST"])
+@handle_errors
+def employee_invitation_link(employee_id: str) -> Response:
+    """A fresh invitation to hand over in person: its link and a QR code of it, shown once
+    (the e-mailed one stops working)."""
+    from ripple.service.admin import invitation_link
+    from ripple.web.qr import svg_data_url
+
+    principal = _principal()
+    svc = bootstrap.services()
+    result = invitation_link(svc, principal, employee_id, _base_url(svc.settings.public_base_url))
+    return json_response({**result, "qr": svg_data_url(result["url"])}, headers={"Cache-Control": "no-store"})
+
+
 # ------------------------------------------------------------------ sign-in (public: relayed to Cognito)
 
 

@@ -15,11 +15,18 @@ def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {lid: res.get("Properties", {}) for lid, res in template["Resources"].items() if res.get("Type") == kind}
 
 
-def create_user_pool(client: Any, stack_name: str, template: dict[str, Any] | None = None) -> dict[str, str]:
-    """Create the template's one user pool, client and groups; returns their ids."""
+def create_user_pool(
+    client: Any, stack_name: str, template: dict[str, Any] | None = None, *, app_url: str = ""
+) -> dict[str, str]:
+    """Create the template's one user pool, client and groups; returns their ids.
+    ``app_url``: where the invitation message's link points (the local API; default
+    ``RIPPLE_PUBLIC_BASE_URL``)."""
+    import os
+
     template = template or load_template()
     ((pool_lid, pool_props),) = _of_type(template, "AWS::Cognito::UserPool").items()
-    props = resolve(pool_props, stack_name)
+    app_url = app_url or os.environ.get("RIPPLE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
+    props = resolve(pool_props, stack_name, {"AppUrl": app_url.rstrip("/")})
     name = props.pop("UserPoolName")
     for existing in client.list_user_pools(MaxResults=60)["UserPools"]:
         if existing["Name"] == name:  # a restored stack (its journal replayed): the same pool

@@ -8,6 +8,9 @@ moto 5.2 stores a user pool's settings but does not enforce them. On AWS:
   ``WriteAttributes``, and nobody may change an attribute declared ``Mutable: false``;
 * ``AdminCreateUser`` without ``TemporaryPassword`` makes one up and e-mails it (the pool's
   ``InviteMessageTemplate``), ``MessageAction=RESEND`` sends a fresh one to the same user;
+* a temporary password (``AdminCreateUser``, ``AdminSetUserPassword`` with ``Permanent=False``)
+  stops working after the pool's ``TemporaryPasswordValidityDays`` ("Temporary password has
+  expired and must be reset by an administrator.");
 * ``ForgotPassword`` e-mails a code; ``RevokeToken`` revokes a refresh token;
 * ``GetTokensFromRefreshToken`` (moto 5.2 has none) on an app client with
   ``RefreshTokenRotation`` enabled issues a new refresh token each time and retires the one
@@ -83,6 +86,24 @@ def _rotation(client: Any) -> tuple[bool, int]:
     """(enabled, grace seconds) of an app client's RefreshTokenRotation."""
     config = client.extended_config.get("RefreshTokenRotation") or {}
     return config.get("Feature") == "ENABLED", int(config.get("RetryGracePeriodSeconds", 0))
+
+
+def _temporary_set(user: Any) -> None:
+    user._ripple_temporary_at = clock()
+
+
+def _check_temporary(pool: Any, user: Any) -> None:
+    """Refuse a temporary password older than the pool's validity (as Cognito does)."""
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.models import UserStatus
+
+    if user is None or user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+        return
+    policy = pool.extended_config.get("Policies", {}).get("PasswordPolicy", {})
+    days = int(policy.get("TemporaryPasswordValidityDays", 7))
+    issued = getattr(user, "_ripple_temporary_at", None)
+    if issued is not None and clock() - issued > days * 86400:
+        raise NotAuthorizedError("Temporary password has expired and must be reset by an administrator.")
 
 
 def _invite(pool: Any, user: Any, password: str) -> None:
@@ -164,13 +185,23 @@ def apply() -> None:
             password = temporary_password or _temporary_password()
             user.password = password
             user.status = models.UserStatus.FORCE_CHANGE_PASSWORD
+            _temporary_set(user)
             _invite(pool, user, password)
             return user
         password = temporary_password or _temporary_password()
         user = original_create(self, user_pool_id, username, message_action, password, attributes)
+        _temporary_set(user)
         if message_action != "SUPPRESS":
             _invite(pool, user, password)
         return user
+
+    original_set_password = backend.admin_set_user_password
+
+    @functools.wraps(original_set_password)
+    def admin_set_user_password(self: Any, user_pool_id: str, username: str, password: str, permanent: bool) -> None:
+        original_set_password(self, user_pool_id, username, password, permanent)
+        if not permanent:
+            _temporary_set(self.admin_get_user(user_pool_id, username))
 
     original_forgot = backend.forgot_password
 
@@ -210,6 +241,10 @@ def apply() -> None:
         refreshing = auth_flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN")
         if refreshing and pool is not None and _rotation(pool.clients[client_id])[0]:
             raise InvalidParameterException("Auth flow not enabled for this client")
+        if pool is not None and auth_flow == "USER_PASSWORD_AUTH":
+            user = pool._get_user(auth_parameters.get("USERNAME", ""))
+            if user is not None and user.password == auth_parameters.get("PASSWORD"):
+                _check_temporary(pool, user)
         return original_initiate_auth(self, client_id, auth_flow, auth_parameters)
 
     def get_tokens_from_refresh_token(self: Any, client_id: str, refresh_token: str) -> dict[str, Any]:
@@ -246,6 +281,7 @@ def apply() -> None:
     backend.admin_update_user_attributes = admin_update_user_attributes  # type: ignore[method-assign]
     backend.admin_create_user = admin_create_user  # type: ignore[method-assign]
     backend.forgot_password = forgot_password  # type: ignore[method-assign]
+    backend.admin_set_user_password = admin_set_user_password  # type: ignore[method-assign]
     models.CognitoIdpUserPool.create_tokens_from_refresh_token = create_tokens_from_refresh_token  # type: ignore[method-assign]
     CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
     for name, member in list(vars(backend).items()):

@@ -70,14 +70,22 @@ def load_template(path: Path | None = None) -> dict[str, Any]:
         return yaml.load(fh, Loader=_CfnLoader)
 
 
-def resolve(value: Any, stack_name: str) -> Any:
-    """Resolve the few intrinsics table definitions use (``!Sub ${AWS::StackName}-x``)."""
-    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
-        return value["Fn::Sub"].replace("${AWS::StackName}", stack_name)
+def resolve(value: Any, stack_name: str, variables: dict[str, str] | None = None) -> Any:
+    """Resolve the few intrinsics the local stack reads (``!Sub ${AWS::StackName}-x``; the
+    list form ``!Sub [text, {Name: ...}]`` with the local values of ``variables``, e.g. the
+    invitation message's ``AppUrl``, in place of the deployed expression)."""
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        text, names = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
+        for name in names:
+            if name not in (variables or {}):
+                raise KeyError(f"no local value for ${{{name}}} in {text[:60]!r}")
+            text = text.replace("${" + name + "}", (variables or {})[name])
+        return text.replace("${AWS::StackName}", stack_name)
     if isinstance(value, dict):
-        return {k: resolve(v, stack_name) for k, v in value.items()}
+        return {k: resolve(v, stack_name, variables) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve(v, stack_name) for v in value]
+        return [resolve(v, stack_name, variables) for v in value]
     return value
 
 

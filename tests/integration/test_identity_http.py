@@ -256,3 +256,80 @@ def test_invitations_are_revocable_and_resent(local_stack: RunningStack, admin_t
     assert requests.put(base + "/admin/employees/gil", json=plain, headers=admin, timeout=10).status_code == 200
     assert requests.post(base + "/admin/employees/gil/invitation", headers=admin, timeout=10).status_code == 409
     assert requests.post(base + "/admin/employees/nobody/invitation", headers=admin, timeout=10).status_code == 404
+
+
+def _link_parts(url: str) -> tuple[str, str, str]:
+    """(page, e-mail, temporary password) of an invitation link, parsed as /m parses it."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    assert parts.fragment.startswith("invite=") and "&code=" in parts.fragment, url
+    email, code = parts.fragment[len("invite=") :].split("&code=", 1)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", unquote(email), code
+
+
+def test_the_invitation_link_in_the_mail_and_in_the_console_qr(local_stack: RunningStack, admin_token: str) -> None:
+    """The e-mailed link (Cognito's template, the stack's base URL) carries the e-mail and the
+    temporary password in its fragment; the console's link + QR replaces it, works once, and
+    both name the phone page."""
+    import base64
+    import html
+    import re
+
+    import zxingcpp
+    from PIL import Image
+
+    base = local_stack.base
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    email = f"hana+staff@{TENANT}.example.test"
+    before = int(time.time() * 1000)
+    body = {"name": "Hana", "team": "sales", "region": "west", "email": email}
+    assert requests.put(base + "/admin/employees/hana", json=body, headers=admin, timeout=10).status_code == 200
+    mail = _mail(local_stack, email, "invitation", before)
+    hrefs = re.findall(r'href="([^"]+)"', mail["body"])
+    assert len(hrefs) == 1, mail["body"]
+    page, who, code = _link_parts(html.unescape(hrefs[0]))
+    assert (page, who, code) == (base + "/m", email, mail["code"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{20,}", code), code  # URL-safe: no escaping needed anywhere
+
+    resp = requests.post(base + "/admin/employees/hana/invitation/link", headers=admin, timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["Cache-Control"] == "no-store"
+    shown = resp.json()
+    assert set(shown) == {"employee_id", "status", "email", "url", "expires_at", "qr"}
+    page, who, fresh = _link_parts(shown["url"])
+    assert (page, who) == (base + "/m", email) and fresh != code
+    # the QR code decodes (an independent reader: zxing-cpp) to exactly the link
+    assert shown["qr"].startswith("data:image/svg+xml;base64,")
+    svg = base64.b64decode(shown["qr"].split(",", 1)[1]).decode()
+    assert _decode_svg_qr(svg, zxingcpp, Image) == shown["url"]
+    # the e-mailed one stopped working; the shown one works once
+    assert _post(local_stack, "/auth/sign-in", {"email": email, "password": code}).status_code == 401
+    tokens = _first_sign_in(local_stack, email, fresh)
+    me = requests.get(base + "/me", headers={"Authorization": f"Bearer {tokens['id_token']}"}, timeout=10)
+    assert me.status_code == 200 and me.json()["employee_id"] == "hana"
+    assert _post(local_stack, "/auth/sign-in", {"email": email, "password": fresh}).status_code == 401
+    # accepted: no more links; employees cannot ask for one
+    resp = requests.post(base + "/admin/employees/hana/invitation/link", headers=admin, timeout=10)
+    assert resp.status_code == 409
+    mine = {"Authorization": f"Bearer {tokens['id_token']}"}
+    assert requests.post(base + "/admin/employees/hana/invitation/link", headers=mine, timeout=10).status_code == 403
+
+
+def _decode_svg_qr(svg: str, zxingcpp: Any, image: Any) -> str:
+    """Rasterise qrcode's SVG path image (unit squares ``Mx,yHx2Vy2Hxz`` in mm) and read it."""
+    import re
+
+    size = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))  # type: ignore[union-attr]
+    scale = 10
+    canvas = image.new("L", (int(size * scale) + 1, int(size * scale) + 1), 255)
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(canvas)
+    for x, y, x2, y2 in re.findall(r"M([\d.]+),([\d.]+)H([\d.]+)V([\d.]+)H[\d.]+z", svg):
+        draw.rectangle(
+            [float(x) * scale, float(y) * scale, float(x2) * scale - 1, float(y2) * scale - 1],
+            fill=0,
+        )
+    (result,) = zxingcpp.read_barcodes(canvas)
+    return str(result.text)

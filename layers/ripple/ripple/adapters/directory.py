@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ripple.adapters.auth import ADMIN_GROUP
+from ripple.domain.invitations import temporary_password
 from ripple.service.ports import DirectoryUser, EmailTakenError
 
 __all__ = ["Cognito", "CognitoDirectory", "CognitoSignIn"]
@@ -44,6 +45,8 @@ class CognitoDirectory(_CognitoClient):
                     {"Name": "custom:tenant", "Value": tenant_id},
                     {"Name": "custom:employee_id", "Value": employee_id},
                 ],
+                # ours, not Cognito's: URL-safe, so the e-mail's invitation link carries it as is
+                TemporaryPassword=temporary_password(),
                 DesiredDeliveryMediums=["EMAIL"],
             )
         except (errors.UsernameExistsException, errors.AliasExistsException) as exc:
@@ -102,7 +105,11 @@ class CognitoDirectory(_CognitoClient):
         current = self.client.admin_get_user(UserPoolId=self.pool, Username=subject)
         email = {a["Name"]: a["Value"] for a in current.get("UserAttributes", [])}.get("email", subject)
         self.client.admin_create_user(
-            UserPoolId=self.pool, Username=email, MessageAction="RESEND", DesiredDeliveryMediums=["EMAIL"]
+            UserPoolId=self.pool,
+            Username=email,
+            MessageAction="RESEND",
+            TemporaryPassword=temporary_password(),
+            DesiredDeliveryMediums=["EMAIL"],
         )
 
 

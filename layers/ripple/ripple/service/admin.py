@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC
 from typing import Any
 
 from ripple.domain.errors import NotFoundError, ValidationError
@@ -17,6 +18,7 @@ __all__ = [
     "create_campaign",
     "get_campaign",
     "get_tenant",
+    "invitation_link",
     "reactivate_employee",
     "resend_invitation",
     "revoke_invitation",
@@ -108,11 +110,34 @@ def resend_invitation(svc: Services, principal: Principal, employee_id: str) -> 
 def revoke_invitation(svc: Services, principal: Principal, employee_id: str) -> dict[str, Any]:
     """The invitation's temporary password stops working (replaced by one nobody knows); the
     employee stays invited and can be sent a new one."""
-    import secrets
+    from ripple.domain.invitations import temporary_password
 
     employee = _invited(svc, principal, employee_id)
-    svc.directory.reset_invitation(employee.subject, secrets.token_urlsafe(24) + "a1A!")
+    svc.directory.reset_invitation(employee.subject, temporary_password())
     return {"employee_id": employee_id, "status": "invited", "email": employee.email, "sent": False}
+
+
+def invitation_link(svc: Services, principal: Principal, employee_id: str, app_url: str) -> dict[str, Any]:
+    """A new invitation handed over in person (the console shows it as a QR code to scan with
+    the employee's phone, or a link to pass on): a fresh temporary password, set at the
+    identity provider and returned in the link once, never stored. Like a re-sent e-mail it
+    replaces the invitation before it; it works once and expires with the pool's
+    temporary-password validity."""
+    from datetime import datetime
+
+    from ripple.domain.invitations import invitation_expiry, invitation_url, temporary_password
+
+    employee = _invited(svc, principal, employee_id)
+    password = temporary_password()
+    svc.directory.reset_invitation(employee.subject, password)
+    issued = datetime.fromtimestamp(svc.clock() / 1000, tz=UTC)
+    return {
+        "employee_id": employee_id,
+        "status": "invited",
+        "email": employee.email,
+        "url": invitation_url(app_url, employee.email, password),
+        "expires_at": invitation_expiry(issued).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
 
 
 def reactivate_employee(svc: Services, principal: Principal, employee_id: str) -> Employee:

@@ -468,6 +468,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {"employee_id": _STR, "status": {"const": "invited"}, "email": _STR, "sent": _BOOL},
         ("employee_id", "status", "email", "sent"),
     ),
+    # shown once (Cache-Control: no-store): the link holds a fresh temporary password
+    "InvitationLink": _obj(
+        {
+            "employee_id": _STR,
+            "status": {"const": "invited"},
+            "email": _STR,
+            "url": {"type": "string", "pattern": "/m#invite=[^&]+&code=[A-Za-z0-9_-]+$"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "qr": {"type": "string", "pattern": "^data:image/svg\\+xml;base64,"},
+        },
+        ("employee_id", "status", "email", "url", "expires_at", "qr"),
+    ),
     "SignedOut": _obj({"signed_out": {"const": True}}, ("signed_out",)),
     "PasswordResetSent": _obj({"sent": {"const": True}}, ("sent",)),
     "PasswordReset": _obj({"reset": {"const": True}}, ("reset",)),
@@ -1217,6 +1229,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/admin/employees/{employee_id}", "PUT"): ("EmployeeInput", 200, "Employee"),
     ("/admin/employees/{employee_id}/invitation", "POST"): (None, 200, "Invitation"),
     ("/admin/employees/{employee_id}/invitation", "DELETE"): (None, 200, "Invitation"),
+    ("/admin/employees/{employee_id}/invitation/link", "POST"): (None, 200, "InvitationLink"),
     ("/auth/sign-in", "POST"): ("SignInInput", 200, "SignInResult"),
     ("/auth/new-password", "POST"): ("NewPasswordInput", 200, "SignInResult"),
     ("/auth/refresh", "POST"): ("RefreshInput", 200, "SignInResult"),

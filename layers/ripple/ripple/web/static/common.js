@@ -325,6 +325,39 @@
     }
   };
 
+  /** An invitation link's fragment (``#invite=<e-mail>&code=<temporary password>``, see
+   * ripple.domain.invitations): {email, code}, or null. The fragment is removed from the
+   * address bar (and the history entry) at once, so the password is not left behind in
+   * the browser's history or shown on screen. */
+  R.takeInvitation = function () {
+    const hash = location.hash || "";
+    if (!hash.startsWith("#invite=") || hash.indexOf("&code=") < 0) return null;
+    history.replaceState(null, "", location.pathname + location.search);
+    const raw = hash.slice("#invite=".length);
+    const at = raw.indexOf("&code=");
+    let email = raw.slice(0, at);
+    try {
+      email = decodeURIComponent(email);
+    } catch (e) {
+      return null;
+    }
+    const code = raw.slice(at + "&code=".length);
+    return email && code ? { email: email.trim(), code } : null;
+  };
+
+  /** Tokens of an account that belongs on the other page (an admin's invitation opened on
+   * /m): stored for that page in this tab, which then opens it. */
+  R.handOver = function (page, tokens) {
+    try {
+      sessionStorage.setItem("ripple.token." + page, tokens.id_token);
+      if (tokens.refresh_token) sessionStorage.setItem("ripple.refresh." + page, tokens.refresh_token);
+    } catch (e) {
+      return false;
+    }
+    location.replace(R.base + "/" + page);
+    return true;
+  };
+
   /** POST to the sign-in relay (no bearer token; errors as ApiError). */
   R.auth = async function (path, body) {
     const resp = await fetch(R.base + "/auth/" + path, {
@@ -995,6 +1028,7 @@
     const forms = ["login-form", "newpw-form", "reset-form"].map((id) => document.getElementById(id));
     const note = document.getElementById("login-note");
     let pending = null; // {email, session}: a first sign-in that must choose a password
+    let accepted = false; // this sign-in accepts an invitation (an admin's is handed to /console)
     const showForm = (id, errorKey, errorText) => {
       for (const form of forms) form.hidden = form.id !== id;
       const err = document.getElementById(id.replace("-form", "-error"));
@@ -1044,6 +1078,11 @@
         return showLogin("auth.invalid");
       }
       if (claims.role !== config.role) {
+        const other = claims.role === "admin" ? "console" : "m";
+        if (accepted && R.handOver(other, { id_token: R.token(), refresh_token: R.refreshToken() })) {
+          R.forgetToken();
+          return;
+        }
         await R.signOut();
         return showLogin(config.role === "admin" ? "auth.need_admin" : "auth.need_employee");
       }
@@ -1149,6 +1188,27 @@
       await revoked;
     });
 
+    const invitation = R.takeInvitation();
+    if (invitation) {
+      // An invitation replaces whoever was signed in on this page (without revoking them:
+      // it is not their sign-out), then asks for the new employee's own password.
+      R.forgetToken();
+      accepted = true;
+      pending = { email: invitation.email, session: null };
+      document.getElementById("email").value = invitation.email;
+      try {
+        const result = await R.auth("sign-in", { email: invitation.email, password: invitation.code });
+        if (result.challenge === "NEW_PASSWORD_REQUIRED") {
+          showLogin(null);
+          note.hidden = false;
+          note.textContent = R.t("auth.invite_welcome", { email: invitation.email });
+        }
+        return await signedIn(result, remember.checked);
+      } catch (err) {
+        accepted = false;
+        return showLogin(null, err instanceof R.ApiError && err.status === 401 ? R.t("auth.invite_invalid") : failure(err));
+      }
+    }
     if (R.token()) await showApp();
     else showLogin(null);
   };

@@ -709,6 +709,40 @@
     );
   }
 
+  /** An invited employee's invitation: e-mail it again, revoke it, or show a fresh one as a
+   * QR code to scan with their phone (shown once: the API keeps no copy). */
+  function invitationBox(e, onChange) {
+    const path = "/admin/employees/" + encodeURIComponent(e.employee_id) + "/invitation";
+    const shown = h("div", { id: "ed-invitation-shown" });
+    const act = (method, suffix, done) => async (ev) => {
+      ev.target.disabled = true;
+      try {
+        done(await R.api(method, path + suffix));
+      } catch (err) {
+        R.toast(R.errorText(err), "error");
+        if (err instanceof R.ApiError && err.status === 409) await onChange(e.employee_id);
+      } finally {
+        ev.target.disabled = false;
+      }
+    };
+    const showQr = (r) => {
+      const expires = new Date(r.expires_at).toLocaleString(R.lang);
+      R.clear(shown).append(
+        h("img", { src: r.qr, id: "ed-invitation-qr", class: "invite-qr", width: "240", height: "240", alt: R.t("emp.invite_qr") }),
+        h("p", { class: "muted", text: R.t("emp.invite_qr_hint", { expires }) }),
+        R.field("emp.invite_link", h("input", { type: "text", id: "ed-invitation-url", readonly: true, value: r.url }))
+      );
+    };
+    return h(
+      "div",
+      { class: "row", id: "ed-invitation" },
+      h("button", { type: "button", class: "btn small", id: "ed-invite-resend", i18n: "emp.invite_resend", on: { click: act("POST", "", () => R.toast(R.t("emp.invite_sent"), "ok")) } }),
+      h("button", { type: "button", class: "btn small", id: "ed-invite-qr", i18n: "emp.invite_qr", on: { click: act("POST", "/link", showQr) } }),
+      h("button", { type: "button", class: "btn ghost small", id: "ed-invite-revoke", i18n: "emp.invite_revoke", on: { click: act("DELETE", "", () => { R.clear(shown); R.toast(R.t("emp.invite_revoked"), "ok"); }) } }),
+      shown
+    );
+  }
+
   function employeeDetail(box, e, onChange) {
     R.clear(box).setAttribute("data-employee", e.employee_id);
     const name = h("input", { type: "text", id: "ed-name", value: e.name, required: true, maxlength: "100" });
@@ -764,7 +798,8 @@
     const customers = h("div", { id: "ed-customers" });
     box.append(
       h("h3", { text: e.name + " · " + e.employee_id }),
-      h("p", { id: "ed-status", "data-active": String(e.active), i18n: e.active ? "emp.status_active" : "emp.status_offboarded" }),
+      h("p", { id: "ed-status", "data-active": String(e.active), "data-status": e.status, i18n: "emp.status_" + e.status }),
+      e.status === "invited" ? invitationBox(e, onChange) : null,
       edit,
       e.active ? h("div", null, h("h3", { i18n: "emp.offboard" }), off) : null,
       h("h3", { i18n: "emp.links" }),
@@ -862,6 +897,8 @@
       [
         ["", "emp.status_all"],
         ["active", "emp.status_active"],
+        ["invited", "emp.status_invited"],
+        ["no_sign_in", "emp.status_no_sign_in"],
         ["offboarded", "emp.status_offboarded"],
       ],
       { id: "employee-status-filter" }
@@ -895,7 +932,7 @@
           (!q || [e.employee_id, e.name, e.email || ""].some((v) => v.toLowerCase().includes(q))) &&
           (!teamFilter.value || e.team === teamFilter.value) &&
           (!regionFilter.value || e.region === regionFilter.value) &&
-          (!statusFilter.value || (statusFilter.value === "active") === e.active)
+          (!statusFilter.value || statusFilter.value === e.status)
       );
       R.clear(list).appendChild(
         R.table(
@@ -906,7 +943,7 @@
             { label: "employee.team", value: (e) => e.team },
             { label: "employee.region", value: (e) => e.region },
             { label: "emp.role", value: (e) => R.t("role." + (e.role || "employee")) },
-            { label: "employee.active", value: (e) => R.t(e.active ? "common.yes" : "common.no") },
+            { label: "emp.status", value: (e) => h("span", { "data-status": e.status, text: R.t("emp.status_" + e.status) }) },
           ],
           rows,
           { emptyKey: employees.length ? "emp.none_match" : "employee.none", onClick: open }
