@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.template import load_template, resolve
+from infra.template import conditions, load_template, resolve
 
 __all__ = ["create_user_pool", "local_sign_in", "pool_env"]
 
@@ -26,7 +26,9 @@ def create_user_pool(
     template = template or load_template()
     ((pool_lid, pool_props),) = _of_type(template, "AWS::Cognito::UserPool").items()
     app_url = app_url or os.environ.get("RIPPLE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
-    props = resolve(pool_props, stack_name, {"AppUrl": app_url.rstrip("/")})
+    local = {"AppUrl": app_url.rstrip("/")}
+    when = conditions(template)  # the parameters' defaults: no Hosted UI, no federation
+    props = resolve(pool_props, stack_name, local, when)
     name = props.pop("UserPoolName")
     for existing in client.list_user_pools(MaxResults=60)["UserPools"]:
         if existing["Name"] == name:  # a restored stack (its journal replayed): the same pool
@@ -37,10 +39,10 @@ def create_user_pool(
     client_id = ""
     for app_props in _of_type(template, "AWS::Cognito::UserPoolClient").values():
         assert app_props["UserPoolId"] == {"Ref": pool_lid}
-        kwargs = {k: v for k, v in resolve(app_props, stack_name).items() if k != "UserPoolId"}
+        kwargs = {k: v for k, v in resolve(app_props, stack_name, local, when).items() if k != "UserPoolId"}
         client_id = client.create_user_pool_client(UserPoolId=pool_id, **kwargs)["UserPoolClient"]["ClientId"]
     for group_props in _of_type(template, "AWS::Cognito::UserPoolGroup").values():
-        kwargs = {k: v for k, v in resolve(group_props, stack_name).items() if k != "UserPoolId"}
+        kwargs = {k: v for k, v in resolve(group_props, stack_name, local, when).items() if k != "UserPoolId"}
         client.create_group(UserPoolId=pool_id, **kwargs)
     return {"user_pool_id": pool_id, "client_id": client_id}
 

@@ -70,22 +70,75 @@ def load_template(path: Path | None = None) -> dict[str, Any]:
         return yaml.load(fh, Loader=_CfnLoader)
 
 
-def resolve(value: Any, stack_name: str, variables: dict[str, str] | None = None) -> Any:
-    """Resolve the few intrinsics the local stack reads (``!Sub ${AWS::StackName}-x``; the
-    list form ``!Sub [text, {Name: ...}]`` with the local values of ``variables``, e.g. the
-    invitation message's ``AppUrl``, in place of the deployed expression)."""
+_NO_VALUE = object()
+
+
+def conditions(template: dict[str, Any], parameters: dict[str, str] | None = None) -> dict[str, bool]:
+    """The template's Conditions evaluated for ``parameters`` (the rest at their defaults):
+    what a stack deployed with those parameters would have (``Fn::Equals/Not/And/Or``,
+    ``Ref`` of a parameter, ``Condition`` of another condition)."""
+    values = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
+    values.update(parameters or {})
+    raw = template.get("Conditions", {})
+    done: dict[str, bool] = {}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and "Ref" in node:
+            return values[node["Ref"]]
+        if isinstance(node, dict) and "Condition" in node:
+            return truth(node["Condition"])
+        if isinstance(node, dict) and "Fn::Equals" in node:
+            left, right = node["Fn::Equals"]
+            return str(value(left)) == str(value(right))
+        if isinstance(node, dict) and "Fn::Not" in node:
+            return not value(node["Fn::Not"][0])
+        if isinstance(node, dict) and "Fn::And" in node:
+            return all(value(n) for n in node["Fn::And"])
+        if isinstance(node, dict) and "Fn::Or" in node:
+            return any(value(n) for n in node["Fn::Or"])
+        return node
+
+    def truth(name: str) -> bool:
+        if name not in done:
+            done[name] = bool(value(raw[name]))
+        return done[name]
+
+    return {name: truth(name) for name in raw}
+
+
+def resolve(
+    value: Any, stack_name: str, variables: dict[str, str] | None = None, when: dict[str, bool] | None = None
+) -> Any:
+    """Resolve the few intrinsics the local stack reads: ``!Sub ${AWS::StackName}-x``; the
+    list form ``!Sub [text, {Name: ...}]`` with the local values of ``variables`` (e.g. the
+    invitation message's ``AppUrl``) in place of the deployed expression; ``!If`` by the
+    conditions ``when`` (``conditions()``; by default the template's parameter defaults),
+    with ``!Ref AWS::NoValue`` leaving the property out."""
+    if when is None:
+        when = conditions(load_template())
+    out = _resolve(value, stack_name, variables or {}, when)
+    return None if out is _NO_VALUE else out
+
+
+def _resolve(value: Any, stack_name: str, variables: dict[str, str], when: dict[str, bool]) -> Any:
+    if isinstance(value, dict) and value == {"Ref": "AWS::NoValue"}:
+        return _NO_VALUE
+    if isinstance(value, dict) and "Fn::If" in value:
+        name, yes, no = value["Fn::If"]
+        return _resolve(yes if when[name] else no, stack_name, variables, when)
     if isinstance(value, dict) and "Fn::Sub" in value:
         sub = value["Fn::Sub"]
         text, names = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
         for name in names:
-            if name not in (variables or {}):
+            if name not in variables:
                 raise KeyError(f"no local value for ${{{name}}} in {text[:60]!r}")
-            text = text.replace("${" + name + "}", (variables or {})[name])
+            text = text.replace("${" + name + "}", variables[name])
         return text.replace("${AWS::StackName}", stack_name)
     if isinstance(value, dict):
-        return {k: resolve(v, stack_name, variables) for k, v in value.items()}
+        items = {k: _resolve(v, stack_name, variables, when) for k, v in value.items()}
+        return {k: v for k, v in items.items() if v is not _NO_VALUE}
     if isinstance(value, list):
-        return [resolve(v, stack_name, variables) for v in value]
+        return [v for v in (_resolve(v, stack_name, variables, when) for v in value) if v is not _NO_VALUE]
     return value
 
 

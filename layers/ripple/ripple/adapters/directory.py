@@ -86,11 +86,17 @@ class CognitoDirectory(_CognitoClient):
             self._set_admin(subject, admin)
 
     def set_enabled(self, subject: str, enabled: bool) -> None:
-        if enabled:
-            self.client.admin_enable_user(UserPoolId=self.pool, Username=subject)
+        """Enable or disable the sign-in. A federated user (the company's provider signs them
+        in; their ``sub`` names no local user) has nothing to disable here: the pool's
+        PreTokenGeneration trigger refuses an offboarded employee every token, refreshes too."""
+        try:
+            if enabled:
+                self.client.admin_enable_user(UserPoolId=self.pool, Username=subject)
+                return
+            self.client.admin_disable_user(UserPoolId=self.pool, Username=subject)
+            self.client.admin_user_global_sign_out(UserPoolId=self.pool, Username=subject)
+        except self.client.exceptions.UserNotFoundException:
             return
-        self.client.admin_disable_user(UserPoolId=self.pool, Username=subject)
-        self.client.admin_user_global_sign_out(UserPoolId=self.pool, Username=subject)
 
     def reset_invitation(self, subject: str, temporary_password: str) -> None:
         self.client.admin_set_user_password(
