@@ -1102,7 +1102,14 @@ def _web_page(name: str) -> Response:
     from ripple.web.console import page
 
     cfg = bootstrap.config()
-    served = page(name, env=cfg.env, live_url=cfg.live_url)
+    served = page(
+        name,
+        env=cfg.env,
+        live_url=cfg.live_url,
+        hosted_ui=cfg.hosted_ui_url,
+        client_id=cfg.user_pool_client_id,
+        provider=cfg.federation_provider,
+    )
     return Response(body=served.body, status_code=200, headers=served.headers)
 
 

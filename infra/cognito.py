@@ -16,18 +16,24 @@ def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
 
 
 def create_user_pool(
-    client: Any, stack_name: str, template: dict[str, Any] | None = None, *, app_url: str = ""
+    client: Any,
+    stack_name: str,
+    template: dict[str, Any] | None = None,
+    *,
+    app_url: str = "",
+    parameters: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Create the template's one user pool, client and groups; returns their ids.
-    ``app_url``: where the invitation message's link points (the local API; default
-    ``RIPPLE_PUBLIC_BASE_URL``)."""
+    ``app_url``: where the invitation message's link and the Hosted UI's callbacks point (the
+    local API; default ``RIPPLE_PUBLIC_BASE_URL``). ``parameters``: template parameters the
+    pool is made for (e.g. ``HostedUiDomainPrefix``: the stack's Hosted UI stand-in)."""
     import os
 
     template = template or load_template()
     ((pool_lid, pool_props),) = _of_type(template, "AWS::Cognito::UserPool").items()
     app_url = app_url or os.environ.get("RIPPLE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
     local = {"AppUrl": app_url.rstrip("/")}
-    when = conditions(template)  # the parameters' defaults: no Hosted UI, no federation
+    when = conditions(template, parameters)  # by default: no Hosted UI, no federation
     props = resolve(pool_props, stack_name, local, when)
     name = props.pop("UserPoolName")
     for existing in client.list_user_pools(MaxResults=60)["UserPools"]:

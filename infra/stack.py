@@ -135,6 +135,7 @@ class LocalStack:
     _threads: list[threading.Thread] = field(default_factory=list)
     _server: Any = None
     live: Any = None  # infra.websocket.LiveGateway: the WebSocket API's stand-in
+    hosted_ui: Any = None  # infra.hosted_ui.HostedUi: the Cognito Hosted UI's stand-in
     _lock: Any = None
     pool: dict[str, str] = field(default_factory=dict)
     mailbox: Path = field(default_factory=Path)
@@ -226,8 +227,16 @@ class LocalStack:
         create_tables(dynamodb, self.stack_name)
         create_buckets(boto3.client("s3"), self.stack_name)
         create_secrets(boto3.client("secretsmanager"), self.stack_name)
-        self.pool = create_user_pool(boto3.client("cognito-idp"), self.stack_name)
+        # as deployed with HostedUiDomainPrefix set: the app client allows the code flow back
+        # to this stack's pages, served by the Hosted UI stand-in (infra/hosted_ui.py)
+        self.pool = create_user_pool(
+            boto3.client("cognito-idp"),
+            self.stack_name,
+            app_url=self.api_url,
+            parameters={"HostedUiDomainPrefix": "local"},
+        )
         os.environ.update(local_env(self.moto_url, self.stack_name, self.pool))
+        self._start_hosted_ui()
         self._start_live()
         self._start_api()
         self._start_pollers(dynamodb)
@@ -240,6 +249,7 @@ class LocalStack:
             "pool": self.pool,
             "mailbox": str(self.mailbox),
             "live": self.live.url,
+            "hosted_ui": self.hosted_ui.url,
             "live_endpoint": self.live.endpoint,
         }
         tmp = state_file(self.port).with_suffix(".tmp")
@@ -256,6 +266,28 @@ class LocalStack:
         self.live.start()
         os.environ["RIPPLE_LIVE_URL"] = self.live.url
         os.environ["RIPPLE_LIVE_ENDPOINT"] = self.live.endpoint
+
+    def _start_hosted_ui(self) -> None:
+        """The Hosted UI's stand-in, and behind it the company's provider for the tenant
+        ``RIPPLE_FEDERATION_TENANT`` (default: the demo tenant), whose sign-ins run the
+        template's PreTokenGeneration handler as Cognito would."""
+        import boto3
+
+        from infra.demo import DEMO_TENANT
+        from infra.hosted_ui import HostedUi, LocalProvider
+
+        os.environ.setdefault("RIPPLE_FEDERATION_TENANT", DEMO_TENANT)
+        name = os.environ.setdefault("RIPPLE_FEDERATION_PROVIDER", "Company")
+        provider = LocalProvider(name, _import_handler("functions/", "pre_token.handler"))
+        self.hosted_ui = HostedUi(
+            boto3.client("cognito-idp"),
+            self.pool["user_pool_id"],
+            self.pool["client_id"],
+            provider=provider,
+            host=self.host,
+        )
+        self.hosted_ui.start()
+        os.environ["RIPPLE_HOSTED_UI_URL"] = self.hosted_ui.url
 
     def _start_api(self) -> None:
         from chalice.config import Config
@@ -332,6 +364,8 @@ class LocalStack:
             self._server.server.shutdown()
         if self.live is not None:
             self.live.stop()
+        if self.hosted_ui is not None:
+            self.hosted_ui.stop()
         if self._moto is not None and self._moto.poll() is None:
             self._moto.terminate()
             try:

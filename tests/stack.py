@@ -21,6 +21,7 @@ import requests
 from infra.moto_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+SSO_TENANT = "sso-e2e"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RIPPLE_"))}
     env["PYTHONUNBUFFERED"] = "1"
     env["RIPPLE_STACK_STATE"] = str(state)
+    # whose staff the Hosted UI stand-in's company provider signs in (tests/e2e/test_sso.py)
+    env["RIPPLE_FEDERATION_TENANT"] = SSO_TENANT
     # The stack's output goes to a file, never to a pipe nobody reads: a full pipe would block
     # every thread that logs (the server's request log, the consumer's) and hang the stack.
     log_path = ROOT / "test-artifacts" / "local-stack.log"

@@ -68,6 +68,7 @@ def test_an_invitation_qr_from_the_console_signs_the_employee_in_on_their_phone(
     phone = browser.new_context(**PHONE, user_agent=IPHONE_UA)
     m = watch.page(phone.new_page(), "m")
     m.goto(url)
+    m.locator("#newpw-form").wait_for(state="visible")
     assert email in m.locator("#login-note").inner_text()
     _accept(m, "nina-own-passw0rd")
     m.locator("#app").wait_for(state="visible")

@@ -28,6 +28,10 @@ class Config:
     # endpoint the consumer pushes through (https://…/{stage}); empty = pages poll only
     live_url: str = ""
     live_endpoint: str = ""
+    # The Cognito Hosted UI (template.yaml's HostedUiDomainPrefix): its base URL, and the
+    # federated provider its button goes to; empty = the pages' own sign-in form only
+    hosted_ui_url: str = ""
+    federation_provider: str = ""
 
     @property
     def issuer(self) -> str:
@@ -65,4 +69,6 @@ def load_config(secrets: Mapping[str, str] | None = None) -> Config:
         jwks_url=jwks_url,
         live_url=os.environ.get("RIPPLE_LIVE_URL", ""),
         live_endpoint=os.environ.get("RIPPLE_LIVE_ENDPOINT", ""),
+        hosted_ui_url=os.environ.get("RIPPLE_HOSTED_UI_URL", "").rstrip("/"),
+        federation_provider=os.environ.get("RIPPLE_FEDERATION_PROVIDER", ""),
     )

@@ -77,12 +77,24 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(*, local: bool = False, live_url: str = "") -> str:
+def _web_origin(url: str, *, local: bool) -> str:
+    """``https://host[:port]`` of a URL (``http`` too on the local stack), or ""."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    schemes = ("https", "http") if local else ("https",)
+    if parts.scheme not in schemes or not parts.netloc or any(c in parts.netloc for c in " ;,'\""):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(*, local: bool = False, live_url: str = "", hosted_ui: str = "") -> str:
     """Scripts, styles and fonts from this origin only (no inline script or style), API calls
-    to this origin and the live pages' WebSocket API only; images also from https (posters
-    are presigned S3 URLs) and, on the local stack, from the loopback (moto's S3)."""
+    to this origin, the live pages' WebSocket API and the Hosted UI's token endpoint only;
+    images also from https (posters are presigned S3 URLs) and, on the local stack, from the
+    loopback (moto's S3)."""
     img = "img-src 'self' data: https:" + (" http://127.0.0.1:* http://localhost:*" if local else "")
-    live = _origin(live_url)
+    live = " ".join(o for o in (_origin(live_url), _web_origin(hosted_ui, local=local)) if o)
     return "; ".join(
         (
             "default-src 'none'",
@@ -108,20 +120,35 @@ def _render(name: str) -> str:
     return _PLACEHOLDER.sub(lambda match: asset_version(match.group(1)[2:]), read_static(PAGES[name]))
 
 
-def page(name: str, *, env: str, live_url: str = "") -> StaticFile:
+def page(
+    name: str, *, env: str, live_url: str = "", hosted_ui: str = "", client_id: str = "", provider: str = ""
+) -> StaticFile:
     """An HTML page (``console`` or ``m``); both sign in with their own form (``/auth/*``).
     ``live_url``: the WebSocket API the page subscribes to (in its ``ripple-live`` meta tag
-    and the CSP's ``connect-src``), "" = the page polls (every 60 s)."""
+    and the CSP's ``connect-src``), "" = the page polls (every 60 s). ``hosted_ui``: the
+    Cognito Hosted UI the page also offers (authorization code + PKCE with ``client_id``;
+    straight to the federated ``provider`` when one is named), "" = none."""
     if name not in PAGES:
         raise NotFoundError(f"no page {name}")
+    local = env in ("local", "test")
     live = live_url if _origin(live_url) else ""
+    hosted = hosted_ui if _web_origin(hosted_ui, local=local) and client_id else ""
     headers = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-cache",
-        "Content-Security-Policy": content_security_policy(local=env in ("local", "test"), live_url=live),
+        "Content-Security-Policy": content_security_policy(local=local, live_url=live, hosted_ui=hosted),
         **_security_headers(),
     }
-    return StaticFile(_render(name).replace("{{live}}", html.escape(live, quote=True)), headers)
+    values = {
+        "live": live,
+        "hosted_ui": hosted,
+        "client_id": client_id if hosted else "",
+        "idp": provider if hosted else "",
+    }
+    body = _render(name)
+    for key, value in values.items():
+        body = body.replace("{{" + key + "}}", html.escape(value, quote=True))
+    return StaticFile(body, headers)
 
 
 def asset(name: str, version: str | None = None) -> StaticFile:

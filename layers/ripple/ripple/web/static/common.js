@@ -358,6 +358,97 @@
     return true;
   };
 
+  // Cognito Hosted UI (template.yaml's HostedUiDomainPrefix): authorization code with PKCE
+  // (RFC 7636, S256), the flow OAuth 2.1 keeps for browser apps; no implicit flow, no client
+  // secret. The verifier and state live in this tab's sessionStorage until the code returns.
+  const PKCE_KEY = "ripple.pkce." + R.page;
+  const SSO_KEY = "ripple.sso." + R.page;
+  const b64url = (buffer) =>
+    btoa(String.fromCharCode(...new Uint8Array(buffer)))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
+
+  /** {url, client, idp} of the Hosted UI this deployment offers, or null. */
+  R.hostedUi = function () {
+    const url = meta("ripple-hosted-ui");
+    const client = meta("ripple-client-id");
+    return url && client ? { url, client, idp: meta("ripple-idp") } : null;
+  };
+  const redirectUri = () => location.origin + location.pathname;
+
+  /** Off to the Hosted UI (straight on to the company's provider when one is configured). */
+  R.startHostedSignIn = async function (remember) {
+    const hosted = R.hostedUi();
+    const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+    const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
+    const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+    sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, remember: !!remember }));
+    const query = new URLSearchParams({
+      response_type: "code",
+      client_id: hosted.client,
+      redirect_uri: redirectUri(),
+      scope: "openid email profile",
+      state,
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+    });
+    if (hosted.idp) query.set("identity_provider", hosted.idp);
+    location.assign(hosted.url + "/oauth2/authorize?" + query.toString());
+  };
+
+  /** Back from the Hosted UI (?code=&state=, or ?error=): {tokens, remember}, {error}, or
+   * null when this page load is no such return. The query leaves the address bar at once. */
+  R.finishHostedSignIn = async function () {
+    const query = new URLSearchParams(location.search);
+    const hosted = R.hostedUi();
+    if (!hosted || (!query.has("code") && !query.has("error"))) return null;
+    history.replaceState(null, "", location.pathname);
+    let saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) || "null");
+      sessionStorage.removeItem(PKCE_KEY);
+    } catch (e) {
+      saved = null;
+    }
+    if (query.has("error")) return { error: query.get("error_description") || query.get("error") };
+    if (!saved || saved.state !== query.get("state")) return { error: R.t("auth.sso_state") };
+    const resp = await fetch(hosted.url + "/oauth2/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        client_id: hosted.client,
+        code: query.get("code"),
+        redirect_uri: redirectUri(),
+        code_verifier: saved.verifier,
+      }),
+      cache: "no-store",
+    });
+    const data = await resp.json().catch(() => null);
+    if (!resp.ok || !data || !data.id_token) return { error: (data && data.error) || "HTTP " + resp.status };
+    try {
+      sessionStorage.setItem(SSO_KEY, "1");
+    } catch (e) {
+      /* storage disabled */
+    }
+    return { tokens: data, remember: saved.remember };
+  };
+
+  /** Where to end the Hosted UI's own session after a sign-out, or "" (signed in here). */
+  R.hostedLogoutUrl = function () {
+    const hosted = R.hostedUi();
+    let used = false;
+    try {
+      used = sessionStorage.getItem(SSO_KEY) === "1";
+      sessionStorage.removeItem(SSO_KEY);
+    } catch (e) {
+      used = false;
+    }
+    if (!hosted || !used) return "";
+    return hosted.url + "/logout?" + new URLSearchParams({ client_id: hosted.client, logout_uri: redirectUri() }).toString();
+  };
+
   /** POST to the sign-in relay (no bearer token; errors as ApiError). */
   R.auth = async function (path, body) {
     const resp = await fetch(R.base + "/auth/" + path, {
@@ -1183,10 +1274,30 @@
     document.getElementById("reset-cancel").addEventListener("click", () => showLogin(null));
     logout.addEventListener("click", async () => {
       current = null;
+      const hostedLogout = R.hostedLogoutUrl();
       const revoked = R.signOut(); // forgets the tokens at once, then revokes at Cognito
       showLogin(null); // stops the view before anything else is sent
       await revoked;
+      if (hostedLogout) location.assign(hostedLogout); // and the Hosted UI's session cookie
     });
+
+    const hosted = R.hostedUi();
+    const ssoButton = document.getElementById("sso-signin");
+    const ssoLabel = () => {
+      ssoButton.textContent = hosted && hosted.idp ? R.t("auth.sso_with", { name: hosted.idp }) : R.t("auth.sso");
+    };
+    if (hosted) {
+      document.getElementById("sso").hidden = false;
+      ssoLabel();
+      R.onLang(ssoLabel);
+      ssoButton.addEventListener("click", () => R.startHostedSignIn(remember.checked));
+    }
+    const back = await R.finishHostedSignIn();
+    if (back) {
+      if (back.error) return showLogin(null, R.t("auth.sso_failed") + " — " + back.error);
+      R.setTokens(back.tokens, back.remember);
+      return showApp();
+    }
 
     const invitation = R.takeInvitation();
     if (invitation) {
