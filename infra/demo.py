@@ -184,6 +184,8 @@ the dashboards have something to show)
   # in a browser: sign in with e-mail and password (every demo user has {DEMO_PASSWORD})
   #   {base}/console   ({_email("admin")})
   #   {base}/m         ({_email("alice")}, {_email("bob")}, ...; best on a phone-sized window)
+  # or "Sign in with Company" (the Hosted UI stand-in, code + PKCE): type {_email("alice")}
+  # as the company provider's work e-mail; the pool's PreTokenGeneration trigger maps her in
 
   # a visitor clicks alice's link (302 to the destination with UTM parameters)
   curl -si -A 'Mozilla/5.0 (iPhone) MicroMessenger/8.0' {short} | head -5
