@@ -7,7 +7,6 @@ the redirect pays for what this module imports; see ``make bench`` for the impor
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
@@ -1203,12 +1202,29 @@ def get_my_poster(campaign_id: str) -> Response:
 # ------------------------------------------------------------------ public redirect
 
 
-_ERROR_PAGE = (
-    "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' "
-    "content='width=device-width,initial-scale=1'><title>{title}</title></head><body style="
-    "'font-family:system-ui,sans-serif;margin:3em auto;max-width:30em;padding:0 1em'>"
-    "<h1>{title}</h1><p>{message}</p></body></html>"
-)
+def _visitor_page(err: RippleError, *, short_link: bool = False) -> Response:
+    """The page a visitor's browser gets for a missing link (404) or an ended campaign (410):
+    in the visitor's language, and for an ended campaign with the company's name and website
+    (one tenant read, only for ended links: the redirect's hot path is untouched)."""
+    from ripple.domain.errors import CampaignEndedError
+    from ripple.domain.landing import LANGUAGES, negotiate_language
+    from ripple.web.landing_page import render_landing_error
+
+    request = _request()
+    accept_language = (request.headers.get("accept-language") or "")[:256]
+    query: dict[str, str] = dict(request.query_params or {})
+    lang = negotiate_language(accept_language, query.get("lang"), LANGUAGES, "en")
+    company = website = ""
+    if isinstance(err, CampaignEndedError):
+        tenant = bootstrap.services().tenants.get(err.tenant_id)
+        company, website = tenant.name if tenant.name != tenant.tenant_id else "", tenant.ended_url
+    status = err.status if err.status in (404, 410) else 400
+    body = render_landing_error(lang, status, company=company, website=website, short_link=short_link)
+    return Response(
+        body="" if request.method == "HEAD" else body,
+        status_code=status,
+        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Content-Language": lang},
+    )
 
 
 def _visitor_error(err: RippleError) -> Response:
@@ -1216,13 +1232,7 @@ def _visitor_error(err: RippleError) -> Response:
     accept = _request().headers.get("accept") or ""
     if "text/html" not in accept:
         return error_response(err)
-    titles = {404: "Link not found", 410: "This campaign has ended"}
-    page = _ERROR_PAGE.format(title=titles.get(err.status, "Error"), message=html.escape(err.message))
-    return Response(
-        body=page,
-        status_code=err.status,
-        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
-    )
+    return _visitor_page(err, short_link=True)
 
 
 def _client_ip() -> str:
@@ -1300,7 +1310,7 @@ def landing_page(code: str) -> Response:
     """The hosted mobile landing page: recorded like a redirect, rendered in the visitor's
     language, no third-party anything, a strict nonce-based CSP."""
     from ripple.service.landing import render_landing
-    from ripple.web.landing_page import content_security_policy, render_landing_error
+    from ripple.web.landing_page import content_security_policy
 
     request = _request()
     query: dict[str, str] = dict(request.query_params or {})
@@ -1314,14 +1324,7 @@ def landing_page(code: str) -> Response:
             query_lang=query.get("lang"),
         )
     except RippleError as err:
-        from ripple.domain.landing import negotiate_language
-
-        lang = negotiate_language(accept_language, query.get("lang"), ("en", "ja", "zh-Hans", "zh-Hant"), "en")
-        return Response(
-            body=render_landing_error(lang, err.status),
-            status_code=err.status if err.status in (404, 410) else 400,
-            headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
-        )
+        return _visitor_page(err)
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
@@ -1428,7 +1431,6 @@ def card_page(code: str) -> Response:
     rendered in the visitor's language under the same strict nonce CSP."""
     from ripple.service.cards import render_card
     from ripple.web.card_page import card_security_policy as content_security_policy
-    from ripple.web.landing_page import render_landing_error
 
     request = _request()
     query: dict[str, str] = dict(request.query_params or {})
@@ -1442,14 +1444,7 @@ def card_page(code: str) -> Response:
             query_lang=query.get("lang"),
         )
     except RippleError as err:
-        from ripple.domain.landing import negotiate_language
-
-        lang = negotiate_language(accept_language, query.get("lang"), ("en", "ja", "zh-Hans", "zh-Hant"), "en")
-        return Response(
-            body=render_landing_error(lang, err.status),
-            status_code=err.status if err.status in (404, 410) else 400,
-            headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
-        )
+        return _visitor_page(err)
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",

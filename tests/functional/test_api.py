@@ -133,3 +133,50 @@ def test_garbage_cookies_are_ignored(api: Any, seeded: dict[str, Any]) -> None:
     for cookie in ("rp_vid=forged", 'rp_vid="\\x"; rp_session=not-a-jwt', "=;;;", "x" * 9000):
         resp = api.http.get(f"/{seeded['code']}", headers={"User-Agent": PHONE_UA.format(n=11), "Cookie": cookie})
         assert resp.status_code == 302, cookie
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "heading", "button"),
+    [
+        ("zh-CN,zh;q=0.9", "活动已结束", "访问Acme 株式会社"),
+        ("ja-JP", "このキャンペーンは終了しました", "Acme 株式会社 のサイトへ"),
+        ("en-US", "This campaign has ended", "Visit Acme 株式会社"),
+    ],
+)
+def test_an_ended_campaigns_link_shows_the_company_and_its_website_in_the_visitors_language(
+    api: Any, aws: Any, accept_language: str, heading: str, button: str
+) -> None:
+    import html as html_lib
+
+    tenant = {"name": "Acme 株式会社", "ended_url": "https://www.acme.example/campaigns?from=ripple"}
+    saved = call(api, "PUT", "/admin/tenant", ADMIN, tenant)
+    assert saved.status_code == 200 and body_of(saved)["ended_url"] == tenant["ended_url"], saved.body
+    ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+    body = {"name": "Flash", "destination_url": "https://e.example/", "points": POINTS, "ends_at": ends}
+    campaign = body_of(call(api, "POST", "/admin/campaigns", ADMIN, body))
+    call(api, "PUT", "/admin/employees/alice", ADMIN, {"name": "A", "team": "t", "region": "r"})
+    link = body_of(call(api, "POST", f"/campaigns/{campaign['campaign_id']}/links", ALICE, {"channel": "wechat"}))
+    from ripple.service.redirect import link_cache
+
+    link_cache.clear()
+    time.sleep(2.1)
+    before = snapshot(aws)
+    headers = {"Accept": "text/html", "Accept-Language": accept_language, "User-Agent": PHONE_UA.format(n=9)}
+    page = api.http.get(f"/{link['code']}", headers=headers)
+    text = html_lib.unescape(page.body.decode())
+    assert page.status_code == 410 and page.headers["Cache-Control"] == "no-store"
+    assert f"<h1>{heading}</h1>" in text and "Acme 株式会社" in text
+    assert f'href="{tenant["ended_url"]}"' in text and button in text
+    assert "<script" not in text
+    assert snapshot(aws) == before  # nothing recorded for an ended campaign
+    # API clients still get the JSON error, without the tenant
+    plain = api.http.get(f"/{link['code']}", headers={"User-Agent": PHONE_UA.format(n=9)})
+    assert plain.status_code == 410 and "acme" not in plain.body.decode()
+
+
+@pytest.mark.parametrize("url", ["http://acme.example/", "javascript:alert(1)", "not a url", 5, "https://"])
+def test_the_ended_url_must_be_https(api: Any, aws: Any, url: Any) -> None:
+    before = snapshot(aws)
+    resp = call(api, "PUT", "/admin/tenant", ADMIN, {"ended_url": url})
+    assert resp.status_code == 422 and body_of(resp)["error"]["details"]["field"] == "ended_url", resp.body
+    assert snapshot(aws) == before

@@ -120,6 +120,7 @@ class TenantItem(MainItem):
     phone_region = UnicodeAttribute(null=True)  # default region for national phone numbers
     pool_claim_price = NumberAttribute(null=True)  # points a lead-pool claim costs (absent = 0)
     segments = UnicodeAttribute(null=True)  # "window_days,medium,heavy,reach_days"
+    ended_url = UnicodeAttribute(null=True)  # an ended campaign's page links here (absent = none)
 
     @staticmethod
     def key(tenant_id: str) -> str:

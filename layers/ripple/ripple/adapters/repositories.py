@@ -105,6 +105,7 @@ class DynamoTenants:
             pool_claim_price=int(item.pool_claim_price or 0),
             burst_links=int(item.burst_links) if item.burst_links else None,
             velocity_per_hour=int(item.velocity_per_hour) if item.velocity_per_hour else None,
+            ended_url=item.ended_url or "",
             **_segment_settings(item.segments),
         )
 
@@ -125,6 +126,7 @@ class DynamoTenants:
             velocity_per_hour=tenant.velocity_per_hour,
             pool_claim_price=tenant.pool_claim_price,
             segments=f"{tenant.segment_window_days},{tenant.segment_medium},{tenant.segment_heavy},{tenant.reach_days}",
+            ended_url=tenant.ended_url or None,
             gsi1pk="TENANTS",
             gsi1sk=tenant.tenant_id,
         ).save()

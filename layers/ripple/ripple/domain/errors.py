@@ -11,6 +11,7 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "CampaignEndedError",
     "ConflictError",
     "ForbiddenError",
     "GoneError",
@@ -80,6 +81,15 @@ class GoneError(RippleError):
 
     status = 410
     code = "gone"
+
+
+class CampaignEndedError(GoneError):
+    """An ended campaign's link: the visitor's page names the company (``tenant_id``, never
+    sent in an API error body) and offers its fallback website."""
+
+    def __init__(self, message: str, *, tenant_id: str) -> None:
+        super().__init__(message)
+        self.tenant_id = tenant_id
 
 
 class PayloadTooLargeError(RippleError):

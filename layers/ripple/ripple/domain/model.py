@@ -82,6 +82,8 @@ class Tenant:
     segment_medium: int = 3
     segment_heavy: int = 10
     reach_days: int = 90
+    # where an ended campaign's page sends visitors ("" = no button): the company's website
+    ended_url: str = ""
 
     def settings_dict(self) -> dict[str, object]:
         attribution: dict[str, object] = {"mode": self.attribution_mode}
@@ -95,6 +97,7 @@ class Tenant:
             "recycle_after_days": self.recycle_after_days,
             "phone_region": self.phone_region,
             "pool_claim_price": self.pool_claim_price,
+            "ended_url": self.ended_url or None,
             "segments": {
                 "window_days": self.segment_window_days,
                 "medium": self.segment_medium,

@@ -227,6 +227,7 @@ def update_tenant(svc: Services, principal: Principal, body: dict[str, Any]) -> 
             "fraud",
             "pool_claim_price",
             "segments",
+            "ended_url",
         },
     )
     current = svc.tenants.get(principal.tenant_id)
@@ -275,6 +276,18 @@ def update_tenant(svc: Services, principal: Principal, body: dict[str, Any]) -> 
         tenant = replace(tenant, pool_claim_price=price)
     if "segments" in body:
         tenant = _with_segments(tenant, body["segments"])
+    if "ended_url" in body:
+        from ripple.domain.validation import validate_destination_url
+
+        raw = body["ended_url"]
+        refused = ValidationError("ended_url must be an https:// URL or null", details={"field": "ended_url"})
+        try:
+            url = "" if raw is None or raw == "" else validate_destination_url(raw)
+        except ValidationError as exc:
+            raise refused from exc
+        if url and not url.startswith("https://"):
+            raise refused
+        tenant = replace(tenant, ended_url=url)
     svc.tenants.put(tenant)
     return tenant
 

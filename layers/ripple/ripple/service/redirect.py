@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
 from ripple.domain.chains import HOLDER_COLLEAGUE, HOLDER_OWNER, HOLDER_VISITOR, child_token, position_for_visit
-from ripple.domain.errors import GoneError, NotFoundError
+from ripple.domain.errors import CampaignEndedError, GoneError, NotFoundError
 from ripple.domain.model import Decision, Link, Visit
 from ripple.domain.tracking import VisitorIdentity, decide, describe_user_agent, identify_visitor, merge_utm
 from ripple.service.auth import Principal
@@ -150,7 +150,7 @@ def record_visit(svc: Services, req: VisitRequest) -> RecordedVisit:
     link = _lookup(svc, req.code)
     now = svc.clock()
     if link.ends_at is not None and now >= link.ends_at:
-        raise GoneError("this campaign has ended")
+        raise CampaignEndedError("this campaign has ended", tenant_id=link.tenant_id)
     if req.method == "HEAD":
         return RecordedVisit(link, None, None, None, None)
 
@@ -240,7 +240,7 @@ def follow_link(svc: Services, req: VisitRequest, *, base_url: str = "") -> Redi
     link = _lookup(svc, req.code)  # cached: record_visit below reuses it
     if not link.destination_url:
         if link.ends_at is not None and svc.clock() >= link.ends_at:
-            raise GoneError("this campaign has ended")
+            raise CampaignEndedError("this campaign has ended", tenant_id=link.tenant_id)
         suffix = f"?{urlencode({'rp': req.share_token})}" if req.share_token else ""
         from ripple.domain.card import CARD_CAMPAIGN
 

@@ -45,9 +45,13 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "error": "Something went wrong. Please try again.",
         "contact": "Please enter a phone number or an email address.",
         "404": "Page not found",
+        "404link": "Link not found",
         "410": "This campaign has ended",
         "other": "This page is not available",
         "hint": "Please check the link you were sent.",
+        "ended": "Thank you for your interest. This campaign is over, but there is more to see.",
+        "visit": "Visit {company}",
+        "visit_site": "Visit the website",
     },
     "ja": {
         "share": "共有",
@@ -64,9 +68,14 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "error": "エラーが発生しました。もう一度お試しください。",
         "contact": "電話番号またはメールアドレスを入力してください。",
         "404": "ページが見つかりません",
+        "404link": "リンクが見つかりません",
         "410": "このキャンペーンは終了しました",
         "other": "このページは表示できません",
         "hint": "受け取ったリンクをご確認ください。",
+        "ended": "ご関心をお寄せいただきありがとうございます。"
+        "このキャンペーンは終了しましたが、ほかにもご覧いただけます。",
+        "visit": "{company} のサイトへ",
+        "visit_site": "ウェブサイトへ",
     },
     "zh-Hans": {
         "share": "分享",
@@ -83,9 +92,13 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "error": "出错了，请稍后重试。",  # noqa: RUF001 - Chinese punctuation
         "contact": "请填写手机号或邮箱。",
         "404": "页面不存在",
+        "404link": "链接不存在",
         "410": "活动已结束",
         "other": "页面暂时无法访问",
         "hint": "请检查您收到的链接。",
+        "ended": "感谢您的关注。本次活动已结束，欢迎了解更多内容。",  # noqa: RUF001 - Chinese punctuation
+        "visit": "访问{company}",
+        "visit_site": "访问官网",
     },
     "zh-Hant": {
         "share": "分享",
@@ -102,9 +115,13 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "error": "發生錯誤，請稍後再試。",  # noqa: RUF001 - Chinese punctuation
         "contact": "請填寫電話或電子郵件。",
         "404": "找不到頁面",
+        "404link": "找不到連結",
         "410": "活動已結束",
         "other": "目前無法顯示此頁面",
         "hint": "請確認您收到的連結。",
+        "ended": "感謝您的關注。本次活動已結束，歡迎了解更多內容。",  # noqa: RUF001 - Chinese punctuation
+        "visit": "造訪{company}",
+        "visit_site": "造訪官網",
     },
 }
 
@@ -143,6 +160,9 @@ _CSS = (
     ".st{min-height:1.6em;margin:12px 0 0}"
     ".st.err{color:#d03050}"
     ".thanks{font-size:1.125em;font-weight:600;color:#00a870;margin:24px 0}"
+    "#company{margin:24px 0 0;font-weight:600}"
+    ".visit{display:block;text-align:center;background:#1f5eff;color:#fff;font-weight:600;border-radius:8px;"
+    "padding:12px 16px;text-decoration:none;margin-top:20px}"
 )
 
 # The whole client: share (Web Share API, clipboard fallback) and the lead form. Reads its
@@ -364,12 +384,25 @@ def render_landing_page(
     return "".join(parts)
 
 
-def render_landing_error(lang: str, status: int) -> str:
-    """A small localized page for a missing (404) or ended (410) campaign."""
+def render_landing_error(
+    lang: str, status: int, *, company: str = "", website: str = "", short_link: bool = False
+) -> str:
+    """A small localized page for a missing (404) or ended (410) campaign. An ended
+    campaign's page names the ``company`` and links to its ``website`` (the tenant's
+    ``ended_url``, an https URL normalised when it was saved)."""
     t = _strings(lang)
     lang = lang if lang in UI_STRINGS else "en"
     heading = t[str(status)] if status in (404, 410) else t["other"]
+    if status == 404 and short_link:
+        heading = t["404link"]
+    brand = f'<p class="link" id="company">{_e(company)}</p>' if status == 410 and company else ""
+    text = t["ended"] if status == 410 else t["hint"]
+    button = ""
+    if status == 410 and website.startswith("https://"):
+        label = t["visit"].replace("{company}", company) if company else t["visit_site"]
+        button = f'<p><a class="visit" id="visit" href="{_e(website)}" rel="noopener">{_e(label)}</a></p>'
     return (
         _head(lang, heading)
-        + f'<body><main><div class="c"><h1>{_e(heading)}</h1><p>{_e(t["hint"])}</p></div></main></body></html>'
+        + f'<body><main><div class="c">{brand}<h1>{_e(heading)}</h1><p>{_e(text)}</p>{button}</div></main>'
+        + "</body></html>"
     )

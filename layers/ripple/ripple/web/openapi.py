@@ -493,6 +493,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             # the region national phone numbers of leads are read in (ISO 3166 alpha-2)
             "phone_region": {"type": ["string", "null"]},
             "pool_claim_price": {"type": ["integer", "null"]},
+            # where an ended campaign's page sends visitors (null: no button)
+            "ended_url": {"type": ["string", "null"]},
             "segments": _obj({"window_days": _INT, "medium": _INT, "heavy": _INT, "reach_days": _INT}),
             "fraud": _obj(
                 {"burst_links": {"type": ["integer", "null"]}, "velocity_per_hour": {"type": ["integer", "null"]}}
@@ -526,6 +528,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 },
                 "recycle_after_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
                 "phone_region": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                # the company's website for ended campaigns' pages; null or "" removes it
+                "ended_url": {"type": ["string", "null"], "maxLength": 2048},
                 "fraud": {
                     **_obj(
                         {
