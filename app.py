@@ -522,10 +522,9 @@ def post_task_proof(task_id: str) -> Response:
 @app.route("/leaderboards", methods=["GET"])
 @handle_errors
 def get_leaderboards() -> Response:
-    from ripple.service.queries import leaderboard
+    from ripple.service.queries import leaderboard_page
 
-    entries = leaderboard(bootstrap.services(), _principal(), _query())
-    return etag_response(_request(), {"entries": [e.to_dict() for e in entries]})
+    return etag_response(_request(), leaderboard_page(bootstrap.services(), _principal(), _query()))
 
 
 # ------------------------------------------------------------------ materials, templates and posters

@@ -86,6 +86,8 @@ def test_a_lead_from_the_landing_page_is_worked_in_the_console_and_on_the_employ
     expect(detail).to_have_attribute("data-customer", customer_id)
     expect(detail.locator(".cd-name")).to_have_text("Hanako Yamada")
     expect(_field(admin, "contact")).to_contain_text("hanako@example.com")
+    # a tap writes or calls: the contact's e-mail is a mailto: link
+    assert _field(admin, "contact").locator("a[href='mailto:hanako@example.com']").count() == 1
     expect(_field(admin, "owner")).to_have_text("Alice Wang")
     expect(_field(admin, "status")).to_have_text(EN["status.new"])
     expect(_field(admin, "source")).to_have_text(f"Spring launch 春 · {EN['channel.wechat']}")

@@ -95,6 +95,7 @@ def test_pages_are_public_html_with_a_strict_csp(env: tuple[Any, Any], path: str
         ("common.js", "text/javascript; charset=utf-8"),
         ("i18n.json", "application/json; charset=utf-8"),
         ("icon.svg", "image/svg+xml"),
+        ("manifest.webmanifest", "application/manifest+json"),
     ],
 )
 def test_assets_have_their_content_type(env: tuple[Any, Any], name: str, content_type: str) -> None:
@@ -105,6 +106,11 @@ def test_assets_have_their_content_type(env: tuple[Any, Any], name: str, content
     assert resp.headers["Cache-Control"] == "public, max-age=300"
     if name == "i18n.json":
         assert set(json.loads(resp.body)) == {"en", "ja", "zh-Hans", "zh-Hant"}
+    if name == "manifest.webmanifest":  # installable: a standalone app starting at /m, its icon served
+        manifest = json.loads(resp.body)
+        assert manifest["display"] == "standalone" and manifest["start_url"] == "../m"
+        for icon in manifest["icons"]:
+            assert client.http.get(f"/assets/{icon['src']}").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from ripple.domain.validation import check_id, reject_unknown_params, validate_l
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
-__all__ = ["leaderboard", "me"]
+__all__ = ["leaderboard", "leaderboard_page", "me"]
 
 _LEADERBOARD_PARAMS = {"dimension", "period", "campaign_id", "limit"}
 
@@ -51,3 +51,15 @@ def leaderboard(svc: Services, principal: Principal, params: dict[str, str]) -> 
         scope = campaign_id
     rows = svc.points.top(board_id(principal.tenant_id, dimension, scope, period), limit)
     return rank(rows, limit)
+
+
+def leaderboard_page(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, object]:
+    """``leaderboard`` as the API answers it: ``entries``, and for a board of employees
+    ``names`` (employee id -> name, one BatchGetItem for the page, at most 100 keys), so no
+    page shows bare ids."""
+    entries = leaderboard(svc, principal, params)
+    page: dict[str, object] = {"entries": [e.to_dict() for e in entries]}
+    if params.get("dimension", "employee") == "employee" and entries:
+        found = svc.employees.batch_get((principal.tenant_id, e.id) for e in entries)
+        page["names"] = {e.employee_id: e.name for e in found.values() if e.name}
+    return page

@@ -44,6 +44,7 @@ ASSETS: dict[str, str] = {
     "m.js": "text/javascript; charset=utf-8",
     "i18n.json": "application/json; charset=utf-8",
     "icon.svg": "image/svg+xml",
+    "manifest.webmanifest": "application/manifest+json",  # /m installed on the home screen
 }
 _PLACEHOLDER = re.compile(r"\{\{(v:[a-z0-9.]+)\}\}")
 _LONG = "public, max-age=31536000, immutable"

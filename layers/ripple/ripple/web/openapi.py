@@ -786,8 +786,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "entries": {
                 "type": "array",
-                "items": _obj({"rank": _INT, "key": _STR, "name": _STR, "score": {"type": "number"}}),
-            }
+                "items": _obj({"rank": _INT, "id": _STR, "score": {"type": "number"}}, ("rank", "id", "score")),
+            },
+            # a board of employees: their names (employee id -> name)
+            "names": {"type": "object", "additionalProperties": _STR},
         },
         ("entries",),
     ),
@@ -1499,7 +1501,7 @@ def _operation(path: str, method: str, view: Any, content_types: list[str]) -> d
     elif path in _VCARD:
         responses["200"] = {"description": "vCard 4.0 (RFC 6350)", "content": {"text/vcard": {"schema": _STR}}}
     elif path in _STATIC:
-        assets = ("text/javascript", "text/css", "application/json", "image/svg+xml")
+        assets = ("text/javascript", "text/css", "application/json", "image/svg+xml", "application/manifest+json")
         content = {t: {"schema": {"type": "object"} if t == "application/json" else _STR} for t in assets}
         responses["200"] = {"description": "Static asset", "content": content}  # i18n.json is an object
     elif method in ("OPTIONS", "HEAD"):

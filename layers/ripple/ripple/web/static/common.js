@@ -193,6 +193,21 @@
 
   R.empty = (key) => R.h("p", { class: "empty", i18n: key });
 
+  /** Phone and e-mail as tel:/mailto: links (a tap calls or writes), "–" when there is neither.
+   * Masked values (the lead pool's "138****5678") stay plain text. */
+  R.contact = function (phone, email) {
+    const parts = [];
+    if (phone) parts.push(phone.includes("*") ? R.h("span", { text: phone }) : R.h("a", { href: "tel:" + phone.replace(/[^+0-9]/g, ""), class: "contact", text: phone }));
+    if (email) parts.push(email.includes("*") ? R.h("span", { text: email }) : R.h("a", { href: "mailto:" + email, class: "contact", text: email }));
+    if (!parts.length) return "–";
+    const out = R.h("span", { class: "contacts" });
+    parts.forEach((el, i) => {
+      if (i) out.appendChild(document.createTextNode(" · "));
+      out.appendChild(el);
+    });
+    return out;
+  };
+
   let toastTimer = null;
   R.toast = function (text, kind) {
     const el = document.getElementById("toast");
@@ -675,6 +690,8 @@
         /* a failed refresh is retried on the next change or tick */
       }
       running = false;
+      // the view's first answer is in: its loading placeholders (CSS, #view[aria-busy]) go
+      if (!stopped) document.getElementById("view")?.removeAttribute("aria-busy");
       if (again && !stopped) {
         again = false;
         run();
@@ -902,20 +919,28 @@
       if (camp.value) q.set("campaign_id", camp.value);
       const data = await R.api("GET", "/leaderboards?" + q);
       R.clear(out);
-      const names = o.names || {};
+      const names = Object.assign({}, o.names || {}, data.names || {});
       const label = (e) => (dim.value === "employee" && names[e.id]) || e.id;
+      // "me": my own row (employee boards), or my team's / region's (o.me: {employee_id, team, region})
+      const me = typeof o.me === "function" ? o.me() : o.me;
+      const mine = me ? { employee: me.employee_id, team: me.team, region: me.region }[dim.value] : null;
       out.appendChild(R.barChart(data.entries.slice(0, 10).map((e) => ({ label: label(e), value: e.score })), { emptyKey: "lb.empty" }));
-      out.appendChild(
-        R.table(
-          [
-            { label: "lb.rank", value: (e) => e.rank, num: true },
-            { label: "lb.member", value: (e) => label(e) },
-            { label: "lb.score", value: (e) => R.num(e.score), num: true },
-          ],
-          data.entries,
-          { emptyKey: "lb.empty" }
-        )
+      const table = R.table(
+        [
+          { label: "lb.rank", value: (e) => e.rank, num: true },
+          { label: "lb.member", value: (e) => (e.id === mine ? R.h("strong", null, label(e), R.h("span", { class: "badge me", i18n: "lb.me" })) : label(e)) },
+          { label: "lb.score", value: (e) => R.num(e.score), num: true },
+        ],
+        data.entries,
+        { emptyKey: "lb.empty" }
       );
+      table.querySelectorAll("tbody tr").forEach((tr, i) => {
+        if (data.entries[i].id === mine) {
+          tr.classList.add("me");
+          tr.setAttribute("aria-current", "true");
+        }
+      });
+      out.appendChild(table);
     };
     for (const el of [dim, period, camp]) el.addEventListener("change", () => load().catch((e) => R.toast(R.errorText(e), "error")));
     return R.poll(load, 5000);
@@ -965,7 +990,7 @@
     const fields = h(
       "dl",
       { class: "cd-fields" },
-      field("contact", "customer.contact", [c.phone, c.email].filter(Boolean).join(" · ")),
+      field("contact", "customer.contact", R.contact(c.phone, c.email)),
       field("owner", "customer.owner", c.owner ? who(c.owner) : R.t("customer.pool")),
       field("status", "customer.status", h("span", { class: "badge", i18n: "status." + c.status })),
       field("tags", "customer.tags", c.tags.length ? c.tags.map((t) => h("span", { class: "badge tag", text: t })) : null),
@@ -1150,8 +1175,12 @@
       const tab = config.views[name] ? name : config.parentOf && config.parentOf[name];
       tabs.querySelectorAll("button").forEach((b) => b.setAttribute("aria-current", b.dataset.view === tab ? "page" : "false"));
       R.clear(view);
+      view.setAttribute("aria-busy", "true"); // until the view's first data arrives (R.poll)
       const result = views[name](view, currentArg);
       stopView = typeof result === "function" ? result : null;
+      // a view that loads without R.poll shows no placeholders (and none that outstay 10 s)
+      if (!stopView) view.removeAttribute("aria-busy");
+      else setTimeout(() => view.removeAttribute("aria-busy"), 10000);
     };
     R.open = open;
 
@@ -1207,7 +1236,7 @@
 
     R.clear(tabs);
     for (const name of Object.keys(config.views)) {
-      tabs.appendChild(R.h("button", { type: "button", "data-view": name, i18n: "nav." + name, on: { click: () => open(name) } }));
+      tabs.appendChild(R.h("button", { type: "button", "data-view": name, on: { click: () => open(name) } }, R.h("span", { class: "tab-label", i18n: "nav." + name })));
     }
     R.onLang(() => {
       if (!app.hidden && current) {

@@ -18,8 +18,10 @@
   const campaignName = (id) => (campaigns.find((c) => c.campaign_id === id) || {}).name || id;
 
   // "My stats" in the header: points, refreshed every 2 s on every view.
+  let myself = null; // GET /me: who I am on the boards (employee id, team, region)
   async function refreshStats() {
     const me = await R.api("GET", "/me");
+    myself = me;
     R.tz = me.timezone || R.tz;
     const box = document.getElementById("my-stats");
     R.clear(box);
@@ -321,6 +323,7 @@
           ? { class: "customer" }
           : { class: "customer clickable", tabindex: "0", "data-customer": c.customer_id, on: { click: () => R.open("customer", c.customer_id) } },
         h("div", { class: "task-head" }, h("strong", { text: c.name || "–" }), h("span", { class: "badge", i18n: "status." + c.status })),
+        // plain text here: a tap on the row opens the customer, whose detail has the tel:/mailto: links
         h("p", { class: "muted", text: [c.phone, c.email].filter(Boolean).join(" · ") || "–" }),
         h("p", { class: "muted", text: campaignName(c.source.campaign_id) + " · " + R.time(c.created_at) }),
         claim ? h("button", { type: "button", class: "btn small", i18n: "customer.claim", on: { click: () => claim(c) } }) : null
@@ -455,7 +458,7 @@
       tasks: tasksView,
       links: linksView,
       points: pointsView,
-      boards: (root) => R.leaderboardView(root, campaigns),
+      boards: (root) => R.leaderboardView(root, campaigns, { me: () => myself }),
       rewards: rewardsView,
       customers: customersView,
       card: cardView,
