@@ -38,6 +38,16 @@ def _mail(stack: RunningStack, to: str, kind: str, after: int = 0) -> dict[str, 
     return mine[-1]
 
 
+def _add_with_invitation(stack: RunningStack, admin_token: str, employee_id: str, email: str) -> dict[str, Any]:
+    """The admin adds ``employee_id`` with an e-mail; the invitation Cognito sent them."""
+    before = int(time.time() * 1000)
+    body = {"name": employee_id.title(), "team": "sales", "region": "west", "email": email}
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    resp = requests.put(f"{stack.base}/admin/employees/{employee_id}", json=body, headers=headers, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return _mail(stack, email, "invitation", before)
+
+
 def _cognito(stack: RunningStack) -> Any:
     moto = json.loads(stack.state_file.read_text())["moto"]
     return boto3.client(
@@ -142,13 +152,8 @@ def test_invite_sign_in_me_and_offboard(local_stack: RunningStack, admin_token: 
 
 
 def test_forgot_password(local_stack: RunningStack, admin_token: str) -> None:
-    base = local_stack.base
-    admin = {"Authorization": f"Bearer {admin_token}"}
     email = f"carol@{TENANT}.example.test"
-    before = int(time.time() * 1000)
-    body = {"name": "Carol", "team": "sales", "region": "west", "email": email}
-    assert requests.put(base + "/admin/employees/carol", json=body, headers=admin, timeout=10).status_code == 200
-    _first_sign_in(local_stack, email, _mail(local_stack, email, "invitation", before)["code"])
+    _first_sign_in(local_stack, email, _add_with_invitation(local_stack, admin_token, "carol", email)["code"])
 
     before = int(time.time() * 1000)
     assert _post(local_stack, "/auth/forgot-password", {"email": email}).json() == {"sent": True}
@@ -181,13 +186,8 @@ def test_nobody_signs_up_or_promotes_themselves(local_stack: RunningStack, admin
             ],
         )
     # an employee with a real sign-in tries to move tenants, become someone else, or an admin
-    base = local_stack.base
-    admin = {"Authorization": f"Bearer {admin_token}"}
     email = f"dave@{TENANT}.example.test"
-    before = int(time.time() * 1000)
-    body = {"name": "Dave", "team": "sales", "region": "west", "email": email}
-    assert requests.put(base + "/admin/employees/dave", json=body, headers=admin, timeout=10).status_code == 200
-    _first_sign_in(local_stack, email, _mail(local_stack, email, "invitation", before)["code"])
+    _first_sign_in(local_stack, email, _add_with_invitation(local_stack, admin_token, "dave", email)["code"])
     auth = cognito.initiate_auth(
         ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD}
     )["AuthenticationResult"]
@@ -200,9 +200,13 @@ def test_nobody_signs_up_or_promotes_themselves(local_stack: RunningStack, admin
         with pytest.raises((cognito.exceptions.NotAuthorizedException, cognito.exceptions.InvalidParameterException)):
             cognito.update_user_attributes(AccessToken=auth["AccessToken"], UserAttributes=attrs)
     # the access token itself is no way into the API
-    resp = requests.get(base + "/me", headers={"Authorization": f"Bearer {auth['AccessToken']}"}, timeout=10)
+    resp = requests.get(
+        local_stack.base + "/me", headers={"Authorization": f"Bearer {auth['AccessToken']}"}, timeout=10
+    )
     assert resp.status_code == 401
-    resp = requests.get(base + "/admin/employees", headers={"Authorization": f"Bearer {auth['IdToken']}"}, timeout=10)
+    resp = requests.get(
+        local_stack.base + "/admin/employees", headers={"Authorization": f"Bearer {auth['IdToken']}"}, timeout=10
+    )
     assert resp.status_code == 403
 
 
@@ -229,10 +233,7 @@ def test_invitations_are_revocable_and_resent(local_stack: RunningStack, admin_t
     base = local_stack.base
     admin = {"Authorization": f"Bearer {admin_token}"}
     email = f"frank@{TENANT}.example.test"
-    before = int(time.time() * 1000)
-    body = {"name": "Frank", "team": "sales", "region": "west", "email": email}
-    assert requests.put(base + "/admin/employees/frank", json=body, headers=admin, timeout=10).status_code == 200
-    first = _mail(local_stack, email, "invitation", before)["code"]
+    first = _add_with_invitation(local_stack, admin_token, "frank", email)["code"]
     resp = requests.delete(base + "/admin/employees/frank/invitation", headers=admin, timeout=10)
     assert resp.status_code == 200 and resp.json()["sent"] is False, resp.text
     assert _post(local_stack, "/auth/sign-in", {"email": email, "password": first}).status_code == 401
@@ -282,10 +283,7 @@ def test_the_invitation_link_in_the_mail_and_in_the_console_qr(local_stack: Runn
     base = local_stack.base
     admin = {"Authorization": f"Bearer {admin_token}"}
     email = f"hana+staff@{TENANT}.example.test"
-    before = int(time.time() * 1000)
-    body = {"name": "Hana", "team": "sales", "region": "west", "email": email}
-    assert requests.put(base + "/admin/employees/hana", json=body, headers=admin, timeout=10).status_code == 200
-    mail = _mail(local_stack, email, "invitation", before)
+    mail = _add_with_invitation(local_stack, admin_token, "hana", email)
     hrefs = re.findall(r'href="([^"]+)"', mail["body"])
     assert len(hrefs) == 1, mail["body"]
     page, who, code = _link_parts(html.unescape(hrefs[0]))
