@@ -107,3 +107,44 @@ def test_boards_show_names_and_mark_me_and_phone_numbers_call(browser: Any, tena
     assert links == [["tel:+8613800138000", "mailto:li.lei@example.cn"], []]
     watch.close(ctx)
     watch.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("page_name", "role", "views"),
+    [("m", "employee", ["customers", "boards"]), ("console", "admin", ["employees", "rewards"])],
+)
+def test_views_live_in_the_url(
+    browser: Any, tenant: Tenant, watch: Watch, page_name: str, role: str, views: list[str]
+) -> None:
+    """A reload stays on the view, the back button goes to the previous one, a link opens its view."""
+    from playwright.sync_api import expect
+
+    _staff(tenant)
+    ctx = browser.new_context(**PHONE, user_agent=IPHONE_UA, locale="en-US")
+    page = watch.page(ctx.new_page(), page_name)
+    page.goto(f"{tenant.base}/{page_name}")
+    sign_in(page, tenant.token("alice" if role == "employee" else "boss", role))
+    first = page.evaluate("() => location.hash")
+
+    def current(view: str) -> None:
+        expect(page.locator(f"#tabs button[data-view={view}]")).to_have_attribute("aria-current", "page")
+
+    for view in views:
+        page.locator(f"#tabs button[data-view={view}]").click()
+        current(view)
+        assert page.evaluate("() => location.hash") == f"#/{view}"
+    watch.reload(page)
+    page.locator("#app").wait_for(state="visible")
+    current(views[-1])
+    page.go_back()
+    current(views[0])
+    assert page.evaluate("() => location.hash") == f"#/{views[0]}"
+    page.go_back()
+    assert page.evaluate("() => location.hash") == first
+    # a link to a view, opened in a new tab of the same session, opens that view
+    other = watch.page(ctx.new_page(), page_name + "-link")
+    other.goto(f"{tenant.base}/{page_name}#/{views[-1]}")
+    sign_in(other, tenant.token("alice" if role == "employee" else "boss", role))
+    expect(other.locator(f"#tabs button[data-view={views[-1]}]")).to_have_attribute("aria-current", "page")
+    watch.close(ctx)
+    watch.assert_clean()

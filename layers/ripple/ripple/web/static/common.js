@@ -1166,12 +1166,41 @@
     };
     const failure = (err) => (err instanceof R.ApiError && err.status < 500 && err.body ? R.errorText(err) : R.t("auth.failed"));
 
-    /** Show a view (hidden views take an argument, e.g. a task id); stops the previous one's polling. */
-    const open = (name, arg) => {
+    // Views live in the URL (#/<view>[/<argument>]): a reload, a bookmark or a shared link opens
+    // the same view after sign-in, and the browser's back button goes to the previous one.
+    const routeOf = () => {
+      const m = /^#\/([a-z_]+)(?:\/([^/]+))?$/.exec(location.hash || "");
+      if (!m || !views[m[1]]) return null;
+      try {
+        return { name: m[1], arg: m[2] ? decodeURIComponent(m[2]) : null };
+      } catch (e) {
+        return null;
+      }
+    };
+    const routed = routeOf();
+    if (routed) {
+      current = routed.name;
+      currentArg = routed.arg;
+    }
+    const keepRoute = (name, arg, replace) => {
+      const hash = "#/" + name + (arg !== null && arg !== undefined ? "/" + encodeURIComponent(arg) : "");
+      if (location.hash === hash) return;
+      if (replace) history.replaceState(null, "", hash);
+      else history.pushState(null, "", hash);
+    };
+    window.addEventListener("popstate", () => {
+      const route = routeOf();
+      if (route && !app.hidden && (route.name !== current || route.arg !== currentArg)) open(route.name, route.arg, "none");
+    });
+
+    /** Show a view (hidden views take an argument, e.g. a task id); stops the previous one's
+     * polling. ``history``: "push" (a click: a new history entry), "replace" or "none". */
+    const open = (name, arg, history) => {
       if (stopView) stopView();
       stopView = null;
       current = name;
       currentArg = arg === undefined ? null : arg;
+      if (history !== "none") keepRoute(current, currentArg, history === "replace");
       const tab = config.views[name] ? name : config.parentOf && config.parentOf[name];
       tabs.querySelectorAll("button").forEach((b) => b.setAttribute("aria-current", b.dataset.view === tab ? "page" : "false"));
       R.clear(view);
@@ -1215,7 +1244,7 @@
       app.hidden = false;
       logout.hidden = false;
       who.textContent = R.t("auth.signed_in_as", { name: claims.sub, tenant: claims.tenant });
-      open(current || config.first, currentArg);
+      open(current || config.first, currentArg, "replace");
     };
 
     const signedIn = (result, remember) => {
@@ -1242,7 +1271,7 @@
       if (!app.hidden && current) {
         const claims = R.claims(R.token() || "");
         if (claims) who.textContent = R.t("auth.signed_in_as", { name: claims.sub, tenant: claims.tenant });
-        open(current, currentArg);
+        open(current, currentArg, "none");
       }
     });
 
