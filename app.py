@@ -40,7 +40,8 @@ CSV_TYPES = ["text/csv", "application/vnd.ms-excel"]
 def _request() -> Request:
     request = app.current_request
     assert request is not None  # Chalice sets it for every routed call
-    return request
+    current: Request = request
+    return current
 
 
 def _principal() -> Principal:

@@ -84,7 +84,7 @@ def install() -> None:
                     for log in _active:
                         log.calls.append(call)
 
-    BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+    BaseClient._make_api_call = _make_api_call
     _installed = True
 
 

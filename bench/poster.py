@@ -128,14 +128,15 @@ def _cached_hit() -> tuple[list[str], list[str], str]:
 
     def counting(*args: Any, **kwargs: Any) -> bytes:
         renders.append("render")
-        return original_render(*args, **kwargs)
+        rendered: bytes = original_render(*args, **kwargs)
+        return rendered
 
-    BaseClient._make_api_call = spy  # type: ignore[method-assign]
+    BaseClient._make_api_call = spy
     poster.render_poster = counting
     try:
         second = client.http.get(path, headers=employee)
     finally:
-        BaseClient._make_api_call = original_call  # type: ignore[method-assign]
+        BaseClient._make_api_call = original_call
         poster.render_poster = original_render
     return calls, renders, second.headers.get("X-Poster-Cache", "")
 

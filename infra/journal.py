@@ -69,7 +69,7 @@ def _action(environ: dict[str, Any], body: bytes) -> str | None:
         return str(target).rpartition(".")[2]
     query = parse_qs(environ.get("QUERY_STRING", ""))
     if "Action" in query:
-        return query["Action"][0]
+        return str(query["Action"][0])
     if str(environ.get("CONTENT_TYPE", "")).startswith("application/x-www-form-urlencoded") and body:
         form = parse_qs(body.decode("utf-8", "replace"))
         if "Action" in form:

@@ -150,7 +150,7 @@ def apply() -> None:
 
     cognito_patches.apply()
 
-    models.copy = _NoTableCopy()  # type: ignore[assignment]
+    models.copy = _NoTableCopy()  # type: ignore[assignment,attr-defined]
     backend = models.DynamoDBBackend
     backend.transact_write_items = _wrap_transact(backend.transact_write_items)  # type: ignore[method-assign]
     for name in ("put_item", "update_item", "delete_item", "batch_write_item"):

@@ -23,7 +23,7 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hints
     pass
 
 
@@ -38,7 +38,7 @@ def _construct(tag: str) -> Any:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            value = loader.construct_mapping(node, deep=True)
         return {name: value}
 
     return build
@@ -67,7 +67,8 @@ for _tag in (
 
 def load_template(path: Path | None = None) -> dict[str, Any]:
     with open(path or ROOT / "template.yaml", encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_CfnLoader)
+        template: dict[str, Any] = yaml.load(fh, Loader=_CfnLoader)
+        return template
 
 
 _NO_VALUE = object()

@@ -74,7 +74,8 @@ def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
             return {}
 
     params = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws"}
-    return transform(packaged, params, OfflinePolicyLoader())  # type: ignore[arg-type]
+    transformed: dict[str, Any] = transform(packaged, params, OfflinePolicyLoader())
+    return transformed
 
 
 # ------------------------------------------------------------------ app.py, statically

@@ -115,7 +115,7 @@ def _bearer(request: Request) -> str | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("Authorization header must be 'Bearer <token>'")
-    return token.strip()
+    return str(token).strip()
 
 
 def authenticate(request: Request, verifier: TokenVerifier) -> Principal:

@@ -280,7 +280,7 @@ class DynamoRewards:
         return self.get_reward(tenant_id, reward_id)
 
     def list_rewards(self, tenant_id: str) -> list[Reward]:
-        items = RewardItem.by_tenant.query(RewardItem.listing(tenant_id))  # type: ignore[attr-defined]
+        items = RewardItem.by_tenant.query(RewardItem.listing(tenant_id))
         return [_reward(item) for item in items]  # type: ignore[arg-type]
 
     # -- redeeming

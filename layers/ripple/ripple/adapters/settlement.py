@@ -175,11 +175,11 @@ class DynamoSettlements:
     # -- what to settle
 
     def tenant_ids(self) -> list[str]:
-        return [str(item.gsi1sk) for item in TenantItem.by_tenant.query("TENANTS")]  # type: ignore[attr-defined]
+        return [str(item.gsi1sk) for item in TenantItem.by_tenant.query("TENANTS")]
 
     def campaign_ids(self, tenant_id: str, created_before: int) -> list[str]:
         out: list[str] = []
-        for item in CampaignItem.by_tenant.query(f"{tenant_id}#CAMP"):  # type: ignore[attr-defined]
+        for item in CampaignItem.by_tenant.query(f"{tenant_id}#CAMP"):
             data = item.attribute_values
             if int(data.get("created_at") or 0) < created_before:
                 out.append(str(data["campaign_id"]))
@@ -193,7 +193,7 @@ class DynamoSettlements:
     def team_members(self, tenant_id: str, teams: Iterable[str]) -> dict[str, list[str]]:
         wanted = set(teams)
         out: dict[str, list[str]] = {t: [] for t in wanted}
-        for item in EmployeeItem.by_tenant.query(f"{tenant_id}#EMP"):  # type: ignore[attr-defined]
+        for item in EmployeeItem.by_tenant.query(f"{tenant_id}#EMP"):
             data = item.attribute_values
             team = str(data.get("team", ""))
             if team in wanted and data.get("active", True):

@@ -70,7 +70,8 @@ def disconnect(svc: Services, connection_id: str) -> str | None:
     """Forget a closed connection (idempotent: a second $disconnect changes nothing)."""
     if svc.live is None or not connection_id:
         return None
-    return svc.live.connections.remove(connection_id)
+    removed: str | None = svc.live.connections.remove(connection_id)
+    return removed
 
 
 def publish_changes(svc: Services, visits: Iterable[Visit], result: RecordResult | Iterable[LedgerEntry]) -> PushReport:

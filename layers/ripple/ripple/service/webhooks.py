@@ -90,7 +90,7 @@ def configure(svc: Services, principal: Principal, body: dict[str, Any], *, allo
         "url": clean["url"],
         "events": clean["events"],
         "active": clean["active"],
-        "secret": "whsec_" + secrets.token_urlsafe(32) if fresh else current["secret"],  # type: ignore[index]
+        "secret": "whsec_" + secrets.token_urlsafe(32) if fresh else current["secret"],
         "created_at": now if current is None else current["created_at"],
         "updated_at": now,
     }

@@ -96,7 +96,7 @@ class HttpApiChalice(Chalice):
     # request is kept per thread, as `chalice local`'s LocalChalice does.
     _requests = threading.local()
 
-    @property  # type: ignore[override]
+    @property
     def current_request(self) -> Any:
         return getattr(self._requests, "current", None)
 
