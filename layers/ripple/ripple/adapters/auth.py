@@ -25,7 +25,7 @@ import jwt
 from ripple.domain.errors import AuthenticationError, RippleError
 from ripple.domain.model import Role
 from ripple.domain.validation import check_id, check_tenant_id
-from ripple.service.auth import Principal
+from ripple.service.ports import Principal
 
 __all__ = ["ADMIN_GROUP", "JwksCache", "TokenVerifier", "principal_from_claims"]
 

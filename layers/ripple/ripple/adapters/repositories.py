@@ -52,8 +52,7 @@ from ripple.domain.points import (
     node_keys,
     pack_transactions,
 )
-from ripple.service.links import CodeTakenError
-from ripple.service.ports import ChainNode, ChainPage, RecordResult
+from ripple.service.ports import ChainNode, ChainPage, CodeTakenError, RecordResult
 
 __all__ = [
     "DynamoCampaigns",

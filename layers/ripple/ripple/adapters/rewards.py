@@ -25,7 +25,7 @@ from ripple.adapters.models import MainItem, decode_key_cursor, encode_key_curso
 from ripple.adapters.repositories import _connection, add_spend
 from ripple.domain.model import LedgerEntry
 from ripple.domain.rewards import Redemption, RedemptionStatus, Reward
-from ripple.service.rewards import (
+from ripple.service.ports import (
     IdempotencyRecord,
     RedeemRejected,
     RedemptionPage,

@@ -33,7 +33,7 @@ from ripple.adapters.webhooks import WebhookOutboxItem, outbox_item
 from ripple.domain.model import LedgerEntry
 from ripple.domain.ranking import RankedEntry
 from ripple.domain.settlement import GRANULARITIES, PrizeRule, settlement_id
-from ripple.service.settlement import FrozenBoard, LateEvent, SettlementRecord
+from ripple.service.ports import FrozenBoard, LateEvent, SettlementRecord
 
 __all__ = [
     "DynamoSettlements",

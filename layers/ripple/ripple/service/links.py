@@ -9,6 +9,7 @@ from ripple.domain.model import Link, Role
 from ripple.domain.validation import check_id, validate_channel
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
+from ripple.service.ports import CodeTakenError  # re-exported: they are the ports' types
 
 __all__ = ["RESERVED_CODES", "CodeTakenError", "issue_link"]
 
@@ -20,10 +21,6 @@ RESERVED_CODES = frozenset(
     {"assets", "campaigns", "console", "customers", "lead-pool", "leaderboards", "leads", "m", "me"}
     | {"c", "openapi.json", "p", "rewards", "s"}
 )
-
-
-class CodeTakenError(Exception):
-    """A freshly drawn short code already exists (astronomically rare; retried)."""
 
 
 def issue_link(svc: Services, principal: Principal, campaign_id: str, body: dict[str, Any]) -> tuple[Link, bool]:

@@ -5,18 +5,24 @@ The PynamoDB adapters implement these; unit tests of use cases may use in-memory
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ripple.domain.customers import Customer
-from ripple.domain.model import Campaign, Employee, LedgerEntry, Link, RulesVersion, Tenant, Visit
+from ripple.domain.model import Campaign, Employee, LedgerEntry, Link, Role, RulesVersion, Tenant, Visit
+
+if TYPE_CHECKING:  # annotations only: the redirect's cold start imports this module
+    from ripple.domain.ranking import RankedEntry
+    from ripple.domain.rewards import Redemption, Reward
+    from ripple.domain.settlement import PrizeRule
 
 __all__ = [
     "CampaignRepository",
     "ChainNode",
     "ChainPage",
     "ChainRepository",
+    "CodeTakenError",
     "ContactTakenError",
     "CustomerEvent",
     "CustomerFilter",
@@ -26,13 +32,23 @@ __all__ = [
     "DirectoryUser",
     "EmailTakenError",
     "EmployeeRepository",
+    "FrozenBoard",
+    "IdempotencyRecord",
+    "LateEvent",
     "LinkRepository",
     "LiveConnections",
     "LivePublisher",
     "PointsRepository",
+    "Principal",
     "RateLimiter",
     "RecordResult",
+    "RedeemRejected",
+    "RedemptionPage",
+    "RewardRepository",
+    "SettlementRecord",
+    "SettlementRepository",
     "StaleCustomerError",
+    "StaleRedemptionError",
     "TenantRepository",
     "VisitRepository",
 ]
@@ -291,3 +307,170 @@ class LivePublisher(Protocol):
         """Send each ``(connection_id, data)``; returns the ids that are gone. Best effort:
         any other failure is logged and skipped, never raised."""
         ...
+
+
+# ------------------------------------------------------------------ rewards
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    key: str
+    fingerprint: str
+    redemption_id: str = ""
+    response: str | None = None  # JSON of the first response, once stored
+
+
+@dataclass(slots=True)
+class RedemptionPage:
+    redemptions: list[Redemption]
+    cursor: str | None
+
+
+class RedeemRejected(Exception):
+    """The redeem (or cancel) transaction was refused; ``reason`` names the item:
+    ``replay`` (idempotency key exists), ``unavailable`` (stock / active / price),
+    ``limit`` (per-employee counter) or ``points`` (not enough available points)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StaleRedemptionError(Exception):
+    """The redemption is no longer ``requested`` (a concurrent fulfil or cancel won)."""
+
+
+class RewardRepository(Protocol):
+    def create_reward(self, reward: Reward) -> None: ...
+    def get_reward(self, tenant_id: str, reward_id: str) -> Reward | None: ...
+    def update_reward(self, tenant_id: str, reward_id: str, fields: dict[str, Any], now: int) -> Reward | None: ...
+    def list_rewards(self, tenant_id: str) -> list[Reward]: ...
+    def redeem(
+        self,
+        reward: Reward,
+        redemption: Redemption,
+        spend: LedgerEntry,
+        idem: IdempotencyRecord,
+        extra: Sequence[Any] = (),
+    ) -> None: ...
+    def idempotency(self, tenant_id: str, employee_id: str, idem_key: str) -> IdempotencyRecord | None: ...
+    def remember_response(self, tenant_id: str, employee_id: str, idem_key: str, response: str) -> None: ...
+    def get_redemption(self, tenant_id: str, redemption_id: str) -> Redemption | None: ...
+    def list_redemptions(
+        self, tenant_id: str, *, employee_id: str | None, status: str | None, limit: int, cursor: str | None
+    ) -> RedemptionPage: ...
+    def fulfil(self, redemption: Redemption, *, code: str, actor: str, now: int) -> None: ...
+    def cancel(
+        self, redemption: Redemption, *, reason: str, actor: str, now: int, refund: LedgerEntry, restock: bool
+    ) -> None: ...
+
+
+# ------------------------------------------------------------------ settlement
+
+
+@dataclass(frozen=True, slots=True)
+class FrozenBoard:
+    dimension: str
+    scope: str  # campaign id or ALL_CAMPAIGNS
+    entries: list[RankedEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class LateEvent:
+    """An entry moved out of a settled period (``from_period``) into ``to_period``."""
+
+    tenant_id: str
+    granularity: str
+    from_period: str
+    to_period: str
+    source_key: str
+    employee_id: str
+    points: int
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRecord:
+    tenant_id: str
+    granularity: str
+    period: str
+    state: str  # "running" | "done"
+    run_id: str
+    started_at: int
+    prizes: list[PrizeRule] = field(default_factory=list)
+    frozen: list[dict[str, Any]] | None = None  # manifest: [{"dimension","scope","rows","chunks"}]
+    summary: dict[str, Any] | None = None
+    winners: list[dict[str, Any]] | None = None
+    late: list[dict[str, Any]] | None = None
+
+
+class SettlementRepository(Protocol):
+    def get_prizes(self, tenant_id: str) -> dict[str, list[PrizeRule]]: ...
+    def put_prizes(self, tenant_id: str, prizes: Mapping[str, Sequence[PrizeRule]], actor: str, now: int) -> None: ...
+    def tenant_ids(self) -> list[str]: ...
+    def campaign_ids(self, tenant_id: str, created_before: int) -> list[str]: ...
+    def board_rows(self, board: str) -> list[tuple[str, int]]:
+        """Every row of one board (all pages of the board-by-score GSI)."""
+        ...
+
+    def team_members(self, tenant_id: str, teams: Iterable[str]) -> dict[str, list[str]]:
+        """Active employees of each of ``teams``."""
+        ...
+
+    def get(self, tenant_id: str, gran: str, period: str) -> SettlementRecord | None: ...
+    def closed(self, keys: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which (tenant, granularity, period) have a settlement record (any state)."""
+        ...
+
+    def begin(
+        self, tenant_id: str, gran: str, period: str, run_id: str, now: int, lease_ms: int
+    ) -> SettlementRecord: ...
+    def save_frozen(self, record: SettlementRecord, run_id: str, boards: Sequence[FrozenBoard]) -> list[dict[str, Any]]:
+        """Store the boards and publish their manifest unless one exists; returns the
+        manifest in force (ours, or the one another runner published first)."""
+        ...
+
+    def load_frozen(self, manifest: Sequence[dict[str, Any]], top: int | None = None) -> list[FrozenBoard]: ...
+    def award(self, entry: LedgerEntry) -> bool:
+        """Insert a positive award entry and its balance change; False if already there."""
+        ...
+
+    def mark_late(self, events: Sequence[LateEvent]) -> None: ...
+    def late_events(self, tenant_id: str, gran: str, period: str) -> list[LateEvent]:
+        """Markers moved into this period whose ledger entry really carries the move."""
+        ...
+
+    def finish(
+        self,
+        record: SettlementRecord,
+        summary: dict[str, Any],
+        winners: list[dict[str, Any]],
+        late: list[dict[str, Any]],
+        payload: dict[str, Any],
+        now: int,
+    ) -> SettlementRecord:
+        """Mark ``done`` (if still running) and put the outbox item, atomically; returns
+        the stored record (another runner's, if it finished first)."""
+        ...
+
+
+# ------------------------------------------------------------------ links
+
+
+class CodeTakenError(Exception):
+    """A freshly drawn short code already exists (astronomically rare; retried)."""
+
+
+# ------------------------------------------------------------------ auth
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, from claims only an administrator can set: ``tenant_id`` and ``sub``
+    (the Ripple employee id) are the Cognito user's immutable ``custom:tenant`` and
+    ``custom:employee_id``, ``role`` its group membership; ``subject`` is Cognito's ``sub``."""
+
+    tenant_id: str
+    sub: str
+    role: Role
+    subject: str = ""

@@ -7,9 +7,8 @@ module decides what to write and turns a refused transaction into the right clie
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 from ripple.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from ripple.domain.model import LedgerEntry, Role
@@ -39,6 +38,13 @@ from ripple.domain.timeutil import period_keys
 from ripple.domain.validation import check_id, parse_json_body, reject_unknown_params, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
+from ripple.service.ports import (  # re-exported: they are the ports' types
+    IdempotencyRecord,
+    RedeemRejected,
+    RedemptionPage,
+    RewardRepository,
+    StaleRedemptionError,
+)
 
 __all__ = [
     "IdempotencyRecord",
@@ -57,59 +63,6 @@ __all__ = [
 ]
 
 _MAX_ATTEMPTS = 4
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    key: str
-    fingerprint: str
-    redemption_id: str = ""
-    response: str | None = None  # JSON of the first response, once stored
-
-
-@dataclass(slots=True)
-class RedemptionPage:
-    redemptions: list[Redemption]
-    cursor: str | None
-
-
-class RedeemRejected(Exception):
-    """The redeem (or cancel) transaction was refused; ``reason`` names the item:
-    ``replay`` (idempotency key exists), ``unavailable`` (stock / active / price),
-    ``limit`` (per-employee counter) or ``points`` (not enough available points)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class StaleRedemptionError(Exception):
-    """The redemption is no longer ``requested`` (a concurrent fulfil or cancel won)."""
-
-
-class RewardRepository(Protocol):
-    def create_reward(self, reward: Reward) -> None: ...
-    def get_reward(self, tenant_id: str, reward_id: str) -> Reward | None: ...
-    def update_reward(self, tenant_id: str, reward_id: str, fields: dict[str, Any], now: int) -> Reward | None: ...
-    def list_rewards(self, tenant_id: str) -> list[Reward]: ...
-    def redeem(
-        self,
-        reward: Reward,
-        redemption: Redemption,
-        spend: LedgerEntry,
-        idem: IdempotencyRecord,
-        extra: Sequence[Any] = (),
-    ) -> None: ...
-    def idempotency(self, tenant_id: str, employee_id: str, idem_key: str) -> IdempotencyRecord | None: ...
-    def remember_response(self, tenant_id: str, employee_id: str, idem_key: str, response: str) -> None: ...
-    def get_redemption(self, tenant_id: str, redemption_id: str) -> Redemption | None: ...
-    def list_redemptions(
-        self, tenant_id: str, *, employee_id: str | None, status: str | None, limit: int, cursor: str | None
-    ) -> RedemptionPage: ...
-    def fulfil(self, redemption: Redemption, *, code: str, actor: str, now: int) -> None: ...
-    def cancel(
-        self, redemption: Redemption, *, reason: str, actor: str, now: int, refund: LedgerEntry, restock: bool
-    ) -> None: ...
 
 
 def _repo(svc: Services) -> RewardRepository:

@@ -28,8 +28,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ripple.domain.errors import ConflictError, NotFoundError, ValidationError
 from ripple.domain.model import LedgerEntry, Role
@@ -54,6 +53,12 @@ from ripple.domain.timeutil import ms_to_iso, period_keys
 from ripple.domain.validation import reject_unknown_params, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
+from ripple.service.ports import (  # re-exported: they are the ports' types
+    FrozenBoard,
+    LateEvent,
+    SettlementRecord,
+    SettlementRepository,
+)
 
 __all__ = [
     "GRACE_MS",
@@ -80,92 +85,6 @@ MAX_LATE_LISTED = 100
 
 class SettlementBusyError(ConflictError):
     """Another runner holds this settlement's lease."""
-
-
-@dataclass(frozen=True, slots=True)
-class FrozenBoard:
-    dimension: str
-    scope: str  # campaign id or ALL_CAMPAIGNS
-    entries: list[RankedEntry]
-
-
-@dataclass(frozen=True, slots=True)
-class LateEvent:
-    """An entry moved out of a settled period (``from_period``) into ``to_period``."""
-
-    tenant_id: str
-    granularity: str
-    from_period: str
-    to_period: str
-    source_key: str
-    employee_id: str
-    points: int
-    ts: int
-
-
-@dataclass(frozen=True, slots=True)
-class SettlementRecord:
-    tenant_id: str
-    granularity: str
-    period: str
-    state: str  # "running" | "done"
-    run_id: str
-    started_at: int
-    prizes: list[PrizeRule] = field(default_factory=list)
-    frozen: list[dict[str, Any]] | None = None  # manifest: [{"dimension","scope","rows","chunks"}]
-    summary: dict[str, Any] | None = None
-    winners: list[dict[str, Any]] | None = None
-    late: list[dict[str, Any]] | None = None
-
-
-class SettlementRepository(Protocol):
-    def get_prizes(self, tenant_id: str) -> dict[str, list[PrizeRule]]: ...
-    def put_prizes(self, tenant_id: str, prizes: Mapping[str, Sequence[PrizeRule]], actor: str, now: int) -> None: ...
-    def tenant_ids(self) -> list[str]: ...
-    def campaign_ids(self, tenant_id: str, created_before: int) -> list[str]: ...
-    def board_rows(self, board: str) -> list[tuple[str, int]]:
-        """Every row of one board (all pages of the board-by-score GSI)."""
-        ...
-
-    def team_members(self, tenant_id: str, teams: Iterable[str]) -> dict[str, list[str]]:
-        """Active employees of each of ``teams``."""
-        ...
-
-    def get(self, tenant_id: str, gran: str, period: str) -> SettlementRecord | None: ...
-    def closed(self, keys: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
-        """Which (tenant, granularity, period) have a settlement record (any state)."""
-        ...
-
-    def begin(
-        self, tenant_id: str, gran: str, period: str, run_id: str, now: int, lease_ms: int
-    ) -> SettlementRecord: ...
-    def save_frozen(self, record: SettlementRecord, run_id: str, boards: Sequence[FrozenBoard]) -> list[dict[str, Any]]:
-        """Store the boards and publish their manifest unless one exists; returns the
-        manifest in force (ours, or the one another runner published first)."""
-        ...
-
-    def load_frozen(self, manifest: Sequence[dict[str, Any]], top: int | None = None) -> list[FrozenBoard]: ...
-    def award(self, entry: LedgerEntry) -> bool:
-        """Insert a positive award entry and its balance change; False if already there."""
-        ...
-
-    def mark_late(self, events: Sequence[LateEvent]) -> None: ...
-    def late_events(self, tenant_id: str, gran: str, period: str) -> list[LateEvent]:
-        """Markers moved into this period whose ledger entry really carries the move."""
-        ...
-
-    def finish(
-        self,
-        record: SettlementRecord,
-        summary: dict[str, Any],
-        winners: list[dict[str, Any]],
-        late: list[dict[str, Any]],
-        payload: dict[str, Any],
-        now: int,
-    ) -> SettlementRecord:
-        """Mark ``done`` (if still running) and put the outbox item, atomically; returns
-        the stored record (another runner's, if it finished first)."""
-        ...
 
 
 def _repo(svc: Services) -> SettlementRepository:
