@@ -37,6 +37,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	# the layer rules (domain <- service <- adapters/entry points), tests/unit/test_import_contracts.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_import_contracts.py
 
 test: install lint sysdeps
 	$(BIN)/python -m pytest -q
