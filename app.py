@@ -1309,32 +1309,44 @@ def follow_share(token: str) -> Response:
 def landing_page(code: str) -> Response:
     """The hosted mobile landing page: recorded like a redirect, rendered in the visitor's
     language, no third-party anything, a strict nonce-based CSP."""
-    from ripple.service.landing import render_landing
-    from ripple.web.landing_page import content_security_policy
+    from ripple.service.landing import visit_landing
+    from ripple.web.landing_page import content_security_policy, new_nonce, render_landing_page, visitor_region
 
     request = _request()
     query: dict[str, str] = dict(request.query_params or {})
     accept_language = (request.headers.get("accept-language") or "")[:256]
+    visit = _visit_request(code, query.get("rp"), token_limit=160)
     try:
-        outcome = render_landing(
+        view = visit_landing(
             bootstrap.services(),
-            _visit_request(code, query.get("rp"), token_limit=160),
+            visit,
             base_url=_base_url(bootstrap.config().public_base_url),
             accept_language=accept_language,
             query_lang=query.get("lang"),
         )
     except RippleError as err:
         return _visitor_page(err)
+    nonce = new_nonce()
+    html = render_landing_page(
+        view.landing,
+        view.lang,
+        share_url=view.share_url,
+        leads_url=view.leads_url,
+        share_token=view.share_token,
+        nonce=nonce,
+        campaign_name=view.campaign_name,
+        phone_region=visitor_region(visit.country, accept_language),
+    )
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
-        "Content-Security-Policy": content_security_policy(outcome.nonce),
+        "Content-Security-Policy": content_security_policy(nonce),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
-        "Content-Language": outcome.lang,
+        "Content-Language": view.lang,
     }
-    _set_visitor_cookie(headers, outcome.set_visitor_cookie)
-    return Response(body="" if request.method == "HEAD" else outcome.html, status_code=200, headers=headers)
+    _set_visitor_cookie(headers, view.set_visitor_cookie)
+    return Response(body="" if request.method == "HEAD" else html, status_code=200, headers=headers)
 
 
 # ------------------------------------------------------------------ business cards (名刺 / 电子名片)
@@ -1429,14 +1441,16 @@ def put_company_card() -> Response:
 def card_page(code: str) -> Response:
     """An employee's public business card: recorded like a landing page (surface ``card``),
     rendered in the visitor's language under the same strict nonce CSP."""
-    from ripple.service.cards import render_card
+    from ripple.service.cards import visit_card
     from ripple.web.card_page import card_security_policy as content_security_policy
+    from ripple.web.card_page import render_card_page
+    from ripple.web.landing_page import new_nonce
 
     request = _request()
     query: dict[str, str] = dict(request.query_params or {})
     accept_language = (request.headers.get("accept-language") or "")[:256]
     try:
-        outcome = render_card(
+        view = visit_card(
             bootstrap.services(),
             _visit_request(code, query.get("rp"), token_limit=160),
             base_url=_base_url(bootstrap.config().public_base_url),
@@ -1445,18 +1459,30 @@ def card_page(code: str) -> Response:
         )
     except RippleError as err:
         return _visitor_page(err)
+    nonce = new_nonce()
+    html = render_card_page(
+        lang=view.lang,
+        images=view.images,
+        name=view.name,
+        card=view.card,
+        company=view.company,
+        campaigns=view.campaigns,
+        campaign_ids=view.campaign_ids,
+        share_url=view.share_url,
+        vcard_url=view.vcard_url,
+        taps_url=view.taps_url,
+        nonce=nonce,
+    )
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
-        "Content-Security-Policy": content_security_policy(
-            outcome.nonce, local=bootstrap.config().env in ("local", "test")
-        ),
+        "Content-Security-Policy": content_security_policy(nonce, local=bootstrap.config().env in ("local", "test")),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
-        "Content-Language": outcome.lang,
+        "Content-Language": view.lang,
     }
-    _set_visitor_cookie(headers, outcome.set_visitor_cookie)
-    return Response(body="" if request.method == "HEAD" else outcome.html, status_code=200, headers=headers)
+    _set_visitor_cookie(headers, view.set_visitor_cookie)
+    return Response(body="" if request.method == "HEAD" else html, status_code=200, headers=headers)
 
 
 @app.route("/c/{code}/vcard", methods=["GET"])

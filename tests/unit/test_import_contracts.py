@@ -35,10 +35,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("ripple.service.posters", "ripple.adapters.posters"): "materials, copies, templates",
     ("ripple.service.scim", "ripple.adapters.scim"): "SCIM state",
     ("ripple.service.webhooks", "ripple.adapters.webhooks"): "endpoints and outbox",
-    # service -> web: HTML rendering called by use cases
-    ("ripple.service.cards", "ripple.web.card_page"): "card page",
-    ("ripple.service.cards", "ripple.web.landing_page"): "card page's error strings",
-    ("ripple.service.landing", "ripple.web.landing_page"): "landing page",
     # entry-point helpers outside bootstrap reaching adapters
     ("ripple.cli", "ripple.adapters.stack"): "the CLI's deployed-stack lookup",
     ("functions.points_consumer", "ripple.adapters.repositories"): "stream image -> Visit converter",

@@ -39,8 +39,8 @@ from ripple.service.context import Services
 from ripple.service.redirect import TTLCache, VisitRequest, _lookup, record_visit
 
 __all__ = [
-    "CardOutcome",
     "CardRepository",
+    "CardView",
     "TapRequest",
     "card_image_key",
     "card_radar",
@@ -51,9 +51,9 @@ __all__ = [
     "put_my_card",
     "record_card_events",
     "record_tap",
-    "render_card",
     "upload_card_image",
     "vcard_for",
+    "visit_card",
 ]
 
 log = logging.getLogger("ripple.cards")
@@ -337,10 +337,20 @@ def card_radar(svc: Services, principal: Principal, query: dict[str, str]) -> di
 
 
 @dataclass(frozen=True, slots=True)
-class CardOutcome:
-    html: str
+class CardView:
+    """What the public card shows this visitor (rendered by ``ripple.web.card_page``): an
+    offboarded employee's link shows the company card (``card`` None, ``name`` "")."""
+
     lang: str
-    nonce: str
+    images: dict[str, str]
+    name: str
+    card: CardProfile | None
+    company: CompanyCard
+    campaigns: list[tuple[str, str]]
+    campaign_ids: list[str]
+    share_url: str
+    vcard_url: str
+    taps_url: str
     set_visitor_cookie: str | None
 
 
@@ -351,27 +361,25 @@ def _card_link(svc: Services, code: str) -> Link:
     return link
 
 
-def render_card(
+def visit_card(
     svc: Services, req: VisitRequest, *, base_url: str, accept_language: str, query_lang: str | None
-) -> CardOutcome:
-    """Record the card view (like a landing page) and render the card. An offboarded
+) -> CardView:
+    """Record the card view (like a landing page) and say what the card shows. An offboarded
     employee's link shows the company card; their visit credits nobody (the consumer pays
     and tracks nothing for inactive owners)."""
     from ripple.domain.landing import LANGUAGES, negotiate_language
-    from ripple.web.card_page import render_card_page
-    from ripple.web.landing_page import new_nonce
 
     link = _card_link(svc, req.code)
     rec = record_visit(svc, replace(req, surface="card"))
     shown = _shown(svc, link.tenant_id, link.employee_id)
-    lang = negotiate_language(accept_language, query_lang, LANGUAGES, "en")
     token = rec.child_token or ""
     active = shown.employee is not None and shown.employee.active
-    nonce = new_nonce()
-    images = _image_urls(shown.card, base_url, link.code) if active and shown.card is not None else {}
-    html = render_card_page(
-        lang=lang,
-        images=images,
+    cookie = None
+    if rec.identity is not None and rec.identity.new_cookie and rec.decision is not Decision.BOT:
+        cookie = rec.identity.cookie_value
+    return CardView(
+        lang=negotiate_language(accept_language, query_lang, LANGUAGES, "en"),
+        images=_image_urls(shown.card, base_url, link.code) if active and shown.card is not None else {},
         name=shown.employee.name if active and shown.employee is not None else "",
         card=shown.card if active else None,
         company=shown.company,
@@ -380,12 +388,8 @@ def render_card(
         share_url=f"{base_url}/s/{token}" if token else f"{base_url}/c/{link.code}",
         vcard_url=f"{base_url}/c/{link.code}/vcard",
         taps_url=f"{base_url}/c/{link.code}/taps",
-        nonce=nonce,
+        set_visitor_cookie=cookie,
     )
-    cookie = None
-    if rec.identity is not None and rec.identity.new_cookie and rec.decision is not Decision.BOT:
-        cookie = rec.identity.cookie_value
-    return CardOutcome(html, lang, nonce, cookie)
 
 
 def vcard_for(svc: Services, code: str, *, base_url: str) -> tuple[str, str]:

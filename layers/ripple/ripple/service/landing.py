@@ -15,7 +15,7 @@ from ripple.domain.landing import Landing, landing_from_dict, negotiate_language
 from ripple.service.context import Services
 from ripple.service.redirect import TTLCache, VisitRequest, _lookup, record_visit
 
-__all__ = ["LandingOutcome", "landing_cache", "render_landing"]
+__all__ = ["LandingView", "landing_cache", "visit_landing"]
 
 
 # (tenant, campaign) -> (hosted page or None, campaign name)
@@ -35,32 +35,25 @@ def _landing(svc: Services, tenant_id: str, campaign_id: str) -> tuple[Landing |
 
 
 @dataclass(frozen=True, slots=True)
-class LandingOutcome:
-    html: str
+class LandingView:
+    """What the hosted page shows this visitor (rendered by ``ripple.web.landing_page``)."""
+
+    landing: Landing
     lang: str
-    nonce: str
+    share_url: str
+    leads_url: str
+    share_token: str
+    campaign_name: str
     set_visitor_cookie: str | None
 
 
-def _visitor_region(country: str, accept_language: str) -> str:
-    """The region the form's country selector starts on: where the visitor is, else what
-    their browser's first language says (``ja`` → JP); "" leaves it on "—"."""
-    from ripple.domain.contact import phone_regions
-    from ripple.web.landing_page import PHONE_REGIONS
-
-    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip()
-    known = {region for region, _ in PHONE_REGIONS}
-    regions = phone_regions(chosen=None, viewer_country=country, lang=first, default="")
-    return next((r for r in regions if r in known), "")
-
-
-def render_landing(
+def visit_landing(
     svc: Services, req: VisitRequest, *, base_url: str, accept_language: str, query_lang: str | None
-) -> LandingOutcome:
-    """Raises NotFoundError (unknown code, or a campaign without a hosted page) and
-    GoneError (ended campaign), which the entry point renders as a localized page."""
+) -> LandingView:
+    """Record the visit and say what the page shows. Raises NotFoundError (unknown code, or
+    a campaign without a hosted page) and GoneError (ended campaign), which the entry point
+    renders as a localized page."""
     from ripple.domain.model import Decision
-    from ripple.web.landing_page import new_nonce, render_landing_page
 
     link = _lookup(svc, req.code)  # cached; record_visit below reuses it
     landing, campaign_name = _landing(svc, link.tenant_id, link.campaign_id)
@@ -69,19 +62,15 @@ def render_landing(
     rec = record_visit(svc, replace(req, surface="page"))
     lang = negotiate_language(accept_language, query_lang, landing.copies.keys(), landing.default_lang)
     token = rec.child_token or ""
-    share_url = f"{base_url}/s/{token}" if token else f"{base_url}/{link.code}"
-    nonce = new_nonce()
-    html = render_landing_page(
-        landing,
-        lang,
-        share_url=share_url,
-        leads_url=f"{base_url}/leads",
-        share_token=token,
-        nonce=nonce,
-        campaign_name=campaign_name,
-        phone_region=_visitor_region(req.country, accept_language),
-    )
     cookie = None
     if rec.identity is not None and rec.identity.new_cookie and rec.decision is not Decision.BOT:
         cookie = rec.identity.cookie_value
-    return LandingOutcome(html, lang, nonce, cookie)
+    return LandingView(
+        landing=landing,
+        lang=lang,
+        share_url=f"{base_url}/s/{token}" if token else f"{base_url}/{link.code}",
+        leads_url=f"{base_url}/leads",
+        share_token=token,
+        campaign_name=campaign_name,
+        set_visitor_cookie=cookie,
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "render_landing_error",
     "render_landing_page",
     "script_json",
+    "visitor_region",
 ]
 
 _NONCE = re.compile(r"^[A-Za-z0-9+/_=-]{8,128}\Z")
@@ -406,3 +407,14 @@ def render_landing_error(
         + f'<body><main><div class="c">{brand}<h1>{_e(heading)}</h1><p>{_e(text)}</p>{button}</div></main>'
         + "</body></html>"
     )
+
+
+def visitor_region(country: str, accept_language: str) -> str:
+    """The region the form's country selector starts on: where the visitor is, else what
+    their browser's first language says (``ja`` -> JP); "" leaves it on "—"."""
+    from ripple.domain.contact import phone_regions
+
+    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip()
+    known = {region for region, _ in PHONE_REGIONS}
+    regions = phone_regions(chosen=None, viewer_country=country, lang=first, default="")
+    return next((r for r in regions if r in known), "")
