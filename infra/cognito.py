@@ -8,7 +8,10 @@ from typing import Any
 
 from infra.template import conditions, load_template, resolve
 
-__all__ = ["create_user_pool", "local_sign_in", "pool_env"]
+__all__ = ["HASHED_APP_URL", "create_user_pool", "local_sign_in", "pool_env"]
+
+#: the app URL pools are created with (then updated to the stack's own): see create_user_pool
+HASHED_APP_URL = "http://127.0.0.1:8000"
 
 
 def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -31,10 +34,16 @@ def create_user_pool(
 
     template = template or load_template()
     ((pool_lid, pool_props),) = _of_type(template, "AWS::Cognito::UserPool").items()
-    app_url = app_url or os.environ.get("RIPPLE_PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
+    app_url = app_url or os.environ.get("RIPPLE_PUBLIC_BASE_URL") or HASHED_APP_URL
     local = {"AppUrl": app_url.rstrip("/")}
     when = conditions(template, parameters)  # by default: no Hosted UI, no federation
-    props = resolve(pool_props, stack_name, local, when)
+    # moto (MOTO_COGNITO_IDP_*_ID_STRATEGY=HASH) derives the pool's and the client's ids from
+    # their whole configuration, and the tests mint tokens for the ids of a pool made with the
+    # template's defaults: so both are created as by default, with a fixed app URL, and then
+    # updated to this stack's URL and parameters (an update keeps the ids).
+    neutral = {"AppUrl": HASHED_APP_URL}
+    default = conditions(template)
+    props = resolve(pool_props, stack_name, neutral, default)
     name = props.pop("UserPoolName")
     for existing in client.list_user_pools(MaxResults=60)["UserPools"]:
         if existing["Name"] == name:  # a restored stack (its journal replayed): the same pool
@@ -42,11 +51,20 @@ def create_user_pool(
             (app,) = client.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
             return {"user_pool_id": pool_id, "client_id": app["ClientId"]}
     pool_id = client.create_user_pool(PoolName=name, **props)["UserPool"]["Id"]
+    actual = resolve(pool_props, stack_name, local, when)
+    if actual != {**props, "UserPoolName": name}:
+        # UpdateUserPool resets what it is not given (as on AWS): everything it accepts
+        fixed = {"UserPoolName", "Schema", "UsernameAttributes", "AliasAttributes", "UsernameConfiguration"}
+        client.update_user_pool(UserPoolId=pool_id, **{k: v for k, v in actual.items() if k not in fixed})
     client_id = ""
     for app_props in _of_type(template, "AWS::Cognito::UserPoolClient").values():
         assert app_props["UserPoolId"] == {"Ref": pool_lid}
-        kwargs = {k: v for k, v in resolve(app_props, stack_name, local, when).items() if k != "UserPoolId"}
-        client_id = client.create_user_pool_client(UserPoolId=pool_id, **kwargs)["UserPoolClient"]["ClientId"]
+        created = {k: v for k, v in resolve(app_props, stack_name, neutral, default).items() if k != "UserPoolId"}
+        client_id = client.create_user_pool_client(UserPoolId=pool_id, **created)["UserPoolClient"]["ClientId"]
+        wanted = {k: v for k, v in resolve(app_props, stack_name, local, when).items() if k != "UserPoolId"}
+        if wanted != created:
+            update = {k: v for k, v in wanted.items() if k != "GenerateSecret"}  # not an update parameter
+            client.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id, **update)
     for group_props in _of_type(template, "AWS::Cognito::UserPoolGroup").values():
         kwargs = {k: v for k, v in resolve(group_props, stack_name, local, when).items() if k != "UserPoolId"}
         client.create_group(UserPoolId=pool_id, **kwargs)

@@ -11,6 +11,7 @@ moto 5.2 stores a user pool's settings but does not enforce them. On AWS:
 * a temporary password (``AdminCreateUser``, ``AdminSetUserPassword`` with ``Permanent=False``)
   stops working after the pool's ``TemporaryPasswordValidityDays`` ("Temporary password has
   expired and must be reset by an administrator.");
+* ``UpdateUserPool`` keeps the username attributes (moto would drop every setting not given);
 * ``ForgotPassword`` e-mails a code; ``RevokeToken`` revokes a refresh token;
 * ``GetTokensFromRefreshToken`` (moto 5.2 has none) on an app client with
   ``RefreshTokenRotation`` enabled issues a new refresh token each time and retires the one
@@ -256,6 +257,18 @@ def apply() -> None:
             _invite(pool, user, password)
         return user
 
+    original_update_pool = backend.update_user_pool
+
+    @functools.wraps(original_update_pool)
+    def update_user_pool(self: Any, user_pool_id: str, extended_config: dict[str, Any]) -> None:
+        """moto replaces the whole configuration; Cognito keeps what UpdateUserPool cannot
+        change (the username attributes: without them every e-mail lookup would miss)."""
+        pool = self.describe_user_pool(user_pool_id)
+        fixed = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration")
+        kept = {k: pool.extended_config[k] for k in fixed if k in pool.extended_config}
+        original_update_pool(self, user_pool_id, {**extended_config, **kept})
+        pool._ripple_alias = None
+
     original_set_password = backend.admin_set_user_password
 
     @functools.wraps(original_set_password)
@@ -346,6 +359,7 @@ def apply() -> None:
     backend.admin_create_user = admin_create_user  # type: ignore[method-assign]
     backend.forgot_password = forgot_password  # type: ignore[method-assign]
     backend.admin_set_user_password = admin_set_user_password  # type: ignore[method-assign]
+    backend.update_user_pool = update_user_pool  # type: ignore[method-assign]
     models.CognitoIdpUserPool.create_tokens_from_refresh_token = create_tokens_from_refresh_token  # type: ignore[method-assign]
     CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
     for name, member in list(vars(backend).items()):
