@@ -467,3 +467,42 @@ def test_dates_at_the_edges_of_the_calendar_are_422_not_500(shared: Any, method:
     resp = call(api, method, path, ADMIN, body)
     assert resp.status_code == 422, resp.body
     assert snapshot(aws) == before
+
+
+def _admin_routes() -> list[tuple[str, str, str]]:
+    """(method, path, first accepted media type) of every route declared ``role=Role.ADMIN``."""
+    from app import app
+    from ripple.api.routing import route_spec
+    from ripple.domain.model import Role
+
+    out = []
+    for path, entries in app.routes.items():
+        for method, entry in entries.items():
+            spec = route_spec(entry.view_function)
+            if spec is not None and spec.role is Role.ADMIN:
+                out.append((method, path, entry.content_types[0]))
+    return sorted(out)
+
+
+ADMIN_ROUTES = _admin_routes()
+
+
+def test_the_admin_route_list_is_not_vacuous() -> None:
+    paths = {p for _, p, _ in ADMIN_ROUTES}
+    assert {"/admin/tenant", "/admin/employees/{employee_id}", "/admin/employees/import"} <= paths
+    assert all(p.startswith("/admin/") for p in paths)
+
+
+@pytest.mark.parametrize(("method", "path", "media_type"), ADMIN_ROUTES, ids=[f"{m} {p}" for m, p, _ in ADMIN_ROUTES])
+def test_every_admin_route_refuses_an_employee_before_it_reads_anything(
+    shared: Any, method: str, path: str, media_type: str
+) -> None:
+    """Declared on the route (``role=Role.ADMIN``): an active employee gets 403 whatever the
+    body and the ids, and no table changes."""
+    api, aws, _ = shared
+    before = snapshot(aws)
+    concrete = path.replace("{", "x").replace("}", "1")
+    resp = call(api, method, concrete, {**ALICE, "Content-Type": media_type}, "{}")
+    assert resp.status_code == 403, (method, path, resp.body)
+    assert body_of(resp)["error"]["code"] == "forbidden"
+    assert snapshot(aws) == before

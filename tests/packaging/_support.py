@@ -1,6 +1,6 @@
 """Shared helpers for the packaging tests: the template, the SAM transform, the app's routes.
 
-Everything here is derived from ``template.yaml`` and ``app.py`` so that adding a route, a
+Everything here is derived from ``template.yaml`` and the app's route declarations so that adding a route, a
 function or a layer needs no edit in these tests.
 """
 
@@ -10,6 +10,7 @@ import ast
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from infra.template import ROOT, load_template
@@ -29,10 +30,7 @@ __all__ = [
 ]
 
 APP_PY = ROOT / "app.py"
-
-# A route is authenticated iff its view reaches one of these (directly or through helpers
-# defined in app.py); every other route is public and must have ``Auth: {Authorizer: NONE}``.
-AUTH_CALLS = frozenset({"_principal", "authenticate"})
+ROUTING_PY = ROOT / "layers" / "ripple" / "ripple" / "api" / "routing.py"
 
 # Stand-in for ``sam package``: the translator accepts only S3 code locations.
 ARTIFACT_BUCKET = "ripple-artifacts-test"
@@ -78,14 +76,20 @@ def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
     return transformed
 
 
-# ------------------------------------------------------------------ app.py, statically
+# ------------------------------------------------------------------ the routes, from their declarations
 
 
 @dataclass(frozen=True, slots=True)
 class AppRoute:
     path: str
     method: str  # upper case
-    view: str  # name of the view function in app.py
+    view: str  # name of the view function (unique across ripple.api's areas)
+
+
+def _entries() -> dict[str, Any]:
+    from app import app
+
+    return {entry.view_name: entry for entries in app.routes.values() for entry in entries.values()}
 
 
 def app_routes() -> list[AppRoute]:
@@ -96,11 +100,23 @@ def app_routes() -> list[AppRoute]:
     for path, entries in app.routes.items():
         for method, entry in entries.items():
             out.append(AppRoute(path=path, method=method.upper(), view=entry.view_name))
+    assert len({r.view for r in out}) == len({(r.view, r.path) for r in out}), "a view name is used twice"
     return sorted(out, key=lambda r: (r.path, r.method))
 
 
-def _module_functions() -> dict[str, ast.FunctionDef]:
-    tree = ast.parse(APP_PY.read_text(encoding="utf-8"))
+def is_authenticated(view: str) -> bool:
+    """What the route declares (``auth=Auth.USER`` on ``Area.route``): the decorator then
+    verifies the token before the view runs, and no view authenticates on its own
+    (tests/unit/test_api_routes.py)."""
+    from ripple.api.routing import Auth, route_spec
+
+    spec = route_spec(_entries()[view].view_function)
+    assert spec is not None, f"{view} was not declared with Area.route"
+    return spec.auth is Auth.USER
+
+
+def _module_functions(path: Path) -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
@@ -116,11 +132,17 @@ def _called_names(fn: ast.FunctionDef) -> set[str]:
 
 
 def reachable_functions(view: str) -> dict[str, ast.FunctionDef]:
-    """``view`` and every app.py module-level function it calls, transitively."""
-    defs = _module_functions()
-    assert view in defs, f"view {view!r} is not a module-level function of app.py"
+    """``view`` and every module-level function of its area module (and of ripple.api.routing,
+    which runs before every view) it calls, transitively."""
+    import inspect
+    import sys
+
+    fn = inspect.unwrap(_entries()[view].view_function)
+    module_file = Path(str(sys.modules[fn.__module__].__file__))
+    defs = {**_module_functions(ROUTING_PY), **_module_functions(module_file)}
+    assert view in defs, f"view {view!r} is not a module-level function of {module_file.name}"
     seen: dict[str, ast.FunctionDef] = {}
-    todo = [view]
+    todo = [view, "principal"] if is_authenticated(view) else [view]
     while todo:
         name = todo.pop()
         if name in seen:
@@ -128,10 +150,6 @@ def reachable_functions(view: str) -> dict[str, ast.FunctionDef]:
         seen[name] = defs[name]
         todo.extend(n for n in _called_names(defs[name]) if n in defs and n not in seen)
     return seen
-
-
-def is_authenticated(view: str) -> bool:
-    return any(_called_names(fn) & AUTH_CALLS for fn in reachable_functions(view).values())
 
 
 def lazy_imports(view: str) -> set[str]:

@@ -77,7 +77,7 @@ def _breaches() -> dict[tuple[str, str], str]:
             if layer == "domain":
                 if name.split(".")[0] not in sys.stdlib_module_names and not name.startswith("ripple.domain"):
                     out[(module, target)] = "domain imports beyond the standard library and itself"
-            elif layer == "service" and name.startswith(("ripple.adapters", "ripple.web")):
+            elif layer == "service" and name.startswith(("ripple.adapters", "ripple.web", "ripple.api")):
                 out[(module, target)] = "a use case imports an adapter or the web layer"
             elif layer == "adapters" and name.startswith("ripple.service") and name != "ripple.service.ports":
                 out[(module, target)] = "an adapter imports a use case"

@@ -79,7 +79,7 @@ def test_main_endpoints_have_schemas_and_errors_use_the_error_shape(doc: dict[st
 
 
 def test_summaries_come_from_view_docstrings(doc: dict[str, Any]) -> None:
-    from app import follow
+    from ripple.api.visitors import follow
 
     assert follow.__doc__
     assert doc["paths"]["/{code}"]["get"]["summary"] == follow.__doc__.strip().splitlines()[0].strip()

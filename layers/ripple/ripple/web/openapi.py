@@ -8,6 +8,7 @@ import (the view passes ``app.routes`` in); built once per process and cached.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Mapping
@@ -21,10 +22,6 @@ _OUTCOMES = ("unique_visit", "forward", "lead", "conversion")
 
 __all__ = ["build_document", "document_json", "requires_auth"]
 
-# A view is authenticated iff it (or a helper of its module it calls) names one of these;
-# the same rule as tests/packaging/test_routes.py, read from code objects instead of source.
-AUTH_CALLS = frozenset({"_principal", "authenticate"})
-
 
 def _code_names(code: Any) -> set[str]:
     names = set(code.co_names)
@@ -34,27 +31,20 @@ def _code_names(code: Any) -> set[str]:
     return names
 
 
-def requires_auth(view: Any, _seen: set[int] | None = None) -> bool:
-    """Whether calling ``view`` authenticates the caller (helpers of its module followed)."""
-    fn = getattr(view, "__wrapped__", view)
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return True  # unknown: never advertise an operation as public by mistake
-    seen = _seen if _seen is not None else set()
-    if id(code) in seen:
-        return False
-    seen.add(id(code))
-    names = _code_names(code)
-    if names & AUTH_CALLS:
-        return True
-    module = getattr(fn, "__module__", None)
-    scope = getattr(fn, "__globals__", {})
-    for name in names:
-        helper = scope.get(name)
-        local = callable(helper) and getattr(helper, "__module__", None) == module and hasattr(helper, "__code__")
-        if local and requires_auth(helper, seen):
-            return True
-    return False
+def requires_auth(view: Any) -> bool:
+    """Whether the route of ``view`` takes a user's bearer token, as its ``Area.route``
+    declaration says (ripple.api.routing); a view without one is never advertised as public."""
+    from ripple.api.routing import Auth, route_spec
+
+    spec = route_spec(view)
+    return spec is None or spec.auth is Auth.USER
+
+
+def _role(view: Any) -> str | None:
+    from ripple.api.routing import route_spec
+
+    spec = route_spec(view)
+    return spec.role.value if spec is not None and spec.role is not None else None
 
 
 _STR: dict[str, Any] = {"type": "string"}
@@ -1454,7 +1444,7 @@ def _takes_json_body(view: Any) -> bool:
 def _revalidates(view: Any) -> bool:
     """Whether the view answers through ``etag_response`` (an ``ETag``, and 304 to a matching
     ``If-None-Match``: the live pages' fallback polling)."""
-    code = getattr(getattr(view, "__wrapped__", view), "__code__", None)
+    code = getattr(inspect.unwrap(view), "__code__", None) if view is not None else None
     return code is not None and "etag_response" in _code_names(code)
 
 
@@ -1525,6 +1515,8 @@ def _operation(path: str, method: str, view: Any, content_types: list[str]) -> d
     op["responses"] = responses
     if not requires_auth(view):
         op["security"] = []
+    elif role := _role(view):
+        op["x-ripple-role"] = role  # refused with 403 for any other role
     tag = path.strip("/").split("/", 1)[0] or "redirect"
     op["tags"] = ["card" if tag == "c" else "redirect" if tag.startswith("{") or tag in ("s", "p") else tag]
     if path.startswith("/scim/"):
