@@ -22,7 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ripple.domain.chains import HOLDER_COLLEAGUE, HOLDER_OWNER, InvalidShareTokenError, read_token, token_code
+from ripple.domain.chains import (
+    HOLDER_COLLEAGUE,
+    HOLDER_OWNER,
+    InvalidShareTokenError,
+    ShareToken,
+    read_token,
+    token_code,
+)
 from ripple.domain.contact import (
     contact_keys,
     normalise_email,
@@ -85,52 +92,21 @@ def _rate_limit(svc: Services, req: LeadRequest, node: str, now: int) -> None:
 
 
 def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
-    body = req.body
-    unknown = sorted(set(body) - _FIELDS)
-    if unknown:
-        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
-    token = _str(body, "token", 160)
-    if token is None:
-        raise ValidationError("token is required (the share token from the page)", details={"field": "token"})
-    code = token_code(token)
-    if code is None:
-        raise ValidationError("token is not a valid share token", details={"field": "token"})
-    link = _lookup(svc, code)
-    try:
-        share = read_token(chain_secret(svc), code=code, token=token)
-    except InvalidShareTokenError as exc:
-        raise ValidationError("token is not a valid share token", details={"field": "token"}) from exc
-    node, parent, depth = share.node, share.parent, share.depth
-    if body.get("consent") is not True:
+    """Check the form (in the order a visitor fixes it: fields, token, consent, contact), then
+    merge or create the customer with its ``lead.created`` outbox event in one transaction and
+    record the lead as a visit, which the stream consumer pays for (or not) like any visit."""
+    link, share = _share_of(svc, req.body)
+    if req.body.get("consent") is not True:
         raise ValidationError("explicit consent is required (consent: true)", details={"field": "consent"})
     now = svc.clock()
     if link.ends_at is not None and now >= link.ends_at:
         raise GoneError("this campaign has ended")
-
     tenant = svc.tenants.get(link.tenant_id)
     campaign = svc.campaigns.get(link.tenant_id, link.campaign_id)
     if campaign is None:
         raise GoneError("this campaign no longer exists")
-    lang = _str(body, "lang", 16) or ""
-    consent_text = _consent_text(campaign.landing, lang, _str(body, "consent_text", 2000))
-    required = set(campaign.landing.get("required", [])) if campaign.landing else set()
-    raw_name = _str(body, "name", 200)
-    name = normalise_name(raw_name) if raw_name is not None else ""
-    raw_phone = _str(body, "phone", 64)
-    chosen = validate_region(body["country"]) if body.get("country") not in (None, "") else None
-    regions = phone_regions(
-        chosen=chosen, viewer_country=req.country, lang=req.language or lang, default=tenant.phone_region
-    )
-    phone = normalise_phone_in(raw_phone, regions) if raw_phone is not None else None
-    raw_email = _str(body, "email", 320)
-    email = normalise_email(raw_email) if raw_email is not None else None
-    message = _str(body, "message", 1000) or ""
-    for field_name, value in (("name", name), ("phone", phone), ("email", email), ("message", message)):
-        if field_name in required and not value:
-            raise ValidationError(f"{field_name} is required", details={"field": field_name})
-    if phone is None and email is None:
-        raise ValidationError("give a phone number or an e-mail address", details={"field": "phone"})
-    _rate_limit(svc, req, node, now)
+    contact = _contact_of(req, campaign.landing, tenant.phone_region)
+    _rate_limit(svc, req, share.node, now)
 
     employee = svc.employees.get(link.tenant_id, link.employee_id)
     employee_active = employee is not None and employee.active
@@ -148,40 +124,20 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
         campaign_id=link.campaign_id,
         channel=link.channel,
         code=link.code,
-        node=node,
-        via=parent,
-        depth=depth,
+        node=share.node,
+        via=share.parent,
+        depth=share.depth,
         ts=now,
-        name=name,
-        phone=phone,
-        email=email,
-        consent_text=consent_text,
-        consent_lang=lang,
+        name=contact.name,
+        phone=contact.phone,
+        email=contact.email,
+        consent_text=contact.consent_text,
+        consent_lang=contact.lang,
         eligible=decision is Decision.ELIGIBLE,
     )
     rule = Attribution(tenant.attribution_mode, tenant.attribution_days)
-    keys = contact_keys(phone, email)
     lead_id = f"{now:013d}L{svc.ids(11)}"
-    event = CustomerEvent(
-        event_id=lead_id,
-        kind="lead",
-        ts=now,
-        actor="public",
-        data={
-            "campaign_id": link.campaign_id,
-            "channel": link.channel,
-            "code": link.code,
-            "employee_id": link.employee_id,
-            "node": node,
-            "via": parent,
-            "depth": depth,
-            "message": message,
-            "consent_text": consent_text,
-            "lang": lang,
-            # what the lead said, for the owner to review: a merge never overwrites the customer
-            "submitted": {k: v for k, v in (("name", name), ("phone", phone), ("email", email)) if v},
-        },
-    )
+    event = _lead_event(lead_id, link, share, contact, now)
 
     def outbox(customer_id: str, created: bool) -> Any:
         """The lead.created webhook event, written in the same transaction as the customer."""
@@ -194,13 +150,13 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
             "campaign_id": link.campaign_id,
             "channel": link.channel,
             "employee_id": link.employee_id,
-            "depth": depth,
+            "depth": share.depth,
             "at": now,
         }
         return outbox_for(svc, link.tenant_id, "lead.created", payload, lead_id)
 
+    keys = contact_keys(contact.phone, contact.email)
     customer, created = _merge_or_create(svc, link.tenant_id, touch, rule, keys, event, outbox)
-    customer_id = customer.customer_id
     if decision is Decision.ELIGIBLE and not lead_pays(customer, touch):
         decision = Decision.OTHERS_CUSTOMER
     svc.visits.record(
@@ -214,16 +170,98 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
             visitor=identity.visitor_key,
             ts=now,
             decision=decision,
-            via=parent,
-            depth=depth,
+            via=share.parent,
+            depth=share.depth,
             kind="lead",
-            customer_id=customer_id,
-            node=node,
+            customer_id=customer.customer_id,
+            node=share.node,
             # a signed-in colleague's lead feeds the click-ring signals like their clicks
             viewer=req.viewer.sub if req.viewer is not None and req.viewer.tenant_id == link.tenant_id else "",
         )
     )
-    return LeadReceipt(lead_id, customer_id, created)
+    return LeadReceipt(lead_id, customer.customer_id, created)
+
+
+@dataclass(frozen=True, slots=True)
+class _Contact:
+    """What the form says, normalised; the consent is the text the visitor was shown."""
+
+    name: str
+    phone: str | None
+    email: str | None
+    message: str
+    lang: str
+    consent_text: str
+
+
+def _share_of(svc: Services, body: dict[str, Any]) -> tuple[Link, ShareToken]:
+    """The link and the genuine share token the form carries (nothing the client claims beyond it)."""
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    token = _str(body, "token", 160)
+    if token is None:
+        raise ValidationError("token is required (the share token from the page)", details={"field": "token"})
+    code = token_code(token)
+    if code is None:
+        raise ValidationError("token is not a valid share token", details={"field": "token"})
+    link = _lookup(svc, code)
+    try:
+        share = read_token(chain_secret(svc), code=code, token=token)
+    except InvalidShareTokenError as exc:
+        raise ValidationError("token is not a valid share token", details={"field": "token"}) from exc
+    return link, share
+
+
+def _contact_of(req: LeadRequest, landing: dict[str, Any] | None, default_region: str) -> _Contact:
+    """The contact fields, normalised (names NFKC, phones E.164 in the visitor's likely region),
+    with the hosted page's required fields and "a phone or an e-mail" enforced."""
+    body = req.body
+    lang = _str(body, "lang", 16) or ""
+    consent_text = _consent_text(landing, lang, _str(body, "consent_text", 2000))
+    required = set(landing.get("required", [])) if landing else set()
+    raw_name = _str(body, "name", 200)
+    name = normalise_name(raw_name) if raw_name is not None else ""
+    raw_phone = _str(body, "phone", 64)
+    chosen = validate_region(body["country"]) if body.get("country") not in (None, "") else None
+    regions = phone_regions(
+        chosen=chosen, viewer_country=req.country, lang=req.language or lang, default=default_region
+    )
+    phone = normalise_phone_in(raw_phone, regions) if raw_phone is not None else None
+    raw_email = _str(body, "email", 320)
+    email = normalise_email(raw_email) if raw_email is not None else None
+    message = _str(body, "message", 1000) or ""
+    for field_name, value in (("name", name), ("phone", phone), ("email", email), ("message", message)):
+        if field_name in required and not value:
+            raise ValidationError(f"{field_name} is required", details={"field": field_name})
+    if phone is None and email is None:
+        raise ValidationError("give a phone number or an e-mail address", details={"field": "phone"})
+    return _Contact(name, phone, email, message, lang, consent_text)
+
+
+def _lead_event(lead_id: str, link: Link, share: ShareToken, contact: _Contact, now: int) -> CustomerEvent:
+    """The customer's history entry: where the lead came from and what it said (a merge
+    never overwrites the customer; the owner reviews ``submitted``)."""
+    submitted = (("name", contact.name), ("phone", contact.phone), ("email", contact.email))
+    return CustomerEvent(
+        event_id=lead_id,
+        kind="lead",
+        ts=now,
+        actor="public",
+        data={
+            "campaign_id": link.campaign_id,
+            "channel": link.channel,
+            "code": link.code,
+            "employee_id": link.employee_id,
+            "node": share.node,
+            "via": share.parent,
+            "depth": share.depth,
+            "message": contact.message,
+            "consent_text": contact.consent_text,
+            "lang": contact.lang,
+            "submitted": {k: v for k, v in submitted if v},
+        },
+    )
 
 
 def _decision(
