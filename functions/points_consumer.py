@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from ripple import bootstrap
-from ripple.adapters.repositories import visit_from_image
 from ripple.domain.model import Visit
 from ripple.service.live import publish_changes
 from ripple.service.points import apply_visits
@@ -32,7 +31,7 @@ def _parse(record: DynamoDBRecord) -> Visit | None:
     if record.event_name is None or record.event_name.name != "INSERT":
         return None  # MODIFY/REMOVE (e.g. TTL expiry) never earn
     image = record.raw_event.get("dynamodb", {}).get("NewImage") or {}
-    return visit_from_image(image)
+    return bootstrap.visit_from_stream_image(image)
 
 
 @metrics.log_metrics

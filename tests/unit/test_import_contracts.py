@@ -31,19 +31,17 @@ KNOWN: dict[tuple[str, str], str] = {
     ("ripple.service.exports", "ripple.adapters.exports"): "export jobs",
     ("ripple.service.exports", "ripple.adapters.posters"): "S3 of the exports",
     ("ripple.service.imports", "ripple.adapters.imports"): "CSV import jobs",
-    ("ripple.service.live", "ripple.adapters.auth"): "token verification of sockets",
     ("ripple.service.posters", "ripple.adapters.posters"): "materials, copies, templates",
     ("ripple.service.scim", "ripple.adapters.scim"): "SCIM state",
     ("ripple.service.webhooks", "ripple.adapters.webhooks"): "endpoints and outbox",
     # entry-point helpers outside bootstrap reaching adapters
     ("ripple.cli", "ripple.adapters.stack"): "the CLI's deployed-stack lookup",
-    ("functions.points_consumer", "ripple.adapters.repositories"): "stream image -> Visit converter",
 }
 
 
-# the composition root, the adapters themselves, and the auth edge (ripple.http verifies the
-# bearer token with the adapter bootstrap built)
-_MAY_WIRE = ("adapters", "bootstrap", "http")
+# the composition root and the adapters themselves (the auth edge, ripple.http, types its
+# verifier by the port since issue 16)
+_MAY_WIRE = ("adapters", "bootstrap")
 
 
 def _module(path: Path) -> str:

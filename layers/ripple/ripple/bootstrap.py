@@ -7,15 +7,16 @@ Tests that need a clean slate (new env, new tables) call ``reset()``.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ripple.config import Config, load_config
 from ripple.service.context import Services, Settings
 
 if TYPE_CHECKING:
     from ripple.adapters.auth import TokenVerifier
+    from ripple.domain.model import Visit
 
-__all__ = ["config", "reset", "services", "verifier"]
+__all__ = ["config", "reset", "services", "verifier", "visit_from_stream_image"]
 
 _lock = threading.Lock()
 _services: Services | None = None
@@ -32,6 +33,14 @@ def verifier() -> TokenVerifier:
         cfg = config()
         _verifier = TokenVerifier(issuer=cfg.issuer, client_id=cfg.user_pool_client_id, jwks=JwksCache(cfg.jwks_url))
     return _verifier
+
+
+def visit_from_stream_image(image: dict[str, Any]) -> Visit:
+    """A visits-table stream record's ``NewImage`` as a domain ``Visit`` (the points
+    consumer's parser; the image's shape is the adapter's business)."""
+    from ripple.adapters.repositories import visit_from_image
+
+    return visit_from_image(image)
 
 
 def config() -> Config:

@@ -19,7 +19,7 @@ from ripple.domain.errors import AuthenticationError, RippleError
 from ripple.service.auth import Principal
 
 if TYPE_CHECKING:
-    from ripple.adapters.auth import TokenVerifier
+    from ripple.service.ports import TokenVerifier
 
 __all__ = [
     "SESSION_COOKIE",

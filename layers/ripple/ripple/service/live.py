@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 from ripple.domain.errors import AuthenticationError
 from ripple.domain.live import changes, message, topic_for
 from ripple.domain.model import LedgerEntry, Visit
-from ripple.service.ports import LiveConnections, LivePublisher, RecordResult
+from ripple.service.ports import LiveConnections, LivePublisher, RecordResult, TokenVerifier
 
 if TYPE_CHECKING:
-    from ripple.adapters.auth import TokenVerifier
     from ripple.service.context import Services
 
 __all__ = ["CONNECTION_TTL_S", "Live", "PushReport", "connect", "disconnect", "publish_changes"]

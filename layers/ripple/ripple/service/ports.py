@@ -50,8 +50,16 @@ __all__ = [
     "StaleCustomerError",
     "StaleRedemptionError",
     "TenantRepository",
+    "TokenVerifier",
     "VisitRepository",
 ]
+
+
+class TokenVerifier(Protocol):
+    """Checks a user's bearer token (signature, issuer, audience, expiry, ``token_use``) and
+    says who it names; the Cognito JWKS verifier in ``ripple.adapters.auth`` on both sides."""
+
+    def verify(self, token: str) -> Principal: ...
 
 
 class TenantRepository(Protocol):
