@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install sysdeps browser run test test-dates lint unit bench clean sam-build deploy-check
+.PHONY: install sysdeps browser axe run test test-dates lint unit bench clean sam-build deploy-check
 
 $(STAMP): requirements-dev.txt layers/deps/requirements.txt layers/poster/requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ sysdeps:
 
 browser: sysdeps
 
+# axe-core (npm, pinned by tests/e2e/package-lock.json) for the accessibility test: injected
+# into the pages by tests/e2e/test_accessibility.py, never shipped. Node comes with Debian's
+# nodejs package (npm too on this image); installed if missing.
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@command -v npm >/dev/null || { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
+
+axe: $(AXE)
+
 run: install
 	$(BIN)/ripple dev
 
@@ -40,7 +52,7 @@ lint: install
 	# the layer rules (domain <- service <- adapters/entry points), tests/unit/test_import_contracts.py
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_import_contracts.py
 
-test: install lint sysdeps
+test: install lint sysdeps axe
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory test-dates
 

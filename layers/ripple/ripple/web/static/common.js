@@ -816,7 +816,9 @@
     const width = 480;
     const height = rows.length * (bar + gap) + gap;
     const max = Math.max(1, ...rows.map((r) => r.value || 0));
-    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart bar-chart", role: "img", "aria-label": o.title || "" });
+    // an image needs a text alternative (WCAG 1.1.1): the title, else the bars as "label value" pairs
+    const summary = rows.map((r) => r.label + " " + R.num(r.value)).join(", ");
+    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart bar-chart", role: "img", "aria-label": o.title ? o.title + ": " + summary : summary });
     rows.forEach((r, i) => {
       const y = gap + i * (bar + gap);
       const w = Math.max(1, ((width - labelW - 60) * (r.value || 0)) / max);
@@ -836,7 +838,9 @@
     const max = Math.max(1, ...days.flatMap((d) => series.map((sr) => d[sr.key] || 0)));
     const x = (i) => pad.l + (days.length === 1 ? (width - pad.l - pad.r) / 2 : (i * (width - pad.l - pad.r)) / (days.length - 1));
     const y = (v) => height - pad.b - (v * (height - pad.t - pad.b)) / max;
-    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart line-chart", role: "img" });
+    const total = (key) => days.reduce((n, d) => n + (d[key] || 0), 0);
+    const label = days[0].day + " – " + days[days.length - 1].day + ": " + series.map((sr) => sr.label + " " + R.num(total(sr.key))).join(", ");
+    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart line-chart", role: "img", "aria-label": label });
     for (const frac of [0, 0.5, 1]) {
       const v = Math.round(max * frac);
       svg.appendChild(s("line", { x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v), class: "chart-grid" }));
@@ -865,7 +869,8 @@
     const area = width - label - value;
     const height = stages.length * row + 4;
     const max = Math.max(1, ...stages.map((st) => st.count || 0));
-    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart funnel-chart", role: "img" });
+    const said = stages.map((st) => R.t("stage." + st.stage) + " " + R.num(st.count)).join(", ");
+    const svg = s("svg", { viewBox: "0 0 " + width + " " + height, class: "chart funnel-chart", role: "img", "aria-label": said });
     stages.forEach((st, i) => {
       const w = Math.max(2, (area * (st.count || 0)) / max);
       const y = 2 + i * row;
@@ -883,7 +888,8 @@
     const total = parts.reduce((a, p) => a + (p.value || 0), 0);
     if (!total) return R.empty("common.nodata");
     const width = 480;
-    const svg = s("svg", { viewBox: "0 0 " + width + " 30", class: "chart stack-chart", role: "img" });
+    const said = parts.map((p) => p.label + " " + R.num(p.value)).join(", ");
+    const svg = s("svg", { viewBox: "0 0 " + width + " 30", class: "chart stack-chart", role: "img", "aria-label": said });
     let x = 0;
     parts.forEach((p, i) => {
       const w = (width * (p.value || 0)) / total;
