@@ -176,6 +176,9 @@ class CampaignItem(MainItem):
     max_chain_depth = NumberAttribute(null=True)
     landing = UnicodeAttribute(null=True)  # JSON of domain.landing.Landing (hosted page)
     rules_history = UnicodeAttribute(null=True)  # JSON list of rule versions (domain.model.RulesVersion)
+    archived_at = NumberAttribute(null=True)
+    links_cursor = UnicodeAttribute(null=True)  # an edit still being copied onto the links (domain.campaigns)
+    links_revision = NumberAttribute(null=True)
 
     @staticmethod
     def key(tenant_id: str, campaign_id: str) -> str:
@@ -183,7 +186,8 @@ class CampaignItem(MainItem):
 
 
 class LinkOwnerItem(MainItem):
-    """Makes "one link per employee, campaign and channel" a conditional write."""
+    """Makes "one link per employee, campaign and channel" a conditional write. ``gsi1``
+    lists an employee's links, ``gsi2`` (``<tenant>#CLINKS#<campaign>``, by code) a campaign's."""
 
     code = UnicodeAttribute()
 
@@ -360,6 +364,7 @@ class LinkItem(Model):
     created_at = NumberAttribute(default=0)
     share_param = UnicodeAttribute(null=True)
     max_chain_depth = NumberAttribute(null=True)
+    campaign_revision = NumberAttribute(null=True)  # the campaign's links_revision last copied here
 
 
 # ---------------------------------------------------------------- visits table

@@ -8,10 +8,11 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ripple.adapters.models import (
@@ -31,7 +32,7 @@ from ripple.adapters.models import (
     VisitItem,
     tenant_day_key,
 )
-from ripple.domain.errors import ConflictError
+from ripple.domain.errors import ConflictError, NotFoundError
 from ripple.domain.model import (
     Campaign,
     Decision,
@@ -283,7 +284,14 @@ def _campaign(item: CampaignItem) -> Campaign:
         max_chain_depth=int(item.max_chain_depth or 10),
         landing=json.loads(item.landing) if item.landing else None,
         rules_history=_versions(item.rules_history),
+        archived_at=int(item.archived_at) if item.archived_at is not None else None,
+        links_cursor=item.links_cursor,
+        links_revision=int(item.links_revision or 0),
     ).with_current_rules()
+
+
+def _campaign_links(tenant_id: str, campaign_id: str) -> str:
+    return f"{tenant_id}#CLINKS#{campaign_id}"
 
 
 class DynamoCampaigns:
@@ -337,6 +345,44 @@ class DynamoCampaigns:
                 raise ConflictError("the campaign's rules changed meanwhile; read them again") from exc
             raise
         return replace(campaign, points=version.rules, rules_history=history)
+
+    def save_lifecycle(self, campaign: Campaign) -> None:
+        item = CampaignItem(CampaignItem.key(campaign.tenant_id, campaign.campaign_id))
+        landing = json.dumps(campaign.landing, ensure_ascii=False, sort_keys=True) if campaign.landing else None
+        values: list[tuple[Any, Any]] = [
+            (CampaignItem.name, campaign.name),
+            (CampaignItem.destination_url, campaign.destination_url),
+            (CampaignItem.landing, landing),
+            (CampaignItem.starts_at, campaign.starts_at),
+            (CampaignItem.ends_at, campaign.ends_at),
+            (CampaignItem.archived_at, campaign.archived_at),
+            (CampaignItem.links_cursor, campaign.links_cursor),
+            (CampaignItem.links_revision, campaign.links_revision or None),
+        ]
+        actions: list[Action] = [attr.set(value) if value is not None else attr.remove() for attr, value in values]
+        try:
+            item.update(actions=actions, condition=CampaignItem.pk.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFoundError(f"campaign {campaign.campaign_id} not found") from exc
+            raise
+
+    def save_links_cursor(self, campaign: Campaign, cursor: str | None) -> bool:
+        item = CampaignItem(CampaignItem.key(campaign.tenant_id, campaign.campaign_id))
+        action = CampaignItem.links_cursor.set(cursor) if cursor is not None else CampaignItem.links_cursor.remove()
+        revision = campaign.links_revision or None
+        same = (
+            CampaignItem.links_revision == revision
+            if revision is not None
+            else CampaignItem.links_revision.does_not_exist()
+        )
+        try:
+            item.update(actions=[action], condition=CampaignItem.pk.exists() & same)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def batch_get(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Campaign]:
         wanted = [CampaignItem.key(t, c) for t, c in set(keys)]
@@ -418,6 +464,8 @@ class DynamoLinks:
             code=link.code,
             gsi1pk=f"{link.tenant_id}#LINK#{link.employee_id}",
             gsi1sk=f"{link.campaign_id}#{link.channel}",
+            gsi2pk=_campaign_links(link.tenant_id, link.campaign_id),
+            gsi2sk=link.code,
         )
         try:
             with TransactWrite(connection=_connection()) as tx:
@@ -454,6 +502,44 @@ class DynamoLinks:
         codes = [o.code for o in LinkOwnerItem.by_tenant.query(f"{tenant_id}#LINK#{employee_id}")]  # type: ignore[attr-defined]
         links = [self.get(code) for code in codes]
         return [link for link in links if link is not None and link.employee_id == employee_id]
+
+    def codes_in_campaign(
+        self, tenant_id: str, campaign_id: str, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """``after`` is opaque: ``<code>|<owner item key>`` of the last link of the previous page."""
+        partition = _campaign_links(tenant_id, campaign_id)
+        start = None
+        if after:
+            code, _, owner_pk = after.partition("|")
+            start = {"pk": {"S": owner_pk}, "gsi2pk": {"S": partition}, "gsi2sk": {"S": code}}
+        page = LinkOwnerItem.by_owner.query(partition, limit=limit, last_evaluated_key=start)
+        owners = [cast(LinkOwnerItem, o) for o in page]  # the index of this class yields its rows
+        if page.last_evaluated_key is None or not owners:
+            return [o.code for o in owners], None
+        return [o.code for o in owners], f"{owners[-1].code}|{owners[-1].pk}"
+
+    def copy_campaign(self, code: str, campaign: Campaign) -> bool:
+        revision = campaign.links_revision
+        actions: list[Action] = [
+            LinkItem.destination_url.set(campaign.destination_url),
+            LinkItem.starts_at.set(campaign.starts_at)
+            if campaign.starts_at is not None
+            else LinkItem.starts_at.remove(),
+            LinkItem.ends_at.set(campaign.ends_at) if campaign.ends_at is not None else LinkItem.ends_at.remove(),
+            LinkItem.campaign_revision.set(revision),
+        ]
+        condition = (
+            (LinkItem.tenant == campaign.tenant_id)
+            & (LinkItem.campaign_id == campaign.campaign_id)
+            & (LinkItem.campaign_revision.does_not_exist() | (LinkItem.campaign_revision <= revision))
+        )
+        try:
+            LinkItem(code).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
 
 class DynamoVisits:

@@ -44,9 +44,55 @@ def put_campaign_rules(principal: Principal, campaign_id: str) -> Any:
 @campaigns.route("/campaigns/{campaign_id}", methods=["GET"], auth=Auth.USER)
 def get_campaign(principal: Principal, campaign_id: str) -> Any:
     from ripple.service.admin import get_campaign as get_campaign_uc
+    from ripple.service.campaigns import campaign_view
 
-    campaign = get_campaign_uc(bootstrap.services(), principal, campaign_id)
-    return campaign.to_public()
+    svc = bootstrap.services()
+    return campaign_view(get_campaign_uc(svc, principal, campaign_id), svc.clock())
+
+
+@campaigns.route("/admin/campaigns/{campaign_id}", methods=["PATCH"], auth=Auth.USER, role=Role.ADMIN)
+def patch_campaign(principal: Principal, campaign_id: str) -> Any:
+    """Edit name, destination, hosted page or window; a new destination or window is copied
+    onto every link (``links_pending`` until done: then ``POST …/links/sync``)."""
+    from ripple.service.campaigns import edit_campaign
+
+    return edit_campaign(bootstrap.services(), principal, campaign_id, json_body())
+
+
+@campaigns.route("/admin/campaigns/{campaign_id}/end", methods=["POST"], auth=Auth.USER, role=Role.ADMIN)
+def post_end_campaign(principal: Principal, campaign_id: str) -> Any:
+    """End the campaign now: its links show the company's ended page, no new links."""
+    from ripple.service.campaigns import end_campaign
+
+    return end_campaign(bootstrap.services(), principal, campaign_id)
+
+
+@campaigns.route(
+    "/admin/campaigns/{campaign_id}/duplicate", methods=["POST"], auth=Auth.USER, role=Role.ADMIN, status=201
+)
+def post_duplicate_campaign(principal: Principal, campaign_id: str) -> Any:
+    """A new campaign with the same destination, page, chain settings and current rules."""
+    from ripple.service.campaigns import duplicate_campaign
+
+    body = json_body() if current_request().raw_body else {}
+    return duplicate_campaign(bootstrap.services(), principal, campaign_id, body)
+
+
+@campaigns.route("/admin/campaigns/{campaign_id}/archive", methods=["POST", "DELETE"], auth=Auth.USER, role=Role.ADMIN)
+def campaign_archive(principal: Principal, campaign_id: str) -> Any:
+    """POST: archive an ended campaign (hidden from lists); DELETE: bring it back."""
+    from ripple.service.campaigns import archive_campaign, unarchive_campaign
+
+    use_case = archive_campaign if current_request().method == "POST" else unarchive_campaign
+    return use_case(bootstrap.services(), principal, campaign_id)
+
+
+@campaigns.route("/admin/campaigns/{campaign_id}/links/sync", methods=["POST"], auth=Auth.USER, role=Role.ADMIN)
+def post_campaign_links_sync(principal: Principal, campaign_id: str) -> Any:
+    """Continue copying the last edit onto the campaign's links (``links_pending``)."""
+    from ripple.service.campaigns import sync_links
+
+    return sync_links(bootstrap.services(), principal, campaign_id)
 
 
 @campaigns.route("/campaigns/{campaign_id}/links", methods=["POST"], auth=Auth.USER)

@@ -212,6 +212,11 @@ class Campaign:
     # Every version of the rules, oldest first (``points`` is the newest). Events are paid
     # by the version in force when they happened, so a change never rewrites what was earned.
     rules_history: tuple[RulesVersion, ...] = ()
+    archived_at: int | None = None  # hidden from lists and closed to new links (ended first)
+    # None: every link carries the campaign's destination and window. Otherwise an edit is
+    # still being copied onto its links, from this link code on ("" = from the first).
+    links_cursor: str | None = None
+    links_revision: int = 0  # +1 per edit of LINK_FIELDS: a slower copy never overwrites a newer one
 
     def rules_at(self, ts: int) -> tuple[int, PointsRules]:
         """(version, rules) in force at ``ts`` (the first version for earlier events)."""
@@ -249,6 +254,8 @@ class Campaign:
             "ends_at": ms_to_iso(self.ends_at),
             "created_at": ms_to_iso(self.created_at),
             "chain": {"share_param": self.share_param, "max_depth": self.max_chain_depth},
+            "archived_at": ms_to_iso(self.archived_at),
+            "links_pending": self.links_cursor is not None,
         }
 
 

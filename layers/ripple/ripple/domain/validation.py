@@ -19,6 +19,7 @@ from ripple.domain.model import CHANNELS, PointsRules
 from ripple.domain.timeutil import parse_iso_ms
 
 __all__ = [
+    "CAMPAIGN_EDIT_FIELDS",
     "MAX_BODY_BYTES",
     "check_email",
     "check_id",
@@ -29,8 +30,10 @@ __all__ = [
     "parse_json_body",
     "reject_unknown_params",
     "validate_campaign",
+    "validate_campaign_edit",
     "validate_channel",
     "validate_destination_url",
+    "validate_duplicate",
     "validate_employee",
     "validate_limit",
 ]
@@ -391,6 +394,49 @@ def validate_campaign(body: dict[str, Any]) -> dict[str, Any]:
         "max_chain_depth": max_depth,
         "landing": landing,
     }
+
+
+CAMPAIGN_EDIT_FIELDS = ("name", "destination_url", "landing", "starts_at", "ends_at")
+
+
+def validate_campaign_edit(body: dict[str, Any]) -> dict[str, Any]:
+    """The fields a ``PATCH`` of a campaign changes, parsed: ``name``, ``destination_url``,
+    ``landing`` (null removes the hosted page), ``starts_at``/``ends_at`` (ISO 8601; null
+    removes the bound). Rules change through their own versioned endpoint, chain settings
+    never (tokens already shared carry them). Whether the result is a valid campaign is
+    :func:`ripple.domain.campaigns.edited`'s to say."""
+    _reject_unknown(body, set(CAMPAIGN_EDIT_FIELDS))
+    if not body:
+        raise ValidationError(
+            "nothing to change: give at least one of " + ", ".join(CAMPAIGN_EDIT_FIELDS), details={"field": "name"}
+        )
+    out: dict[str, Any] = {}
+    if "name" in body:
+        out["name"] = _text(body, "name", max_len=200)
+    if "destination_url" in body:
+        out["destination_url"] = validate_destination_url(body["destination_url"])
+    if "landing" in body:
+        if body["landing"] is None:
+            out["landing"] = None
+        else:
+            from ripple.domain.landing import landing_to_dict, validate_landing
+
+            out["landing"] = landing_to_dict(validate_landing(body["landing"]))
+    for bound in ("starts_at", "ends_at"):
+        if bound in body:
+            out[bound] = parse_iso_ms(body[bound], bound) if body[bound] is not None else None
+    return out
+
+
+def validate_duplicate(body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /admin/campaigns/{id}/duplicate``: an optional new ``name`` and window."""
+    _reject_unknown(body, {"name", "starts_at", "ends_at"})
+    out: dict[str, Any] = {"name": _text(body, "name", max_len=200, required=False)}
+    for bound in ("starts_at", "ends_at"):
+        out[bound] = parse_iso_ms(body[bound], bound) if body.get(bound) is not None else None
+    if out["starts_at"] is not None and out["ends_at"] is not None and out["ends_at"] <= out["starts_at"]:
+        raise ValidationError("ends_at must be after starts_at", details={"field": "ends_at"})
+    return out
 
 
 _PARAM = re.compile(r"^[a-z][a-z0-9_]{0,15}\Z")

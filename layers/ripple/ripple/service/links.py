@@ -44,6 +44,8 @@ def issue_link(svc: Services, principal: Principal, campaign_id: str, body: dict
         return existing, False
     if campaign.ends_at is not None and svc.clock() >= campaign.ends_at:
         raise GoneError(f"campaign {campaign_id} has ended")
+    if campaign.archived_at is not None:
+        raise GoneError(f"campaign {campaign_id} is archived")
     for _attempt in range(5):
         code = svc.ids(svc.settings.code_length)
         if code in RESERVED_CODES:

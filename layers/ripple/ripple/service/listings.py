@@ -29,13 +29,24 @@ def _is_id(value: str) -> bool:
 
 
 def list_campaigns(svc: Services, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
-    """``GET /campaigns``: the tenant's campaigns (admins and employees), in id order."""
+    """``GET /campaigns``: the tenant's campaigns (admins and employees), in id order, each
+    with its lifecycle ``status``. Archived campaigns are left out; admins list them alone
+    with ``?archived=true`` (a page may then hold fewer than ``limit``; follow the cursor)."""
+    from ripple.service.campaigns import campaign_view
+
     require_role(principal, Role.ADMIN, Role.EMPLOYEE)
-    reject_unknown_params(query, {"limit", "cursor"})
+    reject_unknown_params(query, {"limit", "cursor", "archived"})
+    archived = query.get("archived", "false")
+    if archived not in ("true", "false"):
+        raise ValidationError("archived must be true or false", details={"field": "archived"})
+    if archived == "true":
+        require_role(principal, Role.ADMIN)
     limit = validate_limit(query.get("limit"), default=50, maximum=100)
     after = decode_cursor(query.get("cursor"), _is_id)
     campaigns, last = svc.campaigns.in_tenant(principal.tenant_id, limit, after)
-    return {"items": [c.to_public() for c in campaigns], "next_cursor": encode_cursor(last)}
+    now = svc.clock()
+    wanted = [c for c in campaigns if (c.archived_at is not None) == (archived == "true")]
+    return {"items": [campaign_view(c, now) for c in wanted], "next_cursor": encode_cursor(last)}
 
 
 def list_employees(svc: Services, principal: Principal, query: dict[str, str]) -> dict[str, Any]:

@@ -89,6 +89,16 @@ class CampaignRepository(Protocol):
         """One page of the tenant's campaigns in id order, and the last id if more follow."""
         ...
 
+    def save_lifecycle(self, campaign: Campaign) -> None:
+        """Store name, destination, landing, window, archive mark and link-copy state of an
+        existing campaign (never its rules: those only grow by ``add_rules_version``)."""
+        ...
+
+    def save_links_cursor(self, campaign: Campaign, cursor: str | None) -> bool:
+        """Record how far the links were copied; False when another edit (a newer
+        ``links_revision``) took over, so the caller stops."""
+        ...
+
 
 class LinkRepository(Protocol):
     def get(self, code: str) -> Link | None: ...
@@ -101,6 +111,17 @@ class LinkRepository(Protocol):
 
     def reassign(self, link: Link, employee_id: str) -> Link: ...
     def owned_by(self, tenant_id: str, employee_id: str) -> list[Link]: ...
+    def codes_in_campaign(
+        self, tenant_id: str, campaign_id: str, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """One page of the campaign's link codes in code order, and an opaque cursor for the
+        next page (None: this was the last)."""
+        ...
+
+    def copy_campaign(self, code: str, campaign: Campaign) -> bool:
+        """Copy the campaign's destination and window onto link ``code``, unless the link
+        already carries a newer ``links_revision`` (False then, or when it is not this campaign's)."""
+        ...
 
 
 class VisitRepository(Protocol):

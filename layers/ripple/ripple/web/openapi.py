@@ -632,6 +632,24 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             {"required": ["landing"], "properties": {"landing": {"type": "object"}}},
         ],
     },
+    # PATCH: at least one field; null removes the hosted page or a bound of the window
+    "CampaignEditInput": {
+        **_obj(
+            {
+                "name": _text(200),
+                "destination_url": {"type": "string", "format": "uri"},
+                "landing": {"type": ["object", "null"]},
+                "starts_at": _TS,
+                "ends_at": _TS,
+            }
+        ),
+        "minProperties": 1,
+        "additionalProperties": False,
+    },
+    "DuplicateInput": {
+        **_obj({"name": _text(200), "starts_at": _TS, "ends_at": _TS}),
+        "additionalProperties": False,
+    },
     "ChainSettings": {
         **_obj(
             {
@@ -653,6 +671,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "created_at": _TS,
             "chain": _obj({"share_param": _STR, "max_depth": _INT}),
             "landing": {"type": ["object", "null"]},
+            "status": {"enum": ["scheduled", "active", "ended", "archived"]},
+            "archived_at": _TS,
+            # an edit of the destination or window is still being copied onto the links
+            "links_pending": _BOOL,
+            "links_updated": {"type": "integer", "minimum": 0},  # after an edit: links it updated
         },
         ("campaign_id", "name", "destination_url"),
     ),
@@ -1204,7 +1227,11 @@ CREATED: frozenset[tuple[str, str]] = frozenset(
 )
 # operations whose body may be omitted (the rest of the POST/PUT/PATCH operations need a JSON object)
 OPTIONAL_BODY: frozenset[tuple[str, str]] = frozenset(
-    {("/admin/redemptions/{redemption_id}/fulfil", "POST"), ("/rewards/{reward_id}/redeem", "POST")}
+    {
+        ("/admin/redemptions/{redemption_id}/fulfil", "POST"),
+        ("/rewards/{reward_id}/redeem", "POST"),
+        ("/admin/campaigns/{campaign_id}/duplicate", "POST"),
+    }
 )
 # operations that always refuse: SCIM's read-only discovery endpoints (405), cross-type search (501)
 REFUSING: dict[tuple[str, str], int] = {
@@ -1233,6 +1260,12 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/auth/forgot-password", "POST"): ("ForgotPasswordInput", 200, "PasswordResetSent"),
     ("/auth/reset-password", "POST"): ("ResetPasswordInput", 200, "PasswordReset"),
     ("/admin/campaigns", "POST"): ("CampaignInput", 201, "Campaign"),
+    ("/admin/campaigns/{campaign_id}", "PATCH"): ("CampaignEditInput", 200, "Campaign"),
+    ("/admin/campaigns/{campaign_id}/end", "POST"): (None, 200, "Campaign"),
+    ("/admin/campaigns/{campaign_id}/duplicate", "POST"): ("DuplicateInput", 201, "Campaign"),
+    ("/admin/campaigns/{campaign_id}/archive", "POST"): (None, 200, "Campaign"),
+    ("/admin/campaigns/{campaign_id}/archive", "DELETE"): (None, 200, "Campaign"),
+    ("/admin/campaigns/{campaign_id}/links/sync", "POST"): (None, 200, "Campaign"),
     ("/admin/tenant", "GET"): (None, 200, "Tenant"),
     ("/admin/tenant", "PUT"): ("TenantInput", 200, "Tenant"),
     ("/campaigns/{campaign_id}", "GET"): (None, 200, "Campaign"),
@@ -1372,7 +1405,7 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
     ],
     ("/me/ledger", "GET"): _PAGED,
     ("/admin/employees/{employee_id}/ledger", "GET"): _PAGED,
-    ("/campaigns", "GET"): _PAGED,
+    ("/campaigns", "GET"): [_q("archived", _BOOL_Q, "admins: only the archived campaigns"), *_PAGED],
     ("/admin/tasks", "GET"): _PAGED,
     ("/admin/webhooks/deliveries", "GET"): _PAGED,
     ("/me/tasks", "GET"): [_LIMIT],
@@ -1436,9 +1469,9 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def _takes_json_body(view: Any) -> bool:
-    """Whether the view reads its body as a JSON object (``_body()``, a 422 when it is not one)."""
-    code = getattr(getattr(view, "__wrapped__", view), "__code__", None)
-    return code is not None and "_body" in _code_names(code)
+    """Whether the view reads its body as a JSON object (``json_body()``, a 422 when it is not one)."""
+    code = getattr(inspect.unwrap(view), "__code__", None) if view is not None else None
+    return code is not None and "json_body" in _code_names(code)
 
 
 def _revalidates(view: Any) -> bool:
