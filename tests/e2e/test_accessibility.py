@@ -1,6 +1,6 @@
 """Accessibility, checked by an independent engine: axe-core (npm, pinned in
 tests/e2e/package-lock.json, `make axe`) run inside every page and view a person reaches —
-the sign-in forms, each console view (admin, desktop), each /m view and a task (employee,
+the sign-in forms, each console view and a campaign (admin, desktop), each /m view and a task (employee,
 phone), the hosted landing page and the business card — against WCAG 2.1 A and AA. No violation of
 impact "serious" or "critical" may remain (colour contrast ≥ 4.5:1 is one of them). The full
 results are written to test-artifacts/e2e/axe-*.json.
@@ -122,6 +122,10 @@ def test_every_page_and_view_has_no_serious_accessibility_violation(browser: Any
         expect(page.locator(f"#tabs button[data-view={view}]")).to_have_attribute("aria-current", "page")
         page.wait_for_load_state("networkidle")
         problems += _axe(page, f"console-{view}")
+    page.locator("#tabs button[data-view=campaigns]").click()
+    page.locator("#campaign-list tr", has_text="Spring launch").click()
+    page.locator("#campaign-edit").wait_for(state="visible")
+    problems += _axe(page, "console-campaign")
     watch.close(ctx)
 
     # the employee page: signed out, then every destination on a phone

@@ -134,8 +134,137 @@
 
   // ------------------------------------------------------------------ campaigns
 
-  function campaignsView(root) {
+  /** One campaign: edit (name, destination, window), end now, duplicate, archive. An edit of
+   * the destination or window is copied onto every link; the page keeps asking the API to
+   * continue until every link carries it. */
+  function campaignDetail(root, id) {
+    const box = h("section", { class: "card", id: "campaign-detail", "aria-live": "polite" });
+    root.appendChild(box);
+    const back = () => R.open("campaigns", null, "push");
+    const finishLinks = async (c) => {
+      let current = c;
+      let updated = c.links_updated || 0;
+      for (let i = 0; current.links_pending && i < 200; i++) {
+        R.toast(R.t("campaign.links_progress", { n: R.num(updated) }), "ok");
+        current = await R.api("POST", "/admin/campaigns/" + encodeURIComponent(id) + "/links/sync");
+        updated += current.links_updated || 0;
+      }
+      return { current, updated };
+    };
+    const draw = (c) => {
+      const name = h("input", { type: "text", id: "cd-name", required: true, maxlength: "200", value: c.name });
+      const url = h("input", { type: "url", id: "cd-url", placeholder: c.destination_url ? "https://" : R.t("campaign.hosted_page"), value: c.destination_url || "" });
+      const toLocal = (iso) => (iso ? R.isoToLocalInput(new Date(iso)) : "");
+      const starts = h("input", { type: "datetime-local", id: "cd-starts", value: toLocal(c.starts_at) });
+      const ends = h("input", { type: "datetime-local", id: "cd-ends", value: toLocal(c.ends_at) });
+      const frozen = c.status === "archived";
+      [name, url, starts, ends].forEach((i) => (i.disabled = frozen));
+      const inputs = { name, destination_url: url, starts_at: starts, ends_at: ends };
+      const save = h("button", { type: "submit", class: "btn", id: "cd-save", i18n: "common.save", disabled: frozen || null });
+      const form = h(
+        "form",
+        { id: "campaign-edit", class: "form" },
+        R.field("campaign.name", name),
+        R.field("campaign.destination", url, c.destination_url ? null : "campaign.hosted_page"),
+        h("div", { class: "row" }, R.field("campaign.starts", starts, "common.optional"), R.field("campaign.ends", ends, "common.optional")),
+        save
+      );
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        Object.values(inputs).forEach((i) => i.removeAttribute("aria-invalid"));
+        const body = {};
+        if (name.value.trim() !== c.name) body.name = name.value.trim();
+        if (url.value.trim() && url.value.trim() !== c.destination_url) body.destination_url = url.value.trim();
+        if (starts.value !== toLocal(c.starts_at)) body.starts_at = R.localToIso(starts.value);
+        if (ends.value !== toLocal(c.ends_at)) body.ends_at = R.localToIso(ends.value);
+        if (!Object.keys(body).length) return R.toast(R.t("campaign.unchanged"), "ok");
+        save.disabled = true;
+        try {
+          const { current, updated } = await finishLinks(await R.api("PATCH", "/admin/campaigns/" + encodeURIComponent(id), body));
+          R.toast(R.t("campaign.saved", { n: R.num(updated) }), "ok");
+          draw(current);
+        } catch (err) {
+          save.disabled = false;
+          R.markRefused(err, inputs);
+          fail(err);
+        }
+      });
+      const act = async (button, method, path, done) => {
+        button.disabled = true;
+        try {
+          const out = await R.api(method, "/admin/campaigns/" + encodeURIComponent(id) + path);
+          await done(out);
+        } catch (err) {
+          button.disabled = false;
+          fail(err);
+        }
+      };
+      const actions = h("div", { class: "row actions", id: "cd-actions" });
+      if (c.status === "active" || c.status === "scheduled") {
+        // two steps: ending cannot be undone, so the first click only asks
+        const end = h("button", { type: "button", class: "btn danger", id: "cd-end", i18n: "campaign.end" });
+        end.addEventListener("click", () => {
+          if (end.dataset.armed !== "1") {
+            end.dataset.armed = "1";
+            end.textContent = R.t("campaign.end_confirm");
+            return;
+          }
+          act(end, "POST", "/end", async (out) => {
+            const { current } = await finishLinks(out);
+            R.toast(R.t("campaign.ended_now"), "ok");
+            draw(current);
+          });
+        });
+        actions.appendChild(end);
+      }
+      if (c.status === "ended") {
+        const archive = h("button", { type: "button", class: "btn secondary", id: "cd-archive", i18n: "campaign.archive" });
+        archive.addEventListener("click", () => act(archive, "POST", "/archive", async (out) => draw(out)));
+        actions.appendChild(archive);
+      }
+      if (c.status === "archived") {
+        const restore = h("button", { type: "button", class: "btn secondary", id: "cd-unarchive", i18n: "campaign.unarchive" });
+        restore.addEventListener("click", () => act(restore, "DELETE", "/archive", async (out) => draw(out)));
+        actions.appendChild(restore);
+      }
+      const dup = h("button", { type: "button", class: "btn secondary", id: "cd-duplicate", i18n: "campaign.duplicate" });
+      dup.addEventListener("click", () =>
+        act(dup, "POST", "/duplicate", async (out) => {
+          R.toast(R.t("campaign.created", { name: out.name }), "ok");
+          await loadCampaigns();
+          R.open("campaigns", out.campaign_id, "push");
+        })
+      );
+      actions.appendChild(dup);
+      actions.appendChild(h("button", { type: "button", class: "btn secondary", id: "cd-back", i18n: "common.back", on: { click: back } }));
+      R.clear(box).append(
+        h("h2", null, h("span", { id: "cd-title", text: c.name }), " ", h("span", { class: "badge " + c.status, id: "cd-status", i18n: "campaign.status." + c.status })),
+        h("p", { class: "muted" }, h("code", { text: c.campaign_id }), " · ", R.t("campaign.rules_version", { n: c.rules.version })),
+        form,
+        actions
+      );
+      loadCampaigns().catch(() => {});
+    };
+    box.setAttribute("aria-busy", "true");
+    R.api("GET", "/campaigns/" + encodeURIComponent(id))
+      .then((c) => {
+        box.removeAttribute("aria-busy");
+        root.removeAttribute("aria-busy");
+        draw(c);
+      })
+      .catch((err) => {
+        box.removeAttribute("aria-busy");
+        root.removeAttribute("aria-busy");
+        R.clear(box).appendChild(R.empty("campaign.not_found"));
+        fail(err);
+      });
+  }
+
+  function campaignsView(root, arg) {
+    if (arg) return campaignDetail(root, arg);
     const list = h("div", { id: "campaign-list" });
+    const archivedBox = h("input", { type: "checkbox", id: "campaign-archived" });
+    const tools = h("label", { class: "inline", for: "campaign-archived" }, archivedBox, " ", h("span", { i18n: "campaign.show_archived" }));
     const name = h("input", { type: "text", id: "campaign-name", required: true, maxlength: "200" });
     const url = h("input", { type: "url", id: "campaign-url", required: true, placeholder: "https://" });
     const visit = h("input", { type: "number", id: "campaign-pts-visit", min: "0", value: "10" });
@@ -171,25 +300,32 @@
       }
     });
     root.appendChild(R.card("campaign.new", form));
-    root.appendChild(R.card("nav.campaigns", list));
+    root.appendChild(R.card("nav.campaigns", tools, list));
     root.appendChild(companyCard());
     const render = async () => {
       await loadCampaigns();
+      let rows = campaigns;
+      if (archivedBox.checked) {
+        const page = await R.api("GET", "/campaigns?archived=true&limit=100");
+        rows = page.items;
+      }
       R.clear(list).appendChild(
         R.table(
           [
             { label: "campaign.name", key: "name", value: (c) => c.name },
+            { label: "campaign.status", key: "status", value: (c) => h("span", { class: "badge " + c.status, i18n: "campaign.status." + c.status }) },
             { label: "common.id", value: (c) => h("code", { text: c.campaign_id }) },
             { label: "campaign.destination", value: (c) => c.destination_url || R.t("campaign.hosted_page") },
             { label: "campaign.points", value: (c) => [c.points.unique_visit, c.points.forward, c.points.lead].join(" / ") },
             { label: "campaign.starts", value: (c) => R.time(c.starts_at) },
             { label: "campaign.ends", value: (c) => R.time(c.ends_at) },
           ],
-          campaigns,
-          { emptyKey: "campaign.none" }
+          rows,
+          { emptyKey: "campaign.none", onClick: (c) => R.open("campaigns", c.campaign_id, "push") }
         )
       );
     };
+    archivedBox.addEventListener("change", () => render().catch(fail));
     render().catch(fail);
   }
 
