@@ -87,6 +87,24 @@ def _world(tenant: Tenant) -> dict[str, Any]:
     return {"link": link, "card_url": card["card_url"], "task_id": task["task_id"]}
 
 
+def _signed_in_views(page: Any, tenant: Tenant, name: str, problems: list[str]) -> Any:
+    """Check the sign-in form of page ``name``, sign in, check every view; the page stays open."""
+    from playwright.sync_api import expect
+
+    admin = name == "console"
+    page.goto(f"{tenant.base}/{name}")
+    page.locator("#email").wait_for(state="visible")
+    problems += _axe(page, f"{name}-sign-in")
+    sign_in(page, tenant.token("boss" if admin else "alice", "admin" if admin else "employee"))
+    for view in CONSOLE_VIEWS if admin else M_VIEWS:
+        tab = page.locator(f"#tabs button[data-view={view}]")
+        tab.click()
+        expect(tab).to_have_attribute("aria-current", "page")
+        page.wait_for_load_state("networkidle")
+        problems += _axe(page, f"{name}-{view}")
+    return page
+
+
 def test_the_check_finds_what_it_should(browser: Any, tenant: Tenant, watch: Watch) -> None:
     """Guard against a check that cannot fail: an unlabelled input and grey-on-white text."""
     ctx = browser.new_context(**DESKTOP, locale="en-US")
@@ -105,41 +123,21 @@ def test_the_check_finds_what_it_should(browser: Any, tenant: Tenant, watch: Wat
 
 
 def test_every_page_and_view_has_no_serious_accessibility_violation(browser: Any, tenant: Tenant, watch: Watch) -> None:
-    from playwright.sync_api import expect
-
     world = _world(tenant)
     problems: list[str] = []
 
-    # the console: signed out, then every view as an admin on a desktop
+    # the console: signed out, then every view (and a campaign) as an admin on a desktop
     ctx = browser.new_context(**DESKTOP, locale="en-US")
-    page = watch.page(ctx.new_page(), "console")
-    page.goto(tenant.base + "/console")
-    page.locator("#email").wait_for(state="visible")
-    problems += _axe(page, "console-sign-in")
-    sign_in(page, tenant.token("boss", "admin"))
-    for view in CONSOLE_VIEWS:
-        page.locator(f"#tabs button[data-view={view}]").click()
-        expect(page.locator(f"#tabs button[data-view={view}]")).to_have_attribute("aria-current", "page")
-        page.wait_for_load_state("networkidle")
-        problems += _axe(page, f"console-{view}")
+    page = _signed_in_views(watch.page(ctx.new_page(), "console"), tenant, "console", problems)
     page.locator("#tabs button[data-view=campaigns]").click()
     page.locator("#campaign-list tr", has_text="Spring launch").click()
     page.locator("#campaign-edit").wait_for(state="visible")
     problems += _axe(page, "console-campaign")
     watch.close(ctx)
 
-    # the employee page: signed out, then every destination on a phone
+    # the employee page: signed out, then every destination (and a task) on a phone
     ctx = browser.new_context(**PHONE, user_agent=IPHONE_UA, locale="en-US")
-    page = watch.page(ctx.new_page(), "m")
-    page.goto(tenant.base + "/m")
-    page.locator("#email").wait_for(state="visible")
-    problems += _axe(page, "m-sign-in")
-    sign_in(page, tenant.token("alice", "employee"))
-    for view in M_VIEWS:
-        page.locator(f"#tabs button[data-view={view}]").click()
-        expect(page.locator(f"#tabs button[data-view={view}]")).to_have_attribute("aria-current", "page")
-        page.wait_for_load_state("networkidle")
-        problems += _axe(page, f"m-{view}")
+    page = _signed_in_views(watch.page(ctx.new_page(), "m"), tenant, "m", problems)
     page.locator("#tabs button[data-view=tasks]").click()
     page.locator(f".task-card[data-task={world['task_id']}]").tap()
     page.locator("#task-view").wait_for(state="visible")

@@ -158,16 +158,7 @@ def landing_page(code: str) -> Response:
         campaign_name=view.campaign_name,
         phone_region=visitor_region(visit.country, accept_language),
     )
-    headers: dict[str, str | list[str]] = {
-        "Content-Type": "text/html; charset=utf-8",
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": content_security_policy(nonce),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-        "Content-Language": view.lang,
-    }
-    _set_visitor_cookie(headers, view.set_visitor_cookie)
-    return Response(body="" if request.method == "HEAD" else html, status_code=200, headers=headers)
+    return _page(html, content_security_policy(nonce), view.lang, view.set_visitor_cookie)
 
 
 @visitors.route("/c/{code}", methods=["GET", "HEAD"], auth=Auth.PUBLIC, errors=False)
@@ -206,16 +197,22 @@ def card_page(code: str) -> Response:
         taps_url=view.taps_url,
         nonce=nonce,
     )
+    csp = content_security_policy(nonce, local=bootstrap.config().env in ("local", "test"))
+    return _page(html, csp, view.lang, view.set_visitor_cookie)
+
+
+def _page(html: str, csp: str, lang: str, visitor_cookie: str | None) -> Response:
+    """A public HTML page (landing page, business card): no caching, its nonce CSP, its language."""
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
-        "Content-Security-Policy": content_security_policy(nonce, local=bootstrap.config().env in ("local", "test")),
+        "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
-        "Content-Language": view.lang,
+        "Content-Language": lang,
     }
-    _set_visitor_cookie(headers, view.set_visitor_cookie)
-    return Response(body="" if request.method == "HEAD" else html, status_code=200, headers=headers)
+    _set_visitor_cookie(headers, visitor_cookie)
+    return Response(body="" if current_request().method == "HEAD" else html, status_code=200, headers=headers)
 
 
 @visitors.route("/c/{code}/vcard", methods=["GET"], auth=Auth.PUBLIC)

@@ -16,9 +16,8 @@ import time
 from typing import Any
 
 from ripple.domain import campaigns as rules
-from ripple.domain.errors import NotFoundError
 from ripple.domain.model import Campaign, Role
-from ripple.domain.validation import check_id, validate_campaign_edit, validate_duplicate
+from ripple.domain.validation import validate_campaign_edit, validate_duplicate
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
@@ -46,12 +45,10 @@ def campaign_view(campaign: Campaign, now: int, *, links_updated: int | None = N
 
 
 def _campaign(svc: Services, principal: Principal, campaign_id: str) -> Campaign:
+    from ripple.service.admin import get_campaign
+
     require_role(principal, Role.ADMIN)
-    check_id(campaign_id, "campaign_id")
-    campaign = svc.campaigns.get(principal.tenant_id, campaign_id)
-    if campaign is None:
-        raise NotFoundError(f"campaign {campaign_id} not found")
-    return campaign
+    return get_campaign(svc, principal, campaign_id)
 
 
 def edit_campaign(svc: Services, principal: Principal, campaign_id: str, body: dict[str, Any]) -> dict[str, Any]:
