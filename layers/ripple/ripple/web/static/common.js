@@ -573,19 +573,6 @@
     return R.t("error.network");
   };
 
-  /** Which paths the API serves (from its OpenAPI document), so optional features are only
-   * called where they exist. */
-  let pathsPromise = null;
-  R.apiPaths = function () {
-    if (!pathsPromise) {
-      pathsPromise = fetch(R.base + "/openapi.json", { credentials: "same-origin" })
-        .then((r) => (r.ok ? r.json() : { paths: {} }))
-        .then((doc) => new Set(Object.keys(doc.paths || {})))
-        .catch(() => new Set());
-    }
-    return pathsPromise;
-  };
-
   // ------------------------------------------------------------------ live refresh
 
   /* Pages are refreshed by push: one WebSocket per page (the URL is in the page's

@@ -88,8 +88,6 @@
     };
 
     const load = async () => {
-      const paths = await R.apiPaths();
-      if (!paths.has("/analytics/summary")) return unavailable();
       let summary;
       try {
         summary = await R.api("GET", "/analytics/summary?" + query());
@@ -104,29 +102,23 @@
       R.clear(funnel).appendChild(R.funnelChart(summary.funnel || []));
       const d = summary.depth || {};
       R.clear(depth).appendChild(R.barChart(Object.keys(d).map((k) => ({ label: R.t("dash.depth_n", { n: k }), value: d[k] }))));
-      if (paths.has("/analytics/timeseries")) {
-        const ts = await R.api("GET", "/analytics/timeseries?" + query());
-        R.clear(series).appendChild(
-          R.lineChart(ts.days || [], ["visits", "unique_visitors", "leads"].map((k) => ({ key: k, label: R.t("metric." + k) })))
-        );
-      }
-      if (paths.has("/analytics/breakdown")) {
-        const bd = await R.api("GET", "/analytics/breakdown?" + query({ by: by.value, limit: "10" }));
-        const label = (key) => {
-          if (by.value === "channel") return R.has("channel." + key) ? R.t("channel." + key) : key;
-          if (by.value === "campaign") return campaignName(key);
-          if (by.value === "employee") return names()[key] || key;
-          return key;
-        };
-        R.clear(breakdown).appendChild(R.barChart((bd.rows || []).map((r) => ({ label: label(r.key), value: r.visits || 0 }))));
-      }
-      if (paths.has("/analytics/segments")) {
-        const sg = await R.api("GET", "/analytics/segments");
-        const parts = ["light", "medium", "heavy"].map((k) => ({ label: R.t("segment." + k), value: (sg.segments || {})[k] || 0 }));
-        const reach = sg.reach || {};
-        R.clear(segments).appendChild(R.stackChart(parts));
-        segments.appendChild(h("div", { class: "stats" }, R.stat("segment.touched", reach.touched || 0), R.stat("segment.reachable", reach.reachable || 0)));
-      }
+      const ts = await R.api("GET", "/analytics/timeseries?" + query());
+      R.clear(series).appendChild(
+        R.lineChart(ts.days || [], ["visits", "unique_visitors", "leads"].map((k) => ({ key: k, label: R.t("metric." + k) })))
+      );
+      const bd = await R.api("GET", "/analytics/breakdown?" + query({ by: by.value, limit: "10" }));
+      const label = (key) => {
+        if (by.value === "channel") return R.has("channel." + key) ? R.t("channel." + key) : key;
+        if (by.value === "campaign") return campaignName(key);
+        if (by.value === "employee") return names()[key] || key;
+        return key;
+      };
+      R.clear(breakdown).appendChild(R.barChart((bd.rows || []).map((r) => ({ label: label(r.key), value: r.visits || 0 }))));
+      const sg = await R.api("GET", "/analytics/segments");
+      const parts = ["light", "medium", "heavy"].map((k) => ({ label: R.t("segment." + k), value: (sg.segments || {})[k] || 0 }));
+      const reach = sg.reach || {};
+      R.clear(segments).appendChild(R.stackChart(parts));
+      segments.appendChild(h("div", { class: "stats" }, R.stat("segment.touched", reach.touched || 0), R.stat("segment.reachable", reach.reachable || 0)));
     };
     for (const el of [from, to, camp, by]) el.addEventListener("change", () => load().catch(fail));
     return R.poll(load, 5000);
