@@ -80,6 +80,11 @@ def test_a_lead_from_the_landing_page_is_worked_in_the_console_and_on_the_employ
     admin.locator("#tabs button[data-view=customers]").click()
     row = admin.locator("#view tr.clickable", has_text="Hanako Yamada")
     expect(row.locator("td[data-col=status]")).to_have_text(EN["status.new"])
+    # the search box: no match empties the list, part of the phone number finds her again
+    admin.locator("#customer-q").fill("nobody at all")
+    expect(row).to_have_count(0)
+    admin.locator("#customer-q").fill("1234-5678")
+    expect(row).to_have_count(1)
     expect(admin.locator("#customer-panel")).to_be_hidden()
     row.click()
     detail = admin.locator("#customer-detail")

@@ -23,6 +23,7 @@ from ripple.adapters.models import (
     encode_key_cursor,
 )
 from ripple.adapters.repositories import DynamoPoints, _connection, add_spend
+from ripple.domain.contact import fold
 from ripple.domain.customers import POOL, Customer, CustomerStatus
 from ripple.domain.model import LedgerEntry
 from ripple.domain.rewards import InsufficientPointsError, shortfall
@@ -80,6 +81,7 @@ def _to_item(c: Customer, version: int) -> CustomerItem:
         tenant=c.tenant_id,
         customer_id=c.customer_id,
         name=c.name,
+        name_folded=fold(c.name) if c.name else None,
         phone=c.phone,
         email=c.email,
         status=c.status.value,
@@ -228,6 +230,16 @@ class DynamoCustomers:
         if filt.campaign_id:
             camp_cond = CustomerItem.campaigns.contains(filt.campaign_id)
             condition = camp_cond if condition is None else condition & camp_cond
+        if filt.search is not None:
+            term = filt.search
+            found = (
+                CustomerItem.name_folded.contains(term.text)
+                | CustomerItem.name.contains(term.raw)  # customers stored before names were folded
+                | CustomerItem.email.contains(term.text)
+            )
+            if term.digits:
+                found = found | CustomerItem.phone.contains(term.digits)
+            condition = found if condition is None else condition & found
         start = decode_key_cursor(cursor)
         if filt.owner is None:
             pages = CustomerItem.by_tenant.query(

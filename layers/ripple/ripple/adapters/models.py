@@ -231,6 +231,7 @@ class CustomerItem(MainItem):
     tenant = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     name = UnicodeAttribute(default="")
+    name_folded = UnicodeAttribute(null=True)  # domain.contact.fold(name): what a search compares
     phone = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="new")

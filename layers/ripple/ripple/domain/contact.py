@@ -20,7 +20,9 @@ __all__ = [
     "MAX_EMAIL",
     "MAX_NAME",
     "MAX_PHONE",
+    "SearchTerms",
     "contact_keys",
+    "fold",
     "mask_email",
     "mask_name",
     "mask_phone",
@@ -29,6 +31,7 @@ __all__ = [
     "normalise_phone",
     "normalise_phone_in",
     "phone_regions",
+    "search_terms",
     "validate_region",
 ]
 
@@ -248,3 +251,40 @@ def contact_keys(phone: str | None, email: str | None) -> list[str]:
     if email:
         keys.append(f"email:{email}")
     return keys
+
+
+def fold(text: str) -> str:
+    """What a search compares: NFKC (full-width Latin letters and digits, half-width kana, as
+    Japanese and Chinese keyboards type them) and case-folded, so "hanako", "Hanako" and its
+    full-width spelling find the same customer."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+class SearchTerms:
+    """One search box over customers' names, e-mails and phone numbers (substring matches)."""
+
+    __slots__ = ("digits", "raw", "text")
+
+    def __init__(self, raw: str, text: str, digits: str | None) -> None:
+        self.raw = raw  # as typed (trimmed): matches names stored before folding existed
+        self.text = text  # folded: names and e-mails
+        self.digits = digits  # a phone number's digits (E.164 without "+" when it parses), or None
+
+
+def search_terms(raw: object, regions: tuple[str, ...]) -> SearchTerms:
+    """``q`` of a customer search: 1..100 characters. Three or more digits (with the usual
+    separators) also search phone numbers: a full national number is read in ``regions``
+    (``090-1234-5678`` finds ``+819012345678``), a fragment matches as digits."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise _invalid("q", "q must be 1..100 characters")
+    text = " ".join(raw.split())
+    if len(text) > 100:
+        raise _invalid("q", "q must be 1..100 characters")
+    folded = fold(text)
+    digits: str | None = None
+    if _PHONE_CHARS.match(folded) and sum(ch.isdigit() for ch in folded) >= 3:
+        try:
+            digits = normalise_phone_in(folded, regions).lstrip("+")
+        except ValidationError:
+            digits = "".join(ch for ch in folded if ch.isdigit())
+    return SearchTerms(text, folded, digits)

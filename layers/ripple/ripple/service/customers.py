@@ -41,7 +41,7 @@ __all__ = [
     "recycle_customers",
 ]
 
-_LIST_PARAMS = {"owner", "status", "tag", "campaign_id", "limit", "cursor"}
+_LIST_PARAMS = {"owner", "status", "tag", "campaign_id", "q", "limit", "cursor"}
 _MAX_RETRIES = 6
 
 
@@ -107,12 +107,19 @@ def list_customers(svc: Services, principal: Principal, params: dict[str, str]) 
         owner = None if raw_owner is None else (POOL if raw_owner == "pool" else check_id(raw_owner, "owner"))
     status, tag = _status_and_tag(params)
     campaign_id = check_id(params["campaign_id"], "campaign_id") if "campaign_id" in params else None
+    search = None
+    if "q" in params:  # name, e-mail or phone number, any part of it
+        from ripple.domain.contact import search_terms
+
+        tenant = svc.tenants.get(principal.tenant_id)
+        search = search_terms(params["q"], (tenant.phone_region,))
     limit = validate_limit(params.get("limit"), default=20)
     cursor = params.get("cursor")
     if cursor is not None and len(cursor) > 2048:
         raise ValidationError("cursor is not valid", details={"field": "cursor"})
     try:
-        page = svc.customers.search(principal.tenant_id, CustomerFilter(owner, status, tag, campaign_id), limit, cursor)
+        filt = CustomerFilter(owner, status, tag, campaign_id, search)
+        page = svc.customers.search(principal.tenant_id, filt, limit, cursor)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
     return {"items": [customer_view(c) for c in page.customers], "next_cursor": page.cursor}

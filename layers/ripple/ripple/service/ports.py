@@ -13,6 +13,7 @@ from ripple.domain.customers import Customer
 from ripple.domain.model import Campaign, Employee, LedgerEntry, Link, Role, RulesVersion, Tenant, Visit
 
 if TYPE_CHECKING:  # annotations only: the redirect's cold start imports this module
+    from ripple.domain.contact import SearchTerms
     from ripple.domain.ranking import RankedEntry
     from ripple.domain.rewards import Redemption, Reward
     from ripple.domain.settlement import PrizeRule
@@ -225,6 +226,7 @@ class CustomerFilter:
     status: str | None = None
     tag: str | None = None
     campaign_id: str | None = None
+    search: SearchTerms | None = None  # name, e-mail or phone (ripple.domain.contact.search_terms)
 
 
 @dataclass(slots=True)

@@ -1395,6 +1395,11 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
         _q("status", _CUSTOMER_STATUS),
         _q("tag", {"type": "string", "minLength": 1, "maxLength": 32}),
         _q("campaign_id", _ID_Q),
+        _q(
+            "q",
+            {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
+            "any part of a name, e-mail or phone number (case- and width-insensitive)",
+        ),
         *_PAGED,
     ],
     ("/lead-pool", "GET"): [

@@ -530,11 +530,14 @@
     root.appendChild(R.card(titleKey, controls || null, out, more));
     let rows = [];
     let cursor = null;
+    let latest = 0; // a slow answer to an older request (a search typed on) must not win
     const load = async (append) => {
+      const mine = ++latest;
       const { path, params } = request();
       const q = new URLSearchParams(params);
       if (append && cursor) q.set("cursor", cursor);
       const data = await R.api("GET", path + "?" + q);
+      if (mine !== latest) return;
       const page = data.items;
       rows = append ? rows.concat(page) : page;
       cursor = data.next_cursor || null;
@@ -546,6 +549,7 @@
   }
 
   function customersView(root) {
+    const search = h("input", { type: "search", id: "customer-q", maxlength: "100", autocomplete: "off", placeholder: R.t("customer.search_hint") });
     const status = R.select([["", "common.any"], ...R.STATUSES.map((s) => [s, "status." + s])], { id: "customer-status" });
     // The detail panel (a row's click opens it): fields, notes, history; note, status, conversion.
     const detail = h("div", { id: "customer-detail", class: "customer-detail" });
@@ -569,11 +573,21 @@
     const load = pagedList(
       root,
       "nav.customers",
-      () => ({ path: "/customers", params: Object.assign({ limit: "25" }, status.value ? { status: status.value } : {}) }),
+      () => {
+        const params = { limit: "25" };
+        if (status.value) params.status = status.value;
+        if (search.value.trim()) params.q = search.value.trim();
+        return { path: "/customers", params };
+      },
       (rows) => customerTable(rows, false, show),
-      h("div", { class: "controls" }, R.field("customer.status", status))
+      h("div", { class: "controls" }, R.field("customer.search", search), R.field("customer.status", status))
     );
     status.addEventListener("change", () => load(false).catch(fail));
+    let typing = null; // search as the admin types, once they pause
+    search.addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => load(false).catch(fail), 300);
+    });
     load(false).catch(fail);
   }
 
