@@ -19,6 +19,7 @@ from ripple.api.routing import (
     poster_deps,
     public_base,
     query_params,
+    raw_bytes,
 )
 from ripple.domain.model import Role
 from ripple.http import json_response
@@ -42,8 +43,7 @@ def post_material(principal: Principal) -> Any:
     from ripple.service.posters import upload_material
 
     request = current_request()
-    raw = request.raw_body
-    body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
+    body = raw_bytes()
     name = str(query_params().get("name") or "")
     result = upload_material(
         bootstrap.services(), poster_deps(), principal, body, request.headers.get("content-type") or "", name
@@ -178,8 +178,7 @@ def put_card_image(principal: Principal, slot: str) -> Any:
     from ripple.service.cards import upload_card_image
 
     request = current_request()
-    raw = request.raw_body
-    body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
+    body = raw_bytes()
     base_url = public_base(bootstrap.config().public_base_url)
     result = upload_card_image(
         bootstrap.services(),

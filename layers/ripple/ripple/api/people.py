@@ -15,6 +15,7 @@ from ripple.api.routing import (
     json_body,
     public_base,
     query_params,
+    raw_bytes,
 )
 from ripple.domain.model import Role
 from ripple.http import json_response
@@ -39,8 +40,7 @@ def post_employee_import(principal: Principal) -> Response:
     only checks it. 202 job, 200 dry-run report, 422 per-row errors (nothing written)."""
     from ripple.service.imports import start_import
 
-    raw = current_request().raw_body
-    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
+    data = raw_bytes()
     status, body = start_import(bootstrap.services(), principal, data, query_params())
     return json_response(body, status)
 

@@ -19,6 +19,7 @@ from ripple.api.routing import (
     Auth,
     current_request,
     query_params,
+    raw_bytes,
 )
 from ripple.domain.errors import RippleError
 
@@ -98,8 +99,7 @@ def _scim(operation: str, *args: Any, status: int = 200, body: bool = False) -> 
 def _scim_body() -> bytes:
     from ripple.domain.scim import ScimError
 
-    raw = current_request().raw_body
-    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
+    data = raw_bytes()
     if len(data) > SCIM_MAX_BODY:
         raise ScimError(413, f"the body exceeds {SCIM_MAX_BODY} bytes", "tooLarge")
     if not data:
