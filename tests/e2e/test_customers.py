@@ -98,7 +98,7 @@ def test_a_lead_from_the_landing_page_is_worked_in_the_console_and_on_the_employ
     expect(_field(admin, "source")).to_have_text(f"Spring launch 春 · {EN['channel.wechat']}")
     expect(_field(admin, "first_touch")).to_contain_text("Alice Wang · ")
     expect(_field(admin, "leads")).to_have_text("1")
-    expect(_field(admin, "chain")).to_contain_text("-alice → ")
+    expect(_field(admin, "chain")).to_contain_text("Alice Wang → Hanako Yamada")  # by name, ids on hover
     expect(detail.locator("#cd-history li")).to_have_count(1)
     lead = detail.locator("#cd-history li[data-kind=lead]")
     expect(lead.locator(".cd-kind")).to_have_text(EN["event.lead"])

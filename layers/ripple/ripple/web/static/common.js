@@ -980,6 +980,11 @@
     const touch = (t) => (t && t.employee_id ? who(t.employee_id) + " · " + R.time(t.at) : "–");
     const src = c.source || {};
     const chain = c.chain || {};
+    const pathStep = (node, i, all) => {
+      if (i === 0) return who(String(node).replace(/^-/, ""));
+      if (i === all.length - 1) return c.name || R.t("customer.this");
+      return R.t("customer.visitor_n", { n: i });
+    };
     const fields = h(
       "dl",
       { class: "cd-fields" },
@@ -1000,7 +1005,8 @@
             h(
               "span",
               null,
-              h("code", { text: chain.path.join(" → ") }),
+              // by name: the employee, the people it passed through, this customer (ids on hover)
+              h("span", { class: "cd-path", title: chain.path.join(" → ") }, chain.path.map(pathStep).join(" → ")),
               h("small", { class: "muted", text: " " + R.t("customer.chain_meta", { depth: chain.depth, visitors: R.num((chain.influence || {}).visitors || 0), forwards: R.num((chain.influence || {}).forwards || 0) }) })
             )
           )
