@@ -24,7 +24,12 @@ def test_an_admin_moves_ends_and_archives_a_campaign_and_its_link_follows(
     from playwright.sync_api import expect
 
     admin = tenant.token("boss", "admin")
-    tenant.call("PUT", "/admin/tenant", admin, {"name": "Acme 株式会社", "ended_url": "https://www.acme.example/"})
+    tenant.call(
+        "PUT",
+        "/admin/tenant",
+        admin,
+        {"name": "Acme 株式会社", "ended_url": "https://www.acme.example/", "timezone": "Asia/Tokyo"},
+    )
     tenant.call("PUT", "/admin/employees/alice", admin, {"name": "Alice Wang", "team": "sales", "region": "east"})
     campaign = tenant.call(
         "POST",
@@ -93,6 +98,8 @@ def test_an_admin_moves_ends_and_archives_a_campaign_and_its_link_follows(
     expect(page.locator("#campaign-list")).to_be_visible()
     expect(page.locator("#campaign-list tr", has_text="Spring sale")).to_have_count(0)
     page.locator("#campaign-archived").check()
+    # times are the tenant's (Tokyo), with the zone named, whatever the browser's zone
+    expect(page.locator("#campaign-list tr", has_text="Spring sale")).to_contain_text("GMT+9")
     page.locator("#campaign-list tr", has_text="Spring sale").click()
     page.locator("#cd-unarchive").click()
     expect(page.locator("#cd-status")).to_have_text(EN["campaign.status.ended"])

@@ -108,10 +108,18 @@
     x === null || x === undefined
       ? "–"
       : new Intl.NumberFormat(R.lang, { style: "percent", maximumFractionDigits: 1 }).format(x);
+  /** A moment in the tenant's time zone once known (else the browser's), with the zone named:
+   * the periods, boards and settlements are the tenant's days, so the times beside them are too. */
   R.time = function (iso) {
     if (!iso) return "–";
     const d = new Date(iso);
-    return isNaN(d) ? String(iso) : new Intl.DateTimeFormat(R.lang, { dateStyle: "medium", timeStyle: "short" }).format(d);
+    if (isNaN(d)) return String(iso);
+    const opts = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+    try {
+      return new Intl.DateTimeFormat(R.lang, R.tz ? Object.assign({ timeZone: R.tz }, opts) : opts).format(d);
+    } catch (e) {
+      return new Intl.DateTimeFormat(R.lang, opts).format(d); // an unknown zone name: the browser's
+    }
   };
   R.day = (d) => d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
   /** ISO week "YYYY-Www" of a date (local time). */
