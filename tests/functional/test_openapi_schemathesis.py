@@ -50,6 +50,8 @@ BEYOND_SCHEMA: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/admin/exports"),
         ("PUT", "/admin/campaigns/{campaign_id}/rules"),
         ("POST", "/admin/campaigns"),  # and a landing page's per-language copy rules
+        ("PATCH", "/admin/campaigns/{campaign_id}"),  # the same, and the window against the stored one
+        ("POST", "/admin/campaigns/{campaign_id}/duplicate"),  # a window inside 1970..2199
         ("POST", "/admin/employees/{employee_id}/offboard"),  # "to" must be another employee
         ("PUT", "/admin/employees/{employee_id}"),  # which e-mail addresses Cognito takes
         ("POST", "/admin/customers/{customer_id}/convert"),  # a decimal string amount above 0

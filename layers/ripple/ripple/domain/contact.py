@@ -253,6 +253,9 @@ def contact_keys(phone: str | None, email: str | None) -> list[str]:
     return keys
 
 
+_BLANK = re.compile("^[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*\\Z")
+
+
 def fold(text: str) -> str:
     """What a search compares: NFKC (full-width Latin letters and digits, half-width kana, as
     Japanese and Chinese keyboards type them) and case-folded, so "hanako", "Hanako" and its
@@ -275,11 +278,11 @@ def search_terms(raw: object, regions: tuple[str, ...]) -> SearchTerms:
     """``q`` of a customer search: 1..100 characters. Three or more digits (with the usual
     separators) also search phone numbers: a full national number is read in ``regions``
     (``090-1234-5678`` finds ``+819012345678``), a fragment matches as digits."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise _invalid("q", "q must be 1..100 characters")
-    text = " ".join(raw.split())
-    if len(text) > 100:
-        raise _invalid("q", "q must be 1..100 characters")
+    # 1..100 characters with one that is not white space (as the OpenAPI pattern \S says it,
+    # i.e. ECMAScript's white space, not Python's wider str.isspace)
+    if not isinstance(raw, str) or not 1 <= len(raw) <= 100 or _BLANK.match(raw):
+        raise _invalid("q", "q must be 1..100 characters, not only white space")
+    text = " ".join(raw.split()) or raw
     folded = fold(text)
     digits: str | None = None
     if _PHONE_CHARS.match(folded) and sum(ch.isdigit() for ch in folded) >= 3:
