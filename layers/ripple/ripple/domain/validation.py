@@ -431,6 +431,10 @@ def validate_campaign_edit(body: dict[str, Any]) -> dict[str, Any]:
 def validate_duplicate(body: dict[str, Any]) -> dict[str, Any]:
     """``POST /admin/campaigns/{id}/duplicate``: an optional new ``name`` and window."""
     _reject_unknown(body, {"name", "starts_at", "ends_at"})
+    if "name" in body and body["name"] is None:
+        raise ValidationError(
+            "name must be a string (leave it out for the original's name + (copy))", details={"field": "name"}
+        )
     out: dict[str, Any] = {"name": _text(body, "name", max_len=200, required=False)}
     for bound in ("starts_at", "ends_at"):
         out[bound] = parse_iso_ms(body[bound], bound) if body.get(bound) is not None else None
