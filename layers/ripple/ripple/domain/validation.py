@@ -379,10 +379,7 @@ def validate_campaign(body: dict[str, Any]) -> dict[str, Any]:
         )
     url = validate_destination_url(body["destination_url"]) if "destination_url" in body else ""
     points = _points(body)
-    starts_at = parse_iso_ms(body["starts_at"], "starts_at") if body.get("starts_at") is not None else None
-    ends_at = parse_iso_ms(body["ends_at"], "ends_at") if body.get("ends_at") is not None else None
-    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
-        raise ValidationError("ends_at must be after starts_at", details={"field": "ends_at"})
+    starts_at, ends_at = _window(body)
     share_param, max_depth = _chain(body.get("chain"))
     return {
         "name": name,
@@ -435,12 +432,18 @@ def validate_duplicate(body: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(
             "name must be a string (leave it out for the original's name + (copy))", details={"field": "name"}
         )
-    out: dict[str, Any] = {"name": _text(body, "name", max_len=200, required=False)}
-    for bound in ("starts_at", "ends_at"):
-        out[bound] = parse_iso_ms(body[bound], bound) if body.get(bound) is not None else None
-    if out["starts_at"] is not None and out["ends_at"] is not None and out["ends_at"] <= out["starts_at"]:
+    name = _text(body, "name", max_len=200, required=False)
+    starts_at, ends_at = _window(body)
+    return {"name": name, "starts_at": starts_at, "ends_at": ends_at}
+
+
+def _window(body: dict[str, Any]) -> tuple[int | None, int | None]:
+    """Optional ``starts_at``/``ends_at`` (ISO 8601, null = unbounded), the end after the start."""
+    starts_at = parse_iso_ms(body["starts_at"], "starts_at") if body.get("starts_at") is not None else None
+    ends_at = parse_iso_ms(body["ends_at"], "ends_at") if body.get("ends_at") is not None else None
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise ValidationError("ends_at must be after starts_at", details={"field": "ends_at"})
-    return out
+    return starts_at, ends_at
 
 
 _PARAM = re.compile(r"^[a-z][a-z0-9_]{0,15}\Z")
