@@ -47,9 +47,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["JournaledApp", "ReadWriteLock", "is_read"]
+__all__ = ["REPLAYING", "JournaledApp", "ReadWriteLock", "is_read"]
 
 log = logging.getLogger("ripple.journal")
+#: set while a journal is being replayed: stand-ins that deliver somewhere outside moto
+#: (the SES mailbox) must not deliver a restored stack's old messages a second time
+REPLAYING = threading.Event()
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -190,6 +193,14 @@ class JournaledApp:
         """Replay the journal (dropping a torn tail), then open it for appending."""
         if self.path is None:
             return
+        REPLAYING.set()
+        try:
+            self._open()
+        finally:
+            REPLAYING.clear()
+
+    def _open(self) -> None:
+        assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.touch(exist_ok=True)
         data = self.path.read_bytes()

@@ -146,9 +146,10 @@ def apply() -> None:
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         handler.call_action = _wrap_locked(handler.call_action)  # type: ignore[method-assign]
 
-    from infra import cognito_patches
+    from infra import cognito_patches, ses
 
     cognito_patches.apply()
+    ses.apply()
 
     models.copy = _NoTableCopy()  # type: ignore[assignment,attr-defined]
     backend = models.DynamoDBBackend

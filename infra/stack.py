@@ -32,6 +32,7 @@ from typing import Any
 from infra.buckets import bucket_env
 from infra.moto_server import free_port
 from infra.secrets import secret_env
+from infra.ses import SENDER
 from infra.template import ROOT, load_template, stream_mappings, table_definitions, table_env
 
 __all__ = ["LocalStack", "local_env", "running_stacks", "stack_dir", "state_file"]
@@ -102,6 +103,8 @@ def local_env(moto_url: str, stack_name: str = STACK_NAME, pool: dict[str, str] 
         "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": moto_url,
         "AWS_ENDPOINT_URL_S3": moto_url,
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
+        "AWS_ENDPOINT_URL_SESV2": moto_url,
+        "RIPPLE_MAIL_FROM": SENDER,
         "RIPPLE_ENV": "local",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -136,6 +139,7 @@ class LocalStack:
     _server: Any = None
     live: Any = None  # infra.websocket.LiveGateway: the WebSocket API's stand-in
     hosted_ui: Any = None  # infra.hosted_ui.HostedUi: the Cognito Hosted UI's stand-in
+    mailbox_page: Any = None  # infra.mailbox.MailboxPage: what SES and Cognito "sent"
     _lock: Any = None
     pool: dict[str, str] = field(default_factory=dict)
     mailbox: Path = field(default_factory=Path)
@@ -221,12 +225,14 @@ class LocalStack:
         from infra.buckets import create_buckets
         from infra.cognito import create_user_pool
         from infra.secrets import create_secrets
+        from infra.ses import create_sender
         from infra.tables import create_tables
 
         dynamodb = boto3.client("dynamodb")
         create_tables(dynamodb, self.stack_name)
         create_buckets(boto3.client("s3"), self.stack_name)
         create_secrets(boto3.client("secretsmanager"), self.stack_name)
+        create_sender(boto3.client("sesv2"))
         # as deployed with HostedUiDomainPrefix set: the app client allows the code flow back
         # to this stack's pages, served by the Hosted UI stand-in (infra/hosted_ui.py)
         self.pool = create_user_pool(
@@ -237,6 +243,7 @@ class LocalStack:
         )
         os.environ.update(local_env(self.moto_url, self.stack_name, self.pool))
         self._start_hosted_ui()
+        self._start_mailbox_page()
         self._start_live()
         self._start_api()
         self._start_pollers(dynamodb)
@@ -250,6 +257,7 @@ class LocalStack:
             "mailbox": str(self.mailbox),
             "live": self.live.url,
             "hosted_ui": self.hosted_ui.url,
+            "mailbox_url": self.mailbox_page.url,
             "live_endpoint": self.live.endpoint,
         }
         tmp = state_file(self.port).with_suffix(".tmp")
@@ -266,6 +274,12 @@ class LocalStack:
         self.live.start()
         os.environ["RIPPLE_LIVE_URL"] = self.live.url
         os.environ["RIPPLE_LIVE_ENDPOINT"] = self.live.endpoint
+
+    def _start_mailbox_page(self) -> None:
+        from infra.mailbox import MailboxPage
+
+        self.mailbox_page = MailboxPage(self.mailbox, host=self.host)
+        self.mailbox_page.start()
 
     def _start_hosted_ui(self) -> None:
         """The Hosted UI's stand-in, and behind it the company's provider for the tenant
@@ -355,7 +369,8 @@ class LocalStack:
                 fh.seek(offset)
                 for line in fh:
                     msg = json.loads(line)
-                    print(f"[mailbox] to {msg['to']}: {msg['subject']}: {msg['body']}", flush=True)
+                    body = msg.get("text") or msg["body"]
+                    print(f"[mailbox] to {msg['to']}: {msg['subject']}: {body}", flush=True)
                 offset = fh.tell()
 
     def stop(self) -> None:
@@ -366,6 +381,8 @@ class LocalStack:
             self.live.stop()
         if self.hosted_ui is not None:
             self.hosted_ui.stop()
+        if self.mailbox_page is not None:
+            self.mailbox_page.stop()
         if self._moto is not None and self._moto.poll() is None:
             self._moto.terminate()
             try:
@@ -398,6 +415,7 @@ def run_dev(
         print(f"Ripple local stack: API {stack.api_url}  (moto {stack.moto_url})", flush=True)
         print(f"Live pages (WebSocket): {stack.live.url}  (management API {stack.live.endpoint})", flush=True)
         print(f"Cognito user pool {stack.pool['user_pool_id']}, messages in {stack.mailbox}", flush=True)
+        print(f"Dev mailbox (every e-mail SES and Cognito sent): {stack.mailbox_page.url}", flush=True)
         stack.print_mail()
         if stack.restored:
             print(f"State restored from {stack.state_dir} (`ripple dev --fresh` starts empty).", flush=True)

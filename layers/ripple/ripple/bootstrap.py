@@ -63,6 +63,7 @@ def services() -> Services:
                 from ripple.adapters.directory import Cognito
                 from ripple.adapters.fraud import DynamoFraud
                 from ripple.adapters.live import ApiGatewayPublisher, DynamoConnections
+                from ripple.adapters.notifications import DynamoNotifications, SesMailer
                 from ripple.adapters.repositories import (
                     DynamoCampaigns,
                     DynamoChains,
@@ -90,6 +91,8 @@ def services() -> Services:
                     chains=DynamoChains(),
                     customers=DynamoCustomers(),
                     rate_limits=DynamoRateLimiter(),
+                    notifications=DynamoNotifications(),
+                    mailer=SesMailer(cfg.mail_from, cfg.mail_configuration_set) if cfg.mail_from else None,
                     rewards=DynamoRewards(),
                     settlements=DynamoSettlements(),
                     fraud=DynamoFraud(),

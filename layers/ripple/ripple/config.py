@@ -32,6 +32,10 @@ class Config:
     # federated provider its button goes to; empty = the pages' own sign-in form only
     hosted_ui_url: str = ""
     federation_provider: str = ""
+    # Notifications by e-mail (SES): the verified sender address and an optional SES
+    # configuration set (bounce/complaint events); empty sender = no e-mail is sent
+    mail_from: str = ""
+    mail_configuration_set: str = ""
 
     @property
     def issuer(self) -> str:
@@ -71,4 +75,6 @@ def load_config(secrets: Mapping[str, str] | None = None) -> Config:
         live_endpoint=os.environ.get("RIPPLE_LIVE_ENDPOINT", ""),
         hosted_ui_url=os.environ.get("RIPPLE_HOSTED_UI_URL", "").rstrip("/"),
         federation_provider=os.environ.get("RIPPLE_FEDERATION_PROVIDER", ""),
+        mail_from=os.environ.get("RIPPLE_MAIL_FROM", ""),
+        mail_configuration_set=os.environ.get("RIPPLE_MAIL_CONFIGURATION_SET", ""),
     )

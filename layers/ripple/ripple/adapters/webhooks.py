@@ -130,8 +130,11 @@ class SendResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def outbox_item(tenant_id: str, event_type: str, event_id: str, payload: dict[str, Any], now: int) -> WebhookOutboxItem:
-    """A new, due outbox item (also used inside the settlement's finishing transaction)."""
+def outbox_item(
+    tenant_id: str, event_type: str, event_id: str, payload: dict[str, Any], now: int, due: int | None = None
+) -> WebhookOutboxItem:
+    """A new outbox item, due now or at ``due`` (also used inside the settlement's
+    finishing transaction)."""
     pk = WebhookOutboxItem.key(tenant_id, event_type, event_id)
     return WebhookOutboxItem(
         pk,
@@ -141,7 +144,7 @@ def outbox_item(tenant_id: str, event_type: str, event_id: str, payload: dict[st
         payload=json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
         created_at=now,
         gsi1pk=WebhookOutboxItem.queue(pk),
-        gsi1sk=WebhookOutboxItem.due_key(now, pk),
+        gsi1sk=WebhookOutboxItem.due_key(now if due is None else due, pk),
     )
 
 
@@ -222,10 +225,18 @@ class DynamoWebhooks:
 
     # -- outbox
 
-    def enqueue(self, tenant_id: str, event_type: str, event_id: str, payload: dict[str, Any], now: int) -> bool:
+    def enqueue(
+        self,
+        tenant_id: str,
+        event_type: str,
+        event_id: str,
+        payload: dict[str, Any],
+        now: int,
+        due: int | None = None,
+    ) -> bool:
         """Write the event once; False if it was already there (a retried emit)."""
         try:
-            outbox_item(tenant_id, event_type, event_id, payload, now).save(
+            outbox_item(tenant_id, event_type, event_id, payload, now, due).save(
                 condition=WebhookOutboxItem.pk.does_not_exist()
             )
         except PutError as exc:

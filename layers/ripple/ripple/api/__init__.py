@@ -29,6 +29,7 @@ AREAS = (
     "content",
     "reports",
     "settings",
+    "notifications",
     "scim",
     "pages",
     "visitors",

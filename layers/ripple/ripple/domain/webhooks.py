@@ -29,7 +29,15 @@ __all__ = [
     "verify",
 ]
 
-EVENT_TYPES = ("lead.created", "customer.converted", "settlement.completed", "redemption.requested")
+EVENT_TYPES = (
+    "lead.created",
+    "customer.converted",
+    "settlement.completed",
+    "redemption.requested",
+    "task.created",
+    "task.completed",  # sent when the task's deadline passes (its totals: GET /admin/tasks/{id})
+    "employee.offboarded",
+)
 _MINUTE = 60_000
 # Wait after failed attempt n (1-based): 1m, 5m, 30m, 2h, 12h; attempt 6 failing marks the event failed.
 BACKOFF_MS = (1 * _MINUTE, 5 * _MINUTE, 30 * _MINUTE, 120 * _MINUTE, 720 * _MINUTE)

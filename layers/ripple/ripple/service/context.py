@@ -14,6 +14,8 @@ from ripple.service.ports import (
     CustomerRepository,
     EmployeeRepository,
     LinkRepository,
+    Mailer,
+    NotificationStore,
     PointsRepository,
     RateLimiter,
     TenantRepository,
@@ -52,6 +54,7 @@ class Services:
     chains: ChainRepository
     customers: CustomerRepository
     rate_limits: RateLimiter
+    notifications: NotificationStore
     clock: Callable[[], int] = field(default=_now_ms)
     ids: Callable[[int], str] = field(default=new_id)
     rewards: Any = None  # service.rewards.RewardRepository (points mall)
@@ -62,4 +65,5 @@ class Services:
     analytics: Any = None  # adapters.analytics.DynamoAnalytics (share analytics counters)
     cards: Any = None  # service.cards.CardRepository (business cards and the card radar)
     directory: Any = None  # ports.Directory: the identity provider (Cognito); None = no sign-ins
+    mailer: Mailer | None = None  # ports.Mailer (SES); None = no sender configured: no e-mail
     live: Any = None  # service.live.Live: WebSocket subscriptions and the publisher; None = no push

@@ -305,6 +305,11 @@ def offboard_employee(svc: Services, principal: Principal, employee_id: str, bod
     links = svc.links.owned_by(principal.tenant_id, employee_id)
     if reassign_links:
         links = [svc.links.reassign(link, to) for link in links]
+    if employee.active:  # the first offboarding, not a retried one (the event id is the employee's)
+        from ripple.service.webhooks import safe_emit
+
+        payload = {"employee_id": employee_id, "to": target, "customers_moved": moved, "at": now}
+        safe_emit(svc, principal.tenant_id, "employee.offboarded", payload, f"off_{employee_id}_{now}")
     return {
         "employee_id": employee_id,
         "active": False,

@@ -179,6 +179,10 @@ def submit_lead(svc: Services, req: LeadRequest) -> LeadReceipt:
             viewer=req.viewer.sub if req.viewer is not None and req.viewer.tenant_id == link.tenant_id else "",
         )
     )
+    if not customer.in_pool:
+        from ripple.service.notifications import lead_assigned
+
+        lead_assigned(svc, link.tenant_id, customer.owner, lead_id, customer.customer_id, contact.name)
     return LeadReceipt(lead_id, customer.customer_id, created)
 
 

@@ -14,6 +14,7 @@ from ripple.domain.model import Campaign, Employee, LedgerEntry, Link, Role, Rul
 
 if TYPE_CHECKING:  # annotations only: the redirect's cold start imports this module
     from ripple.domain.contact import SearchTerms
+    from ripple.domain.notifications import Preferences
     from ripple.domain.ranking import RankedEntry
     from ripple.domain.rewards import Redemption, Reward
     from ripple.domain.settlement import PrizeRule
@@ -31,6 +32,8 @@ __all__ = [
     "CustomerRepository",
     "Directory",
     "DirectoryUser",
+    "DueEvent",
+    "DueMessage",
     "EmailTakenError",
     "EmployeeRepository",
     "FrozenBoard",
@@ -39,6 +42,10 @@ __all__ = [
     "LinkRepository",
     "LiveConnections",
     "LivePublisher",
+    "MailError",
+    "Mailer",
+    "NotificationStore",
+    "OutgoingMail",
     "PointsRepository",
     "Principal",
     "RateLimiter",
@@ -505,3 +512,115 @@ class Principal:
     sub: str
     role: Role
     subject: str = ""
+
+
+# ------------------------------------------------------------------ notifications
+
+
+@dataclass(frozen=True, slots=True)
+class DueEvent:
+    """A notification event whose time has come (to be expanded into messages)."""
+
+    pk: str
+    tenant_id: str
+    kind: str
+    key: str
+    recipients: tuple[str, ...]
+    data: dict[str, Any]
+    due_at: int
+    attempts: int
+    due_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class DueMessage:
+    """One recipient's message on one channel, due to be decided and sent."""
+
+    pk: str
+    tenant_id: str
+    kind: str
+    key: str
+    employee_id: str
+    channel: str
+    data: dict[str, Any]
+    state: str
+    attempts: int
+    due_key: str
+
+
+class NotificationStore(Protocol):
+    """Events, messages (each written at most once), preferences and the hourly counters."""
+
+    def settings(self, tenant_id: str) -> dict[str, Any]: ...
+
+    def save_settings(self, tenant_id: str, settings: dict[str, Any]) -> None: ...
+
+    def preferences(self, tenant_id: str, employee_id: str) -> Preferences: ...
+
+    def save_preferences(self, tenant_id: str, employee_id: str, prefs: Preferences) -> None: ...
+
+    def put_event(
+        self,
+        tenant_id: str,
+        kind: str,
+        key: str,
+        recipients: Sequence[str],
+        data: dict[str, Any],
+        *,
+        now: int,
+        due_at: int,
+    ) -> bool: ...
+
+    def due_events(self, now: int, limit: int) -> list[DueEvent]: ...
+
+    def claim_event(self, event: DueEvent, lease_until: int) -> bool: ...
+
+    def put_messages(self, event: DueEvent, employee_ids: Iterable[str], channel: str, now: int) -> int: ...
+
+    def finish_event(self, event: DueEvent) -> None: ...
+
+    def due_messages(self, now: int, limit: int) -> list[DueMessage]: ...
+
+    def claim_message(self, message: DueMessage, token: str, lease_until: int) -> bool: ...
+
+    def settle_message(
+        self,
+        message: DueMessage,
+        token: str,
+        *,
+        state: str,
+        reason: str | None,
+        at: int,
+        retry_at: int | None = None,
+        provider_id: str | None = None,
+    ) -> bool: ...
+
+    def abandon(self, message: DueMessage, at: int) -> bool: ...
+
+    def take_rate(self, tenant_id: str, employee_id: str, hour: int, limit: int) -> bool: ...
+
+    def messages_of(self, tenant_id: str, employee_id: str, limit: int) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    text: str
+    html: str
+    from_name: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class MailError(Exception):
+    """The provider refused or failed; ``permanent`` = retrying cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Mailer(Protocol):
+    def send(self, mail: OutgoingMail) -> str:
+        """Send one message; the provider's message id. Raises MailError."""
+        ...

@@ -286,6 +286,11 @@ def fulfil_redemption(svc: Services, principal: Principal, redemption_id: str, b
         _repo(svc).fulfil(redemption, code=code, actor=principal.sub, now=now)
     except StaleRedemptionError as exc:
         raise ConflictError(f"redemption {redemption_id} was already fulfilled or cancelled") from exc
+    from ripple.service.notifications import reward_fulfilled
+
+    reward = _repo(svc).get_reward(principal.tenant_id, redemption.reward_id)
+    name = reward.name if reward is not None else redemption.reward_id
+    reward_fulfilled(svc, principal.tenant_id, redemption.employee_id, redemption_id, name)
     return replace(redemption, status=RedemptionStatus.FULFILLED, code=code, actor=principal.sub, updated_at=now)
 
 

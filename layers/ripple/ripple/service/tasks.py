@@ -41,6 +41,7 @@ from ripple.domain.timeutil import ms_to_iso
 from ripple.domain.validation import check_id, parse_json_body, validate_limit
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
+from ripple.service import notifications, webhooks
 from ripple.service.links import issue_link
 
 __all__ = [
@@ -159,6 +160,17 @@ def create_task(svc: Services, principal: Principal, raw_body: bytes | str | Non
         created_by=principal.sub,
     )
     task = _tasks(svc).get(principal.tenant_id, task_id)
+    recipients = [a["employee_id"] for a in assignments]
+    notifications.task_distributed(svc, principal.tenant_id, task_id, spec.title, spec.deadline, recipients)
+    webhooks.safe_emit(
+        svc,
+        principal.tenant_id,
+        "task.created",
+        {**spec_json, "task_id": task_id, "audience_size": len(assignments), "created_at": now},
+        task_id,
+    )
+    closing = {"task_id": task_id, "campaign_id": spec.campaign_id, "title": spec.title, "deadline": spec.deadline}
+    webhooks.safe_emit(svc, principal.tenant_id, "task.completed", closing, task_id, due_at=spec.deadline)
     out = _task_view(task, now)
     out["audience_size"] = len(assignments)
     out["skipped"] = skipped

@@ -138,14 +138,23 @@ def send_ping(
 # ------------------------------------------------------------------ emit
 
 
-def emit(svc: Services, tenant_id: str, event_type: str, payload: dict[str, Any], event_id: str) -> bool:
-    """Put the event in the outbox if the tenant subscribes to it. Idempotent: a second emit
-    of the same event id writes nothing. Returns whether an item was written."""
+def emit(
+    svc: Services,
+    tenant_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    event_id: str,
+    *,
+    due_at: int | None = None,
+) -> bool:
+    """Put the event in the outbox if the tenant subscribes to it, due now or at ``due_at``
+    (the dispatcher checks the subscription again when it is due). Idempotent: a second
+    emit of the same event id writes nothing. Returns whether an item was written."""
     repo = _repo(svc)
     endpoint = repo.get_endpoint(tenant_id)
     if endpoint is None or not endpoint["active"] or event_type not in endpoint["events"]:
         return False
-    return bool(repo.enqueue(tenant_id, event_type, event_id, payload, svc.clock()))
+    return bool(repo.enqueue(tenant_id, event_type, event_id, payload, svc.clock(), due_at))
 
 
 def outbox_for(svc: Services, tenant_id: str, event_type: str, payload: dict[str, Any], event_id: str) -> Any:
@@ -160,11 +169,19 @@ def outbox_for(svc: Services, tenant_id: str, event_type: str, payload: dict[str
     return outbox_item(tenant_id, event_type, event_id, payload, svc.clock())
 
 
-def safe_emit(svc: Services, tenant_id: str, event_type: str, payload: dict[str, Any], event_id: str) -> None:
+def safe_emit(
+    svc: Services,
+    tenant_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    event_id: str,
+    *,
+    due_at: int | None = None,
+) -> None:
     """``emit`` for use cases whose own write already happened: a failed outbox write is
     logged, never turned into an error for a request that did succeed."""
     try:
-        emit(svc, tenant_id, event_type, payload, event_id)
+        emit(svc, tenant_id, event_type, payload, event_id, due_at=due_at)
     except Exception:  # the business write is committed: do not fail the request
         log.exception("webhook outbox write failed: %s %s %s", tenant_id, event_type, event_id)
 

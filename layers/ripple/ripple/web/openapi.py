@@ -16,6 +16,10 @@ from typing import Any
 
 from ripple.domain.analytics import BREAKDOWNS
 from ripple.domain.model import CHANNELS
+from ripple.domain.notifications import KINDS as NOTIFICATION_KINDS
+from ripple.domain.notifications import LANGUAGES as NOTIFICATION_LANGUAGES
+from ripple.domain.notifications import MAX_DUE_HOURS
+from ripple.domain.webhooks import EVENT_TYPES
 from ripple.domain.points import DIMENSIONS
 
 _OUTCOMES = ("unique_visit", "forward", "lead", "conversion")
@@ -390,6 +394,70 @@ _CARD_FIELDS = (
     "wechat_qr_url",
     "line_qr_url",
 )
+
+_HHMM: dict[str, Any] = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
+_KIND_FLAGS: dict[str, Any] = {
+    **_obj({kind: _BOOL for kind in NOTIFICATION_KINDS}),
+    "additionalProperties": False,
+}
+_PREFS: dict[str, Any] = {
+    **_obj(
+        {
+            "email": _KIND_FLAGS,
+            "quiet_hours": {
+                "oneOf": [
+                    {"type": "null"},
+                    {**_obj({"start": _HHMM, "end": _HHMM}, ("start", "end")), "additionalProperties": False},
+                ]
+            },
+            # an IANA zone name (checked against the zone database); null = the tenant's
+            "timezone": {"type": ["string", "null"], "minLength": 1, "maxLength": 64},
+            "language": {"enum": [*NOTIFICATION_LANGUAGES, None]},
+        }
+    ),
+    "additionalProperties": False,
+}
+_NOTIFICATION_SETTINGS_PROPS: dict[str, Any] = {
+    "email": _BOOL,
+    "from_name": {"type": "string", "maxLength": 64, "pattern": '^[^\r\n<>"]*$'},
+    "due_hours": {"type": "integer", "minimum": 1, "maximum": MAX_DUE_HOURS},
+}
+_NOTIFICATIONS: dict[str, dict[str, Any]] = {
+    # PUT /me/notifications: only the fields given change (quiet_hours start != end)
+    "NotificationPreferencesInput": _PREFS,
+    "MyNotifications": _obj(
+        {
+            "preferences": _PREFS,
+            "kinds": {"type": "array", "items": {"enum": list(NOTIFICATION_KINDS)}},
+            "recent": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "kind": {"enum": list(NOTIFICATION_KINDS)},
+                        "key": _STR,
+                        "channel": {"enum": ["email"]},
+                        "state": {"enum": ["pending", "sending", "sent", "skipped", "failed", "unknown"]},
+                        "reason": {"type": ["string", "null"]},
+                        "created_at": _INT,
+                        "sent_at": {"type": ["integer", "null"]},
+                        "data": {"type": "object"},
+                    },
+                    ("kind", "state", "created_at"),
+                ),
+            },
+        },
+        ("preferences", "kinds"),
+    ),
+    "NotificationSettingsInput": {**_obj(_NOTIFICATION_SETTINGS_PROPS), "additionalProperties": False},
+    "NotificationSettings": _obj(
+        {**_NOTIFICATION_SETTINGS_PROPS, "email_configured": _BOOL},
+        ("email", "from_name", "due_hours", "email_configured"),
+    ),
+    "Unsubscribed": _obj(
+        {"unsubscribed": {"type": "array", "items": {"enum": list(NOTIFICATION_KINDS)}}, "preferences": _PREFS},
+        ("unsubscribed", "preferences"),
+    ),
+}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _obj(
@@ -1099,9 +1167,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "events": {
                     "type": "array",
                     "minItems": 1,
-                    "items": {
-                        "enum": ["lead.created", "customer.converted", "settlement.completed", "redemption.requested"]
-                    },
+                    "items": {"enum": list(EVENT_TYPES)},
                 },
                 "active": _BOOL,  # default true
                 "rotate_secret": _BOOL,  # default false
@@ -1157,6 +1223,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     **_ANALYTICS,
     **_IMPORTS,
     **_SCIM,
+    **_NOTIFICATIONS,
 }
 
 # /scim/v2: (path, METHOD) -> (request schema or None, success status, response schema or None)
@@ -1231,6 +1298,7 @@ OPTIONAL_BODY: frozenset[tuple[str, str]] = frozenset(
         ("/admin/redemptions/{redemption_id}/fulfil", "POST"),
         ("/rewards/{reward_id}/redeem", "POST"),
         ("/admin/campaigns/{campaign_id}/duplicate", "POST"),
+        ("/unsubscribe", "POST"),  # RFC 8058's List-Unsubscribe=One-Click, or nothing
     }
 )
 # operations that always refuse: SCIM's read-only discovery endpoints (405), cross-type search (501)
@@ -1302,6 +1370,11 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/admin/copies", "POST"): ("CopyInput", 201, None),
     ("/admin/prizes", "PUT"): ("PrizesInput", 200, None),
     ("/admin/webhooks", "PUT"): ("WebhookInput", 200, None),
+    ("/me/notifications", "GET"): (None, 200, "MyNotifications"),
+    ("/me/notifications", "PUT"): ("NotificationPreferencesInput", 200, "MyNotifications"),
+    ("/admin/notifications", "GET"): (None, 200, "NotificationSettings"),
+    ("/admin/notifications", "PUT"): ("NotificationSettingsInput", 200, "NotificationSettings"),
+    ("/unsubscribe", "POST"): (None, 200, "Unsubscribed"),
     ("/admin/redemptions/{redemption_id}/fulfil", "POST"): ("FulfilInput", 200, None),
     ("/admin/redemptions/{redemption_id}/cancel", "POST"): ("CancelInput", 200, None),
     ("/customers/{customer_id}/notes", "POST"): ("NoteInput", 201, None),
@@ -1376,6 +1449,8 @@ _SHARE = _q("rp", {"type": "string", "maxLength": 160}, "share token of the forw
 _LANG = _q("lang", {"type": "string", "maxLength": 35}, "the page's language (else Accept-Language)")
 
 # (path, METHOD) -> the request headers it needs
+# the signed token of a notification e-mail's unsubscribe link (names whom and what to stop)
+_UNSUBSCRIBE_TOKEN = {"name": "t", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}
 HEADERS: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("/rewards/{reward_id}/redeem", "POST"): [
         {
@@ -1413,6 +1488,8 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("/campaigns", "GET"): [_q("archived", _BOOL_Q, "admins: only the archived campaigns"), *_PAGED],
     ("/admin/tasks", "GET"): _PAGED,
     ("/admin/webhooks/deliveries", "GET"): _PAGED,
+    ("/unsubscribe", "GET"): [_UNSUBSCRIBE_TOKEN],
+    ("/unsubscribe", "POST"): [_UNSUBSCRIBE_TOKEN],
     ("/me/tasks", "GET"): [_LIMIT],
     ("/admin/employees", "GET"): [_q("active", _BOOL_Q)],
     ("/me/links", "GET"): [_q("campaign_id", _ID_Q), _q("channel", {"enum": list(CHANNELS)})],
@@ -1455,6 +1532,8 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
 
 _REDIRECTS = {"/{code}", "/s/{token}", "/campaigns/{campaign_id}/poster", "/c/{code}/images/{slot}"}
 _HTML = {"/p/{code}", "/c/{code}", "/console", "/m"}
+# a page for GET, JSON (or, with Accept: text/html, the page) for POST
+_HTML_GET = {"/unsubscribe"}
 _VCARD = {"/c/{code}/vcard"}
 _STATIC = {"/assets/{name}"}
 _PARAM = re.compile(r"{([^}/]+)}")
@@ -1516,7 +1595,7 @@ def _operation(path: str, method: str, view: Any, content_types: list[str]) -> d
         op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": {"type": "object"}}}}
     elif method in ("POST", "PUT", "PATCH") and [t for t in content_types if t != "application/json"]:
         types = [t for t in content_types if t != "application/json"]
-        op["requestBody"] = {"required": True, "content": {t: {"schema": {}} for t in types}}
+        op["requestBody"] = {"required": body_required, "content": {t: {"schema": {}} for t in types}}
     responses: dict[str, Any] = {}
     if key in REFUSING:
         pass
@@ -1524,7 +1603,7 @@ def _operation(path: str, method: str, view: Any, content_types: list[str]) -> d
         responses["204"] = {"description": "CORS preflight"}
     elif path in _REDIRECTS:
         responses["302"] = {"description": "Redirect", "headers": {"Location": {"schema": _STR}}}
-    elif path in _HTML:
+    elif path in _HTML or (path in _HTML_GET and method in ("GET", "HEAD")):
         responses["200"] = {"description": "HTML page", "content": {"text/html": {"schema": _STR}}}
     elif path in _VCARD:
         responses["200"] = {"description": "vCard 4.0 (RFC 6350)", "content": {"text/vcard": {"schema": _STR}}}
@@ -1539,6 +1618,8 @@ def _operation(path: str, method: str, view: Any, content_types: list[str]) -> d
         responses[str(status)] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
         for extra, name in MORE_RESPONSES.get((path, method), {}).items():
             responses[str(extra)] = {"description": "OK", "content": {"application/json": {"schema": _ref(name)}}}
+        if path in _HTML_GET:
+            responses[str(status)]["content"]["text/html"] = {"schema": _STR}
         if _revalidates(view):
             responses[str(status)]["headers"] = {"ETag": {"schema": _STR}}
             responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)"}
