@@ -62,10 +62,11 @@ def _page(messages: list[dict[str, Any]], to: str) -> str:
             )
         headers = msg.get("headers") or {}
         unsubscribe = headers.get("List-Unsubscribe", "")
+        to, kind = html.escape(str(msg.get("to", ""))), html.escape(str(msg.get("kind", "")))
         rows.append(
-            f'<article class="msg" data-kind="{html.escape(str(msg.get("kind", "")))}" '
-            f'data-to="{html.escape(str(msg.get("to", "")))}"><h2>{html.escape(str(msg.get("subject", "")))}</h2>'
-            f'<p class="meta">To {html.escape(str(msg.get("to", "")))} · {when} · {html.escape(str(msg.get("kind", "")))}'
+            f'<article class="msg" data-kind="{kind}" data-to="{to}">'
+            f"<h2>{html.escape(str(msg.get('subject', '')))}</h2>"
+            f'<p class="meta">To {to} · {when} · {kind}'
             + (f" · List-Unsubscribe: {_linked(unsubscribe.strip('<>'))}" if unsubscribe else "")
             + f'</p><pre class="text">{_linked(str(body))}</pre>{frame}</article>'
         )
@@ -88,7 +89,7 @@ class MailboxPage:
         page = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
                 messages = read_mailbox(page.path)

@@ -35,8 +35,8 @@ def parse_message(raw: str) -> dict[str, Any]:
     return {
         "from": str(msg.get("From", "")),
         "subject": str(msg.get("Subject", "")),
-        "text": text_part.get_content() if text_part is not None else "",  # type: ignore[attr-defined]
-        "html": html_part.get_content() if html_part is not None else "",  # type: ignore[attr-defined]
+        "text": text_part.get_content() if text_part is not None else "",
+        "html": html_part.get_content() if html_part is not None else "",
         "headers": {k: str(v) for k, v in msg.items()},
     }
 

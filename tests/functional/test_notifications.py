@@ -109,13 +109,20 @@ def test_task_assigned_reaches_each_active_employee_once(nenv: Any) -> None:
     first = notify()
     assert first["events"] == 1 and first["messages"] == 3 and first["sent"] == 3
     mails = sent("task.assigned")
-    assert sorted(m["to"] for m in mails) == ["alice@acme.example.com", "bob@acme.example.com", "carol@acme.example.com"]
+    assert sorted(m["to"] for m in mails) == [
+        "alice@acme.example.com",
+        "bob@acme.example.com",
+        "carol@acme.example.com",
+    ]
     mail = mails[0]
     # the task's own page on /m, in the text and the HTML (escaped there), and RFC 8058 headers
     assert f"/m#/task/{task_id}" in mail["text"]
     assert "Share the &lt;b&gt;spring&lt;/b&gt; sale" in mail["html"] and "<b>spring</b>" not in mail["html"]
     assert mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert mail["headers"]["List-Unsubscribe"].startswith("<http") and "/unsubscribe?t=" in mail["headers"]["List-Unsubscribe"]
+    assert (
+        mail["headers"]["List-Unsubscribe"].startswith("<http")
+        and "/unsubscribe?t=" in mail["headers"]["List-Unsubscribe"]
+    )
     # a second run, and the same event announced again (a replayed cause), send nothing new
     assert notify()["sent"] == 0
     from ripple import bootstrap

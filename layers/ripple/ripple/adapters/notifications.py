@@ -39,7 +39,10 @@ __all__ = [
 
 SHARDS = 4
 _MESSAGE_TTL_S = 180 * 86_400
-_JSON = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _failed(exc: PutError | UpdateError) -> bool:
@@ -118,7 +121,7 @@ class NotificationMessageItem(MainItem):
 
 
 class NotificationRateItem(MainItem):
-    count = NumberAttribute(default=0)
+    sent = NumberAttribute(default=0, attr_name="n")
 
     @staticmethod
     def key(tenant_id: str, employee_id: str, hour: int) -> str:
@@ -180,7 +183,7 @@ class DynamoNotifications:
 
     def save_settings(self, tenant_id: str, settings: dict[str, Any]) -> None:
         NotificationSettingsItem(
-            NotificationSettingsItem.key(tenant_id), tenant=tenant_id, settings=json.dumps(settings, **_JSON)
+            NotificationSettingsItem.key(tenant_id), tenant=tenant_id, settings=_dumps(settings)
         ).save()
 
     def preferences(self, tenant_id: str, employee_id: str) -> Preferences:
@@ -230,7 +233,7 @@ class DynamoNotifications:
                 kind=kind,
                 event_key=key,
                 recipients=list(dict.fromkeys(recipients)),
-                data=json.dumps(data, **_JSON),
+                data=_dumps(data),
                 created_at=now,
                 due_at=due_at,
                 gsi1pk=_queue("NEQ", pk),
@@ -253,8 +256,7 @@ class DynamoNotifications:
                     NotificationEventItem.gsi1sk.set(_due(lease_until, event.pk)),
                     NotificationEventItem.attempts.set(event.attempts + 1),
                 ],
-                condition=(NotificationEventItem.gsi1sk == event.due_key)
-                & (NotificationEventItem.state == "pending"),
+                condition=(NotificationEventItem.gsi1sk == event.due_key) & (NotificationEventItem.state == "pending"),
             )
         except UpdateError as exc:
             if _failed(exc):
@@ -277,7 +279,7 @@ class DynamoNotifications:
                     event_key=event.key,
                     employee_id=employee_id,
                     channel=channel,
-                    data=json.dumps(event.data, **_JSON),
+                    data=_dumps(event.data),
                     created_at=now,
                     gsi1pk=_queue("NMQ", pk),
                     gsi1sk=_due(now, pk),
@@ -387,10 +389,10 @@ class DynamoNotifications:
         try:
             NotificationRateItem(NotificationRateItem.key(tenant_id, employee_id, hour)).update(
                 actions=[
-                    NotificationRateItem.count.add(1),
+                    NotificationRateItem.sent.add(1),
                     NotificationRateItem.expires_at.set(hour // 1000 + 2 * 3600),
                 ],
-                condition=NotificationRateItem.count.does_not_exist() | (NotificationRateItem.count < limit),
+                condition=NotificationRateItem.sent.does_not_exist() | (NotificationRateItem.sent < limit),
             )
         except UpdateError as exc:
             if _failed(exc):
@@ -454,8 +456,14 @@ class SesMailer:
             response = self._sesv2().send_email(**params)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            permanent = code in ("MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException",
-                                 "AccountSuspendedException", "SendingPausedException", "NotFoundException")
+            permanent = code in (
+                "MessageRejected",
+                "MailFromDomainNotVerifiedException",
+                "BadRequestException",
+                "AccountSuspendedException",
+                "SendingPausedException",
+                "NotFoundException",
+            )
             raise MailError(f"{code}: {exc}", permanent=permanent) from exc
         except BotoCoreError as exc:
             raise MailError(f"{type(exc).__name__}: {exc}", permanent=False) from exc

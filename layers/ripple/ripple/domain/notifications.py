@@ -255,22 +255,39 @@ _COPY: dict[str, dict[str, tuple[str, str, str]]] = {
         "zh-Hant": ("新任務：{title}", "你有一個新的分享任務：{title}", "開啟任務"),
     },
     "task.due": {
-        "en": ("{hours} h left: {title}", "The task “{title}” closes in {hours} hours and you have not shared it yet.",
-               "Share now"),
-        "ja": ("残り{hours}時間: {title}", "タスク「{title}」はあと{hours}時間で締め切られます。まだシェアされていません。",
-               "今すぐシェア"),
+        "en": (
+            "{hours} h left: {title}",
+            "The task “{title}” closes in {hours} hours and you have not shared it yet.",
+            "Share now",
+        ),
+        "ja": (
+            "残り{hours}時間: {title}",
+            "タスク「{title}」はあと{hours}時間で締め切られます。まだシェアされていません。",
+            "今すぐシェア",
+        ),
         "zh-Hans": ("还剩 {hours} 小时：{title}", "任务「{title}」将在 {hours} 小时后截止，你还没有分享。", "立即分享"),
         "zh-Hant": ("還剩 {hours} 小時：{title}", "任務「{title}」將在 {hours} 小時後截止，你還沒有分享。", "立即分享"),
     },
     "lead.assigned": {
-        "en": ("New lead: {name}", "{name} left their details through your link. Contact them soon.", "Open my customers"),
-        "ja": ("新しいリード: {name}", "{name} さんがあなたのリンクから連絡先を残しました。早めに連絡しましょう。",
-               "顧客を開く"),
+        "en": (
+            "New lead: {name}",
+            "{name} left their details through your link. Contact them soon.",
+            "Open my customers",
+        ),
+        "ja": (
+            "新しいリード: {name}",
+            "{name} さんがあなたのリンクから連絡先を残しました。早めに連絡しましょう。",
+            "顧客を開く",
+        ),
         "zh-Hans": ("新线索：{name}", "{name} 通过你的链接留下了联系方式，请尽快联系。", "打开我的客户"),
         "zh-Hant": ("新線索：{name}", "{name} 透過你的連結留下了聯絡方式，請儘快聯繫。", "開啟我的客戶"),
     },
     "reward.fulfilled": {
-        "en": ("Your reward is on its way: {reward}", "Your redemption of {reward} has been fulfilled.", "Open the mall"),
+        "en": (
+            "Your reward is on its way: {reward}",
+            "Your redemption of {reward} has been fulfilled.",
+            "Open the mall",
+        ),
         "ja": ("特典を発送しました: {reward}", "{reward} の交換が完了しました。", "ポイントモールを開く"),
         "zh-Hans": ("你的奖励已发放：{reward}", "你兑换的 {reward} 已发放。", "打开积分商城"),
         "zh-Hant": ("你的獎勵已發放：{reward}", "你兌換的 {reward} 已發放。", "開啟積分商城"),
@@ -278,7 +295,10 @@ _COPY: dict[str, dict[str, tuple[str, str, str]]] = {
 }
 _FOOTER = {
     "en": ("You receive this because you are part of {company}'s advocacy program.", "Unsubscribe from these e-mails"),
-    "ja": ("{company} のアンバサダープログラムに参加しているため、このメールをお送りしています。", "このメールの配信を停止"),
+    "ja": (
+        "{company} のアンバサダープログラムに参加しているため、このメールをお送りしています。",
+        "このメールの配信を停止",
+    ),
     "zh-Hans": ("你收到这封邮件是因为你参加了 {company} 的全员营销计划。", "退订此类邮件"),
     "zh-Hant": ("你收到這封郵件是因為你參加了 {company} 的全員行銷計畫。", "取消訂閱此類郵件"),
 }

@@ -117,9 +117,7 @@ def task_distributed(
 
 
 def lead_assigned(svc: Services, tenant_id: str, employee_id: str, lead_id: str, customer_id: str, name: str) -> None:
-    safe_announce(
-        svc, tenant_id, "lead.assigned", lead_id, [employee_id], {"customer_id": customer_id, "name": name}
-    )
+    safe_announce(svc, tenant_id, "lead.assigned", lead_id, [employee_id], {"customer_id": customer_id, "name": name})
 
 
 def reward_fulfilled(svc: Services, tenant_id: str, employee_id: str, redemption_id: str, reward: str) -> None:
@@ -135,9 +133,7 @@ def _recipients(svc: Services, event: DueEvent) -> list[str]:
         return list(event.recipients)
     task_id = str(event.data.get("task_id", ""))
     states = svc.tasks.states([(event.tenant_id, task_id, e) for e in event.recipients])
-    return [
-        e for e in event.recipients if (s := states.get((event.tenant_id, task_id, e))) and s.shared_at is None
-    ]
+    return [e for e in event.recipients if (s := states.get((event.tenant_id, task_id, e))) and s.shared_at is None]
 
 
 def _link(base: str, kind: str, data: dict[str, Any]) -> str:

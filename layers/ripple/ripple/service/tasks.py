@@ -39,9 +39,9 @@ from ripple.domain.tasks import (
 )
 from ripple.domain.timeutil import ms_to_iso
 from ripple.domain.validation import check_id, parse_json_body, validate_limit
+from ripple.service import notifications, webhooks
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
-from ripple.service import notifications, webhooks
 from ripple.service.links import issue_link
 
 __all__ = [
@@ -160,7 +160,7 @@ def create_task(svc: Services, principal: Principal, raw_body: bytes | str | Non
         created_by=principal.sub,
     )
     task = _tasks(svc).get(principal.tenant_id, task_id)
-    recipients = [a["employee_id"] for a in assignments]
+    recipients = [employee.employee_id for employee in audience]
     notifications.task_distributed(svc, principal.tenant_id, task_id, spec.title, spec.deadline, recipients)
     webhooks.safe_emit(
         svc,

@@ -19,8 +19,8 @@ from ripple.domain.model import CHANNELS
 from ripple.domain.notifications import KINDS as NOTIFICATION_KINDS
 from ripple.domain.notifications import LANGUAGES as NOTIFICATION_LANGUAGES
 from ripple.domain.notifications import MAX_DUE_HOURS
-from ripple.domain.webhooks import EVENT_TYPES
 from ripple.domain.points import DIMENSIONS
+from ripple.domain.webhooks import EVENT_TYPES
 
 _OUTCOMES = ("unique_visit", "forward", "lead", "conversion")
 

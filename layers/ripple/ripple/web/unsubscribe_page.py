@@ -16,25 +16,64 @@ UNSUBSCRIBE_POLICY = (
 )
 
 _KIND_NAMES: dict[str, dict[str, str]] = {
-    "en": {"task.assigned": "new tasks", "task.due": "task reminders", "lead.assigned": "new leads",
-           "reward.fulfilled": "fulfilled rewards", "*": "all notifications"},
-    "ja": {"task.assigned": "新しいタスク", "task.due": "タスクのリマインダー", "lead.assigned": "新しいリード",
-           "reward.fulfilled": "特典の発送", "*": "すべての通知"},
-    "zh-Hans": {"task.assigned": "新任务", "task.due": "任务提醒", "lead.assigned": "新线索",
-                "reward.fulfilled": "奖励发放", "*": "所有通知"},
-    "zh-Hant": {"task.assigned": "新任務", "task.due": "任務提醒", "lead.assigned": "新線索",
-                "reward.fulfilled": "獎勵發放", "*": "所有通知"},
+    "en": {
+        "task.assigned": "new tasks",
+        "task.due": "task reminders",
+        "lead.assigned": "new leads",
+        "reward.fulfilled": "fulfilled rewards",
+        "*": "all notifications",
+    },
+    "ja": {
+        "task.assigned": "新しいタスク",
+        "task.due": "タスクのリマインダー",
+        "lead.assigned": "新しいリード",
+        "reward.fulfilled": "特典の発送",
+        "*": "すべての通知",
+    },
+    "zh-Hans": {
+        "task.assigned": "新任务",
+        "task.due": "任务提醒",
+        "lead.assigned": "新线索",
+        "reward.fulfilled": "奖励发放",
+        "*": "所有通知",
+    },
+    "zh-Hant": {
+        "task.assigned": "新任務",
+        "task.due": "任務提醒",
+        "lead.assigned": "新線索",
+        "reward.fulfilled": "獎勵發放",
+        "*": "所有通知",
+    },
 }
 _STRINGS: dict[str, dict[str, str]] = {
-    "en": {"title": "Unsubscribe", "ask": "Stop e-mails about {what}?", "button": "Unsubscribe",
-           "done": "Done: you will no longer get e-mails about {what}.",
-           "more": "You can turn them back on in the app under notification settings."},
-    "ja": {"title": "配信停止", "ask": "{what}のメールを停止しますか?", "button": "配信を停止する",
-           "done": "{what}のメールを停止しました。", "more": "アプリの通知設定からいつでも再開できます。"},
-    "zh-Hans": {"title": "退订", "ask": "不再接收关于{what}的邮件？", "button": "退订",
-                "done": "已退订：你将不再收到关于{what}的邮件。", "more": "你可以随时在应用的通知设置中重新开启。"},
-    "zh-Hant": {"title": "取消訂閱", "ask": "不再接收關於{what}的郵件？", "button": "取消訂閱",
-                "done": "已取消訂閱：你將不再收到關於{what}的郵件。", "more": "你可以隨時在應用程式的通知設定中重新開啟。"},
+    "en": {
+        "title": "Unsubscribe",
+        "ask": "Stop e-mails about {what}?",
+        "button": "Unsubscribe",
+        "done": "Done: you will no longer get e-mails about {what}.",
+        "more": "You can turn them back on in the app under notification settings.",
+    },
+    "ja": {
+        "title": "配信停止",
+        "ask": "{what}のメールを停止しますか?",
+        "button": "配信を停止する",
+        "done": "{what}のメールを停止しました。",
+        "more": "アプリの通知設定からいつでも再開できます。",
+    },
+    "zh-Hans": {
+        "title": "退订",
+        "ask": "不再接收关于{what}的邮件？",
+        "button": "退订",
+        "done": "已退订：你将不再收到关于{what}的邮件。",
+        "more": "你可以随时在应用的通知设置中重新开启。",
+    },
+    "zh-Hant": {
+        "title": "取消訂閱",
+        "ask": "不再接收關於{what}的郵件？",
+        "button": "取消訂閱",
+        "done": "已取消訂閱：你將不再收到關於{what}的郵件。",
+        "more": "你可以隨時在應用程式的通知設定中重新開啟。",
+    },
 }
 
 
@@ -45,11 +84,12 @@ def render_unsubscribe_page(lang: str, kind: str, action: str, *, done: bool) ->
     what = names.get(kind, names["*"])
     esc = html.escape
     if done:
-        main = f"<p role=\"status\">{esc(strings['done'].format(what=what))}</p><p>{esc(strings['more'])}</p>"
+        main = f'<p role="status">{esc(strings["done"].format(what=what))}</p><p>{esc(strings["more"])}</p>'
     else:
         main = (
             f"<p>{esc(strings['ask'].format(what=what))}</p>"
-            f'<form method="post" action="{esc(action)}"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
+            f'<form method="post" action="{esc(action)}">'
+            '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
             f'<button type="submit">{esc(strings["button"])}</button></form>'
         )
     return (
