@@ -1,0 +1,152 @@
+"""The pure notification rules: preferences, quiet hours across midnight and DST, the single
+send decision, rendering (escaped, no header injection) and the unsubscribe token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ripple.domain.errors import ValidationError
+from ripple.domain.notifications import (
+    KINDS,
+    LANGUAGES,
+    Preferences,
+    decide,
+    hour_window,
+    quiet_until,
+    read_unsubscribe_token,
+    render,
+    unsubscribe_token,
+    validate_notification_settings,
+    validate_preferences,
+)
+
+KEY = b"k" * 32
+
+
+def ms(text: str, zone: str = "UTC") -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone)).timestamp() * 1000)
+
+
+def test_defaults_want_every_kind_by_email() -> None:
+    prefs = Preferences()
+    assert all(prefs.wants(k, "email") for k in KINDS)
+    assert not prefs.wants("task.assigned", "push")
+    assert prefs.to_public()["quiet_hours"] is None
+
+
+def test_partial_update_changes_only_what_is_given() -> None:
+    prefs = validate_preferences({"email": {"task.due": False}}, Preferences())
+    prefs = validate_preferences({"quiet_hours": {"start": "22:00", "end": "07:30"}}, prefs)
+    assert not prefs.wants("task.due", "email") and prefs.wants("task.assigned", "email")
+    assert prefs.to_public()["quiet_hours"] == {"start": "22:00", "end": "07:30"}
+    assert validate_preferences({"quiet_hours": None}, prefs).quiet_start is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": {"task.nope": True}},
+        {"email": {"task.due": 1}},
+        {"email": []},
+        {"quiet_hours": {"start": "24:00", "end": "07:00"}},
+        {"quiet_hours": {"start": "7:00", "end": "08:00"}},
+        {"quiet_hours": {"start": "０７:００", "end": "08:00"}},
+        {"quiet_hours": {"start": "08:00", "end": "08:00"}},
+        {"quiet_hours": {"start": "08:00"}},
+        {"timezone": "Mars/Olympus"},
+        {"timezone": ""},
+        {"language": "fr"},
+        {"sms": True},
+    ],
+)
+def test_bad_preferences_are_refused(body: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        validate_preferences(body, Preferences())
+
+
+def test_quiet_window_wrapping_midnight_ends_next_morning_in_the_employees_zone() -> None:
+    prefs = Preferences(quiet_start=22 * 60, quiet_end=8 * 60, timezone="Asia/Tokyo")
+    late = ms("2026-12-03T23:30:00", "Asia/Tokyo")
+    assert quiet_until(prefs, "UTC", late) == ms("2026-12-04T08:00:00", "Asia/Tokyo")
+    early = ms("2026-12-04T06:00:00", "Asia/Tokyo")
+    assert quiet_until(prefs, "UTC", early) == ms("2026-12-04T08:00:00", "Asia/Tokyo")
+    assert quiet_until(prefs, "UTC", ms("2026-12-04T12:00:00", "Asia/Tokyo")) is None
+    # no zone of their own: the tenant's
+    tenant_zone = Preferences(quiet_start=22 * 60, quiet_end=8 * 60)
+    assert quiet_until(tenant_zone, "Europe/Berlin", ms("2026-12-03T23:00:00", "Europe/Berlin")) is not None
+
+
+def test_quiet_end_in_a_dst_gap_is_never_in_the_past() -> None:
+    # 2026-03-08 02:30 does not exist in New York
+    prefs = Preferences(quiet_start=1 * 60, quiet_end=2 * 60 + 30, timezone="America/New_York")
+    now = ms("2026-03-08T01:59:00", "America/New_York")
+    assert quiet_until(prefs, "UTC", now) is not None
+    assert quiet_until(prefs, "UTC", now) > now  # type: ignore[operator]
+
+
+def test_decide_is_the_single_place() -> None:
+    base = {
+        "kind": "task.assigned",
+        "channel": "email",
+        "active": True,
+        "has_address": True,
+        "tenant_enabled": True,
+        "prefs": Preferences(),
+        "zone": "UTC",
+        "now_ms": ms("2026-12-03T12:00:00"),
+    }
+    assert decide(**base).action == "send"  # type: ignore[arg-type]
+    assert decide(**{**base, "active": False}).reason == "offboarded"  # type: ignore[arg-type]
+    assert decide(**{**base, "tenant_enabled": False}).reason == "channel_off"  # type: ignore[arg-type]
+    off = Preferences(email=frozenset())
+    assert decide(**{**base, "prefs": off}).reason == "preference"  # type: ignore[arg-type]
+    assert decide(**{**base, "has_address": False}).reason == "no_address"  # type: ignore[arg-type]
+    quiet = Preferences(quiet_start=11 * 60, quiet_end=13 * 60)
+    later = decide(**{**base, "prefs": quiet})  # type: ignore[arg-type]
+    assert (later.action, later.at) == ("later", ms("2026-12-03T13:00:00"))
+
+
+def test_hour_window() -> None:
+    now = ms("2026-12-03T12:34:56")
+    assert hour_window(now) == (ms("2026-12-03T12:00:00"), ms("2026-12-03T13:00:00"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_in_every_language(kind: str, lang: str) -> None:
+    data = {"title": "<script>x</script>", "name": "Bai", "reward": "Mug", "hours": 24, "task_id": "t1"}
+    out = render(
+        kind, lang, data, url="https://r.example/m#/task/t1", unsubscribe_url="https://r.example/u?t=a", company="Acme"
+    )
+    assert out.subject and "\n" not in out.subject
+    assert "https://r.example/m#/task/t1" in out.text and "https://r.example/u?t=a" in out.text
+    assert "<script>" not in out.html and f'lang="{lang}"' in out.html
+
+
+def test_subject_cannot_carry_a_header() -> None:
+    out = render("task.assigned", "en", {"title": "x\r\nBcc: all@corp"}, url="u", unsubscribe_url="v", company="")
+    assert "\r" not in out.subject and "\n" not in out.subject
+
+
+def test_unsubscribe_token_round_trip_and_forgery() -> None:
+    token = unsubscribe_token(KEY, "acme", "alice", "task.due")
+    assert read_unsubscribe_token(KEY, token) == ("acme", "alice", "task.due")
+    assert read_unsubscribe_token(KEY, unsubscribe_token(KEY, "acme", "alice", "*"))[2] == "*"
+    head, mac = token.split(".")
+    forged_head = unsubscribe_token(b"other", "acme", "bob", "task.due").split(".")[0]
+    for bad in (f"{forged_head}.{mac}", f"{head}.AAAA", head, "", "a.b.c", None, 5, "x" * 500):
+        with pytest.raises(ValidationError):
+            read_unsubscribe_token(KEY, bad)
+    with pytest.raises(ValidationError):
+        read_unsubscribe_token(b"another key", token)
+
+
+def test_tenant_settings() -> None:
+    assert validate_notification_settings({}, {}) == {"email": True, "from_name": "", "due_hours": 24}
+    assert validate_notification_settings({"due_hours": 48}, {"email": False})["email"] is False
+    for bad in ({"due_hours": True}, {"due_hours": 0}, {"due_hours": 10_000}, {"from_name": "<a>"}, {"x": 1}):
+        with pytest.raises(ValidationError):
+            validate_notification_settings(bad, {})
