@@ -53,7 +53,7 @@ def test_partial_update_changes_only_what_is_given() -> None:
         {"email": []},
         {"quiet_hours": {"start": "24:00", "end": "07:00"}},
         {"quiet_hours": {"start": "7:00", "end": "08:00"}},
-        {"quiet_hours": {"start": "０７:００", "end": "08:00"}},
+        {"quiet_hours": {"start": "\uff10\uff17:\uff10\uff10", "end": "08:00"}},  # fullwidth digits
         {"quiet_hours": {"start": "08:00", "end": "08:00"}},
         {"quiet_hours": {"start": "08:00"}},
         {"timezone": "Mars/Olympus"},
