@@ -42,8 +42,11 @@ def test_every_resource_the_functions_get_is_an_output(outputs: dict[str, str]) 
     from ripple.adapters.stack import deployed_env
 
     env = deployed_env(outputs)
-    globals_env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
-    resource_vars = {k for k, v in globals_env.items() if isinstance(v, dict) and "Ref" in v and k != "RIPPLE_ENV"}
+    template = load_template()
+    globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
+    resource_vars = {
+        k for k, v in globals_env.items() if isinstance(v, dict) and "Ref" in v and v["Ref"] not in template["Parameters"]
+    }
     assert resource_vars <= set(env), sorted(resource_vars - set(env))
     assert env["RIPPLE_MAIN_TABLE"] == "value-of-MainTableName"
 

@@ -64,6 +64,10 @@ BEYOND_SCHEMA: frozenset[tuple[str, str]] = frozenset(
         ("PUT", "/admin/webhooks"),  # the host: a valid name or address (not 127.1, 0x7f.0.0.1)
         ("PUT", "/me/card"),  # phone numbers in the tenant's region, e-mail syntax, https URLs
         ("PUT", "/admin/card"),  # the same
+        ("PUT", "/me/notifications"),  # an IANA zone name
+        ("PUT", "/admin/notifications"),  # due_hours is a JSON integer (336.0 is refused)
+        ("GET", "/unsubscribe"),  # t: a token we signed (an HMAC no schema can state)
+        ("POST", "/unsubscribe"),  # the same
         ("POST", "/auth/sign-in"),
         ("POST", "/auth/new-password"),
         ("POST", "/auth/forgot-password"),

@@ -36,6 +36,7 @@ def _use_running_stack(port: int | None = None) -> None:
         ports = ", ".join(str(s.get("port")) for s in stacks)
         sys.exit(f"several local stacks are running here (ports {ports}): choose one with --port")
     os.environ.update(local_env(stacks[0]["moto"], stacks[0]["stack"], stacks[0].get("pool")))
+    os.environ.setdefault("RIPPLE_PUBLIC_BASE_URL", stacks[0]["api"])  # the links e-mails carry
 
 
 def _use_deployed_stack(stack: str) -> None:
@@ -190,7 +191,9 @@ def main(argv: list[str] | None = None) -> None:
     segments = sub.add_parser("segments", help="recompute customer segments and reach now")
     segments.add_argument("--tenant", action="append", help="repeatable; default every tenant")
 
-    for cmd in (reconcile, settle, segments, tok, create):
+    notify = sub.add_parser("notify", help="expand and send due notifications now (the minute job, at once)")
+
+    for cmd in (reconcile, settle, segments, notify, tok, create):
         cmd.add_argument("--port", type=int, help="the stack on this port (default: the only one running)")
 
     urls = sub.add_parser("deployed-urls", help="URLs of a deployed stack, from its CloudFormation outputs")
@@ -226,6 +229,12 @@ def main(argv: list[str] | None = None) -> None:
         from ripple.adapters.stack import deployed_urls, stack_outputs
 
         print(json.dumps(deployed_urls(stack_outputs(args.stack, region=args.region)), indent=2))
+    elif args.command == "notify":
+        _use_running_stack(args.port)
+        from ripple import bootstrap
+        from ripple.service.notifications import dispatch
+
+        print(json.dumps(dispatch(bootstrap.services()), indent=2))
     elif args.command == "segments":
         _use_running_stack(args.port)
         from ripple import bootstrap

@@ -25,6 +25,7 @@ OUTPUT_ENV = {
     "VisitorSigningSecretArn": "RIPPLE_VISITOR_SECRET_ARN",
     "UserPoolId": "RIPPLE_USER_POOL_ID",
     "UserPoolClientId": "RIPPLE_USER_POOL_CLIENT_ID",
+    "NotificationSender": "RIPPLE_MAIL_FROM",
 }
 
 

@@ -84,11 +84,12 @@ def _hhmm(minutes: int) -> str:
 
 
 def _minutes(value: object, what: str) -> int:
+    bad = ValidationError(f"{what} must be HH:MM (24-hour)", details={"field": "quiet_hours", "part": what})
     if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
-        raise ValidationError(f"{what} must be HH:MM (24-hour)", details={"field": what})
+        raise bad
     hh, mm = value[:2], value[3:]
     if not (hh.isdigit() and mm.isdigit() and hh.isascii() and mm.isascii()) or int(hh) > 23 or int(mm) > 59:
-        raise ValidationError(f"{what} must be HH:MM (24-hour)", details={"field": what})
+        raise bad
     return int(hh) * 60 + int(mm)
 
 

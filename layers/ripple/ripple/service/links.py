@@ -19,7 +19,7 @@ __all__ = ["RESERVED_CODES", "CodeTakenError", "issue_link"]
 # could be drawn (tests/unit/test_web_console.py keeps this set complete).
 RESERVED_CODES = frozenset(
     {"assets", "campaigns", "console", "customers", "lead-pool", "leaderboards", "leads", "m", "me"}
-    | {"c", "openapi.json", "p", "rewards", "s"}
+    | {"c", "openapi.json", "p", "rewards", "s", "unsubscribe"}
 )
 
 

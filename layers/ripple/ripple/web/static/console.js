@@ -498,11 +498,51 @@
         else R.clear(detail).appendChild(R.empty("task.pick"));
       }
     };
+    root.appendChild(notificationSettingsCard());
     const stopList = R.poll(renderList, 5000);
     return () => {
       stopList();
       if (stopDetail) stopDetail();
     };
+  }
+
+  /** The tenant's notification channel: e-mail on or off, the sender's name, and how long
+   * before a deadline the reminder goes to those who have not shared. */
+  function notificationSettingsCard() {
+    const email = h("input", { type: "checkbox", id: "notify-email" });
+    const fromName = h("input", { type: "text", id: "notify-from-name", maxlength: "64" });
+    const dueHours = h("input", { type: "number", id: "notify-due-hours", min: "1", max: "336", step: "1", required: true });
+    const note = h("p", { class: "muted", id: "notify-not-configured", i18n: "notify.admin.not_configured", hidden: true });
+    const save = h("button", { type: "submit", class: "btn", id: "notify-settings-save", i18n: "common.save", disabled: true });
+    const form = h(
+      "form",
+      { class: "form", id: "notify-settings-form" },
+      note,
+      h("label", { class: "check" }, email, h("span", { i18n: "notify.admin.email" })),
+      R.field("notify.admin.from_name", fromName),
+      R.field("notify.admin.due_hours", dueHours),
+      save
+    );
+    const show = (s) => {
+      email.checked = !!s.email;
+      fromName.value = s.from_name || "";
+      dueHours.value = String(s.due_hours);
+      note.hidden = !!s.email_configured;
+      save.disabled = false;
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      for (const el of [fromName, dueHours]) el.removeAttribute("aria-invalid");
+      try {
+        show(await R.api("PUT", "/admin/notifications", { email: email.checked, from_name: fromName.value, due_hours: Number(dueHours.value) }));
+        R.toast(R.t("notify.admin.saved"), "ok");
+      } catch (err) {
+        R.markRefused(err, { from_name: fromName, due_hours: dueHours });
+        fail(err);
+      }
+    });
+    R.api("GET", "/admin/notifications").then(show, fail);
+    return R.card("notify.admin", form);
   }
 
   // ------------------------------------------------------------------ customers and the pool

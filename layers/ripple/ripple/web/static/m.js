@@ -78,6 +78,10 @@
   function tasksView(root) {
     const list = h("div", { id: "my-tasks" });
     root.appendChild(R.card("nav.tasks", list));
+    root.appendChild(
+      h("p", null, h("a", { href: "#/notifications", id: "open-notifications", class: "btn small secondary", i18n: "notify.settings",
+        on: { click: (e) => { e.preventDefault(); R.open("notifications"); } } }))
+    );
     const render = async () => {
       const data = await R.api("GET", "/me/tasks?limit=50");
       R.clear(list);
@@ -443,6 +447,91 @@
     }, 3000);
   }
 
+  // ------------------------------------------------------------------ notifications
+
+  /** What I am told about by e-mail, when not (quiet hours, in my zone), in which language,
+   * and what happened to my recent notifications (hidden view "notifications"). */
+  function notificationsView(view) {
+    view.appendChild(h("button", { type: "button", class: "btn ghost", i18n: "common.back", on: { click: () => R.open("tasks") } }));
+    const kinds = h("fieldset", { class: "kinds" }, h("legend", { i18n: "notify.by_email" }));
+    const boxes = {};
+    const quietOn = h("input", { type: "checkbox", id: "quiet-on" });
+    const start = h("input", { type: "time", id: "quiet-start", value: "22:00" });
+    const end = h("input", { type: "time", id: "quiet-end", value: "08:00" });
+    const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+    const zone = h("input", { id: "notify-zone", list: "notify-zones", autocomplete: "off", placeholder: Intl.DateTimeFormat().resolvedOptions().timeZone });
+    const zoneList = h("datalist", { id: "notify-zones" }, zones.map((z) => h("option", { value: z })));
+    const lang = R.select(
+      [["", "notify.lang.auto"], ["en", { text: "English" }], ["ja", { text: "日本語" }], ["zh-Hans", { text: "简体中文" }], ["zh-Hant", { text: "繁體中文" }]],
+      { id: "notify-lang" }
+    );
+    const save = h("button", { type: "submit", class: "btn", id: "notify-save", i18n: "common.save", disabled: true });
+    const form = h(
+      "form",
+      { class: "form", id: "notify-form" },
+      kinds,
+      h("label", { class: "check" }, quietOn, h("span", { i18n: "notify.quiet" })),
+      h("div", { class: "row" }, R.field("notify.quiet_start", start), R.field("notify.quiet_end", end)),
+      R.field("notify.zone", zone, "notify.zone_hint"),
+      zoneList,
+      R.field("notify.lang", lang),
+      save
+    );
+    const recent = h("div", { id: "notify-recent" });
+    view.appendChild(R.card("notify.settings", form));
+    view.appendChild(R.card("notify.recent", recent));
+    const show = (data) => {
+      const p = data.preferences;
+      R.clear(kinds).appendChild(h("legend", { i18n: "notify.by_email" }));
+      for (const kind of data.kinds) {
+        boxes[kind] = h("input", { type: "checkbox", id: "notify-" + kind.replace(".", "-"), "data-kind": kind });
+        boxes[kind].checked = !!p.email[kind];
+        kinds.appendChild(h("label", { class: "check" }, boxes[kind], h("span", { i18n: "notify.kind." + kind })));
+      }
+      quietOn.checked = !!p.quiet_hours;
+      if (p.quiet_hours) {
+        start.value = p.quiet_hours.start;
+        end.value = p.quiet_hours.end;
+      }
+      zone.value = p.timezone || "";
+      lang.value = p.language || "";
+      save.disabled = false;
+      if (data.recent) {
+        R.clear(recent).appendChild(
+          R.table(
+            [
+              { label: "notify.kind", value: (m) => R.t("notify.kind." + m.kind) },
+              { label: "notify.state", value: (m) => R.t("notify.state." + m.state) + (m.reason ? " (" + m.reason + ")" : "") },
+              { label: "notify.when", value: (m) => R.time(m.sent_at || m.created_at) },
+            ],
+            data.recent,
+            { emptyKey: "notify.none" }
+          )
+        );
+      }
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const email = {};
+      for (const [kind, box] of Object.entries(boxes)) email[kind] = box.checked;
+      const body = {
+        email,
+        quiet_hours: quietOn.checked ? { start: start.value, end: end.value } : null,
+        timezone: zone.value.trim() || null,
+        language: lang.value || null,
+      };
+      try {
+        const saved = await R.api("PUT", "/me/notifications", body);
+        show(saved);
+        R.toast(R.t("notify.saved"));
+      } catch (err) {
+        R.markRefused(err, { timezone: zone, quiet_hours: start, language: lang });
+        fail(err);
+      }
+    });
+    R.api("GET", "/me/notifications").then(show, fail);
+  }
+
   // ------------------------------------------------------------------ start
 
   let stopStats = null;
@@ -463,8 +552,8 @@
       customers: customersView,
       card: cardView,
     },
-    hidden: { task: taskView, customer: customerView },
-    parentOf: { task: "tasks", customer: "customers" },
+    hidden: { task: taskView, customer: customerView, notifications: notificationsView },
+    parentOf: { task: "tasks", customer: "customers", notifications: "tasks" },
   }).catch((err) => console.error(err));
   document.getElementById("logout").addEventListener("click", () => {
     if (stopStats) stopStats();
