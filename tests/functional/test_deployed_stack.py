@@ -45,7 +45,9 @@ def test_every_resource_the_functions_get_is_an_output(outputs: dict[str, str]) 
     template = load_template()
     globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
     resource_vars = {
-        k for k, v in globals_env.items() if isinstance(v, dict) and "Ref" in v and v["Ref"] not in template["Parameters"]
+        k
+        for k, v in globals_env.items()
+        if isinstance(v, dict) and "Ref" in v and v["Ref"] not in template["Parameters"]
     }
     assert resource_vars <= set(env), sorted(resource_vars - set(env))
     assert env["RIPPLE_MAIN_TABLE"] == "value-of-MainTableName"

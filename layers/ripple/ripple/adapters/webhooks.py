@@ -85,6 +85,15 @@ class WebhookOutboxItem(MainItem):
         return f"{due:013d}#{pk}"
 
 
+class ChatBotsItem(MainItem):
+    tenant = UnicodeAttribute()
+    bots = UnicodeAttribute()  # JSON list of the tenant's group bots (with their secrets)
+
+    @staticmethod
+    def key(tenant_id: str) -> str:
+        return f"WHBOT#{tenant_id}"
+
+
 class WebhookDeliveryItem(MainItem):
     tenant = UnicodeAttribute()
     event_id = UnicodeAttribute()
@@ -124,6 +133,7 @@ class SendResult:
     status_code: int | None
     latency_ms: int
     error: str | None
+    body: bytes = b""  # the first KB of the answer (chat products say "refused" in a 200)
 
     @property
     def ok(self) -> bool:
@@ -221,6 +231,21 @@ class DynamoWebhooks:
             created_at=endpoint["created_at"],
             updated_at=endpoint["updated_at"],
             updated_by=actor,
+        ).save()
+
+    # -- chat bots
+
+    def bots(self, tenant_id: str) -> list[dict[str, Any]]:
+        try:
+            item = ChatBotsItem.get(ChatBotsItem.key(tenant_id), consistent_read=True)
+        except DoesNotExist:
+            return []
+        value = json.loads(item.bots)
+        return [b for b in value if isinstance(b, dict)] if isinstance(value, list) else []
+
+    def put_bots(self, tenant_id: str, bots: list[dict[str, Any]]) -> None:
+        ChatBotsItem(
+            ChatBotsItem.key(tenant_id), tenant=tenant_id, bots=json.dumps(bots, sort_keys=True, ensure_ascii=False)
         ).save()
 
     # -- outbox
@@ -413,8 +438,8 @@ def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float,
     or the metadata service), and the connection goes to an address so checked."""
     started = time.monotonic()
 
-    def done(status: int | None, error: str | None) -> SendResult:
-        return SendResult(status, int((time.monotonic() - started) * 1000), error)
+    def done(status: int | None, error: str | None, body: bytes = b"") -> SendResult:
+        return SendResult(status, int((time.monotonic() - started) * 1000), error, body)
 
     try:
         parts = urlsplit(url)
@@ -437,9 +462,9 @@ def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float,
         try:
             conn.request("POST", target, body=body, headers=headers)
             resp = conn.getresponse()
-            resp.read(1024)
+            answer = resp.read(1024)
             status = int(resp.status)
-            return done(status, None if 200 <= status < 300 else f"HTTP {status}")
+            return done(status, None if 200 <= status < 300 else f"HTTP {status}", answer)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         finally:

@@ -89,3 +89,38 @@ def unsubscribe_now() -> Any:
         kinds = result["unsubscribed"]
         return _page(kinds[0] if len(kinds) == 1 else "*", done=True)
     return result
+
+
+def _allow_private() -> bool:
+    return bootstrap.config().env in ("local", "test")
+
+
+@notifications.route("/admin/chat-bots", methods=["GET"], auth=Auth.USER, role=Role.ADMIN)
+def get_chat_bots(principal: Principal) -> Any:
+    """The tenant's group chat bots (URLs masked, secrets never shown)."""
+    from ripple.service.chatbots import list_bots
+
+    return list_bots(bootstrap.services(), principal)
+
+
+@notifications.route("/admin/chat-bots/{bot_id}", methods=["PUT"], auth=Auth.USER, role=Role.ADMIN)
+def put_chat_bot(principal: Principal, bot_id: str) -> Any:
+    """Add or replace a group bot: WeCom, DingTalk, Feishu/Lark, Slack or Teams, and the events it posts."""
+    from ripple.service.chatbots import put_bot
+
+    return put_bot(bootstrap.services(), principal, bot_id, json_body(), allow_private=_allow_private())
+
+
+@notifications.route("/admin/chat-bots/{bot_id}", methods=["DELETE"], auth=Auth.USER, role=Role.ADMIN)
+def delete_chat_bot(principal: Principal, bot_id: str) -> Any:
+    from ripple.service.chatbots import delete_bot
+
+    return delete_bot(bootstrap.services(), principal, bot_id)
+
+
+@notifications.route("/admin/chat-bots/{bot_id}/test", methods=["POST"], auth=Auth.USER, role=Role.ADMIN)
+def test_chat_bot(principal: Principal, bot_id: str) -> Any:
+    """Post a sample message to the group now; the attempt is in the delivery log."""
+    from ripple.service.chatbots import send_test_message
+
+    return send_test_message(bootstrap.services(), principal, bot_id, allow_private=_allow_private())

@@ -20,6 +20,7 @@ __all__ = [
     "BACKOFF_MS",
     "EVENT_TYPES",
     "MAX_ATTEMPTS",
+    "check_url",
     "is_public_address",
     "legacy_ipv4",
     "next_retry_ms",
@@ -174,6 +175,9 @@ def _check_url(value: object, *, allow_private: bool) -> str:
         elif loopback or bare.endswith(_PRIVATE_SUFFIXES) or "." not in bare:
             raise ValidationError("url must be a public host", details={"field": "url"})
     return value
+
+
+check_url = _check_url  # the chat bots' URLs are checked the same way (domain.chatbots)
 
 
 def _loopback(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -36,6 +36,7 @@ __all__ = [
 
 log = logging.getLogger("ripple.webhooks")
 LEASE_MS = 60_000  # longer than one send (5 s timeout) plus its bookkeeping
+BOT_KEY = "_bot"  # an outbox item for a chat bot carries its bot id under this key
 TIMEOUT_S = 5.0
 USER_AGENT = "Ripple-Webhooks/1"
 Sender = Callable[..., Any]  # adapters.webhooks.http_post's signature
@@ -151,6 +152,9 @@ def emit(
     (the dispatcher checks the subscription again when it is due). Idempotent: a second
     emit of the same event id writes nothing. Returns whether an item was written."""
     repo = _repo(svc)
+    from ripple.service.chatbots import enqueue_for_bots
+
+    enqueue_for_bots(svc, repo, tenant_id, event_type, payload, event_id, due_at)
     endpoint = repo.get_endpoint(tenant_id)
     if endpoint is None or not endpoint["active"] or event_type not in endpoint["events"]:
         return False
@@ -241,6 +245,11 @@ def dispatch_due(svc: Services, *, allow_private: bool, limit: int = 50, send: S
         token = svc.ids(16)
         if not repo.claim(entry, token, svc.clock() + LEASE_MS):
             counts["lost_claims"] += 1  # another dispatcher has it
+            continue
+        if BOT_KEY in entry.payload:  # a group chat bot's message (service/chatbots.py)
+            from ripple.service.chatbots import deliver_to_bot
+
+            counts[deliver_to_bot(svc, repo, entry, token, allow_private=allow_private, send=send)] += 1
             continue
         if entry.tenant_id not in endpoints:
             endpoints[entry.tenant_id] = repo.get_endpoint(entry.tenant_id)

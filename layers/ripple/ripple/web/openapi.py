@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ripple.domain.analytics import BREAKDOWNS
+from ripple.domain.chatbots import BOT_EVENTS, PROVIDERS
 from ripple.domain.model import CHANNELS
 from ripple.domain.notifications import KINDS as NOTIFICATION_KINDS
 from ripple.domain.notifications import LANGUAGES as NOTIFICATION_LANGUAGES
@@ -452,6 +453,36 @@ _NOTIFICATIONS: dict[str, dict[str, Any]] = {
     "NotificationSettings": _obj(
         {**_NOTIFICATION_SETTINGS_PROPS, "email_configured": _BOOL},
         ("email", "from_name", "due_hours", "email_configured"),
+    ),
+    # PUT /admin/chat-bots/{bot_id}: the URL on the product's own host (loopback on local
+    # stacks); a signing secret only for DingTalk (加签) and Feishu/Lark
+    "ChatBotInput": {
+        **_obj(
+            {
+                "provider": {"enum": list(PROVIDERS)},
+                "url": {"type": "string", "minLength": 1, "maxLength": 2048, "format": "uri"},
+                "events": {"type": "array", "minItems": 1, "items": {"enum": list(BOT_EVENTS)}},
+                "secret": {"type": "string", "minLength": 1, "maxLength": 200},
+                "name": {"type": "string", "maxLength": 64},
+                "language": {"enum": list(NOTIFICATION_LANGUAGES)},
+                "active": _BOOL,
+            },
+            ("provider", "url", "events"),
+        ),
+        "additionalProperties": False,
+    },
+    "ChatBot": _obj(
+        {
+            "bot_id": _STR,
+            "provider": {"enum": list(PROVIDERS)},
+            "url": _STR,  # masked: the key/token part of the URL is a credential
+            "events": {"type": "array", "items": {"enum": list(BOT_EVENTS)}},
+            "signed": _BOOL,
+            "name": _STR,
+            "language": {"enum": list(NOTIFICATION_LANGUAGES)},
+            "active": _BOOL,
+        },
+        ("bot_id", "provider", "url", "events", "signed", "active"),
     ),
     "Unsubscribed": _obj(
         {"unsubscribed": {"type": "array", "items": {"enum": list(NOTIFICATION_KINDS)}}, "preferences": _PREFS},
@@ -1313,7 +1344,10 @@ REFUSING: dict[tuple[str, str], int] = {
 }
 # path parameters: what the API accepts (anything else is a 422, or the redirect's 404)
 _ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-PATH_PARAMS: dict[str, dict[str, Any]] = {"period": {"type": "string", "pattern": f"^({_PERIOD})$"}}
+PATH_PARAMS: dict[str, dict[str, Any]] = {
+    "period": {"type": "string", "pattern": f"^({_PERIOD})$"},
+    "bot_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,31}$"},
+}
 
 # (path, METHOD) -> (request schema or None, success status, response schema or None)
 OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
@@ -1375,6 +1409,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/admin/notifications", "GET"): (None, 200, "NotificationSettings"),
     ("/admin/notifications", "PUT"): ("NotificationSettingsInput", 200, "NotificationSettings"),
     ("/unsubscribe", "POST"): (None, 200, "Unsubscribed"),
+    ("/admin/chat-bots/{bot_id}", "PUT"): ("ChatBotInput", 200, "ChatBot"),
     ("/admin/redemptions/{redemption_id}/fulfil", "POST"): ("FulfilInput", 200, None),
     ("/admin/redemptions/{redemption_id}/cancel", "POST"): ("CancelInput", 200, None),
     ("/customers/{customer_id}/notes", "POST"): ("NoteInput", 201, None),
