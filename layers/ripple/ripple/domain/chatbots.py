@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ripple.domain.errors import ValidationError
-from ripple.domain.webhooks import check_url
+from ripple.domain.webhooks import check_events, check_url
 
 __all__ = [
     "BOT_EVENTS",
@@ -91,15 +91,7 @@ def validate_bot(bot_id: str, body: Mapping[str, Any], *, allow_private: bool) -
             f"a {provider} webhook URL is on {' or '.join(h.lstrip('.') for h in _HOSTS[provider])}",
             details={"field": "url"},
         )
-    events = body.get("events")
-    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
-        raise ValidationError("events must be a non-empty list", details={"field": "events"})
-    bad = sorted(set(events) - set(BOT_EVENTS))
-    if bad:
-        raise ValidationError(
-            f"unknown bot event(s): {', '.join(bad)}; known: {', '.join(BOT_EVENTS)}",
-            details={"field": "events", "unknown": bad},
-        )
+    events = check_events(body.get("events"), BOT_EVENTS)
     secret = body.get("secret")
     if secret is not None:
         if provider not in _SIGNED:
@@ -119,7 +111,7 @@ def validate_bot(bot_id: str, body: Mapping[str, Any], *, allow_private: bool) -
         "bot_id": bot_id,
         "provider": provider,
         "url": url,
-        "events": sorted(set(events)),
+        "events": events,
         "secret": secret,
         "name": name.strip(),
         "language": language,

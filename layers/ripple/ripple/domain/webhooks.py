@@ -20,6 +20,7 @@ __all__ = [
     "BACKOFF_MS",
     "EVENT_TYPES",
     "MAX_ATTEMPTS",
+    "check_events",
     "check_url",
     "is_public_address",
     "legacy_ipv4",
@@ -195,19 +196,25 @@ def validate_endpoint(body: dict[str, Any], *, allow_private: bool) -> dict[str,
     if unknown:
         raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
     url = _check_url(body.get("url"), allow_private=allow_private)
-    events = body.get("events")
-    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
-        raise ValidationError("events must be a non-empty list of event types", details={"field": "events"})
-    bad = sorted(set(events) - set(EVENT_TYPES))
-    if bad:
-        raise ValidationError(
-            f"unknown event type(s): {', '.join(bad)}; known: {', '.join(EVENT_TYPES)}",
-            details={"field": "events", "unknown": bad},
-        )
+    events = check_events(body.get("events"), EVENT_TYPES)
     active = body.get("active", True)
     rotate = body.get("rotate_secret", False)
     if not isinstance(active, bool):
         raise ValidationError("active must be a boolean", details={"field": "active"})
     if not isinstance(rotate, bool):
         raise ValidationError("rotate_secret must be a boolean", details={"field": "rotate_secret"})
-    return {"url": url, "events": sorted(set(events)), "active": active, "rotate_secret": rotate}
+    return {"url": url, "events": events, "active": active, "rotate_secret": rotate}
+
+
+def check_events(events: object, known: tuple[str, ...]) -> list[str]:
+    """A non-empty list of known event types, sorted and without repeats (the endpoint's and
+    the chat bots' subscriptions)."""
+    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+        raise ValidationError("events must be a non-empty list of event types", details={"field": "events"})
+    bad = sorted(set(events) - set(known))
+    if bad:
+        raise ValidationError(
+            f"unknown event type(s): {', '.join(bad)}; known: {', '.join(known)}",
+            details={"field": "events", "unknown": bad},
+        )
+    return sorted(set(events))
