@@ -105,3 +105,60 @@ def test_an_employee_opens_a_task_from_its_email_and_manages_notifications(
     expect(page.locator("[role=status]")).to_contain_text("no longer get e-mails about new tasks")
     prefs = tenant.call("GET", "/me/notifications", nora)["preferences"]["email"]
     assert prefs == {"task.assigned": False, "task.due": False, "lead.assigned": True, "reward.fulfilled": True}
+
+
+def test_an_admin_sets_the_channel_and_adds_a_group_bot_from_the_console(
+    browser: Any, tenant: Tenant, watch: Watch
+) -> None:
+    """The tasks view's notification card and chat bot card: settings saved, a Slack-format
+    bot added against a loopback receiver, its test message arrives, then it is removed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from playwright.sync_api import expect
+
+    from tests.e2e.conftest import DESKTOP
+
+    got: list[dict[str, Any]] = []
+
+    class Group(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Group)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        admin = tenant.token("boss", "admin")
+        page = watch.page(browser.new_context(**DESKTOP, locale="en-US").new_page(), "console")
+        page.goto(tenant.base + "/console#/tasks")
+        sign_in(page, admin)
+        expect(page.locator("#notify-settings-save")).to_be_enabled()
+        page.locator("#notify-from-name").fill("Acme Advocacy")
+        page.locator("#notify-due-hours").fill("12")
+        page.locator("#notify-settings-save").click()
+        expect(page.locator("#toast")).to_have_text(EN["notify.admin.saved"])
+        assert tenant.call("GET", "/admin/notifications", admin)["due_hours"] == 12
+
+        page.locator("#bot-id").fill("sales-slack")
+        page.locator("#bot-provider").select_option("slack")
+        expect(page.locator("#bot-secret")).to_be_hidden()  # Slack webhooks are not signed
+        page.locator("#bot-url").fill(f"http://127.0.0.1:{server.server_address[1]}/services/T/B/secret-part")
+        page.locator("#bot-save").click()
+        expect(page.locator("#toast")).to_have_text(EN["bot.saved"])
+        row = page.locator("#bot-list tr", has_text="sales-slack")
+        expect(row).to_be_visible()
+        assert "secret-part" not in row.inner_text()  # the URL is a credential: masked
+        row.locator("[data-test-bot]").click()
+        expect(page.locator("#toast")).to_have_text(EN["bot.test_ok"])
+        assert len(got) == 1 and got[0]["blocks"][0]["type"] == "section"
+        row.locator("[data-delete-bot]").click()
+        expect(page.locator("#bot-list")).to_contain_text(EN["bot.none"])
+    finally:
+        server.shutdown()

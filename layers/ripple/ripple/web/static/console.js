@@ -498,12 +498,109 @@
         else R.clear(detail).appendChild(R.empty("task.pick"));
       }
     };
-    root.appendChild(notificationSettingsCard());
+    root.appendChild(h("div", { class: "grid" }, notificationSettingsCard(), chatBotsCard()));
     const stopList = R.poll(renderList, 5000);
     return () => {
       stopList();
       if (stopDetail) stopDetail();
     };
+  }
+
+  /** The teams' group chat bots: add one (its webhook URL, and a signing secret for DingTalk
+   * and Feishu), see them (URLs masked), send a test message, remove one. */
+  function chatBotsCard() {
+    const PROVIDERS = ["wecom", "dingtalk", "feishu", "slack", "teams"];
+    const list = h("div", { id: "bot-list" });
+    const id = h("input", { type: "text", id: "bot-id", required: true, maxlength: "32", pattern: "[a-z0-9][a-z0-9-]*", placeholder: "sales-east" });
+    const provider = R.select(PROVIDERS.map((p) => [p, "bot.provider." + p]), { id: "bot-provider" });
+    const url = h("input", { type: "url", id: "bot-url", required: true, maxlength: "2048" });
+    const secret = h("input", { type: "password", id: "bot-secret", maxlength: "200", autocomplete: "off" });
+    const secretField = R.field("bot.secret", secret, "bot.secret_hint");
+    const lang = R.select([["en", { text: "English" }], ["ja", { text: "日本語" }], ["zh-Hans", { text: "简体中文" }], ["zh-Hant", { text: "繁體中文" }]], { id: "bot-lang" });
+    const events = h(
+      "fieldset",
+      { class: "checks", id: "bot-events" },
+      h("legend", { i18n: "bot.events" }),
+      // the events a bot may post (domain/chatbots.py BOT_EVENTS): task.<created|completed>
+      ["created", "completed"].map((e) =>
+        h("label", { class: "check" }, h("input", { type: "checkbox", value: "task." + e, checked: e === "created" }), h("span", { i18n: "bot.event.task." + e }))
+      )
+    );
+    const syncSecret = () => (secretField.hidden = !["dingtalk", "feishu"].includes(provider.value));
+    provider.addEventListener("change", syncSecret);
+    syncSecret();
+    const form = h(
+      "form",
+      { class: "form", id: "bot-form" },
+      R.field("bot.id", id),
+      R.field("bot.provider", provider),
+      R.field("bot.url", url, "bot.url_hint"),
+      secretField,
+      R.field("bot.language", lang),
+      events,
+      h("button", { type: "submit", class: "btn", id: "bot-save", i18n: "bot.add" })
+    );
+    const render = async () => {
+      const data = await R.api("GET", "/admin/chat-bots");
+      R.clear(list).appendChild(
+        R.table(
+          [
+            { label: "bot.id", key: "bot_id", value: (b) => b.bot_id },
+            { label: "bot.provider", value: (b) => R.t("bot.provider." + b.provider) },
+            { label: "bot.url", value: (b) => h("code", { text: b.url }) },
+            { label: "bot.events", value: (b) => b.events.map((e) => R.t("bot.event." + e)).join(", ") },
+            {
+              label: "common.actions",
+              value: (b) =>
+                h(
+                  "span",
+                  null,
+                  h("button", { type: "button", class: "btn small secondary", "data-test-bot": b.bot_id, i18n: "bot.test", "aria-label": R.t("bot.test") + " " + b.bot_id,
+                    on: { click: async () => {
+                      try {
+                        const r = await R.api("POST", "/admin/chat-bots/" + encodeURIComponent(b.bot_id) + "/test");
+                        R.toast(r.ok ? R.t("bot.test_ok") : R.t("bot.test_failed", { error: r.error || r.status_code }), r.ok ? "ok" : "error");
+                      } catch (err) { fail(err); }
+                    } } }),
+                  " ",
+                  h("button", { type: "button", class: "btn small ghost", "data-delete-bot": b.bot_id, i18n: "bot.delete", "aria-label": R.t("bot.delete") + " " + b.bot_id,
+                    on: { click: async () => {
+                      try {
+                        await R.api("DELETE", "/admin/chat-bots/" + encodeURIComponent(b.bot_id));
+                        await render();
+                      } catch (err) { fail(err); }
+                    } } })
+                ),
+            },
+          ],
+          data.items,
+          { emptyKey: "bot.none" }
+        )
+      );
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      for (const el of [id, url, secret]) el.removeAttribute("aria-invalid");
+      const body = {
+        provider: provider.value,
+        url: url.value.trim(),
+        language: lang.value,
+        events: [...events.querySelectorAll("input:checked")].map((x) => x.value),
+      };
+      if (!secretField.hidden && secret.value) body.secret = secret.value;
+      try {
+        await R.api("PUT", "/admin/chat-bots/" + encodeURIComponent(id.value.trim()), body);
+        R.toast(R.t("bot.saved"), "ok");
+        url.value = "";
+        secret.value = "";
+        await render();
+      } catch (err) {
+        R.markRefused(err, { bot_id: id, url, secret, provider, events: events.querySelector("input") });
+        fail(err);
+      }
+    });
+    render().catch(fail);
+    return R.card("bot.title", list, form);
   }
 
   /** The tenant's notification channel: e-mail on or off, the sender's name, and how long
