@@ -4,7 +4,8 @@ The event's ``job`` field picks the job. ``reconcile`` recomputes every balance 
 given from the ledger and reports drift; ``recycle`` returns customers nobody contacted
 within their tenant's limit to the public lead pool; ``settle`` settles every day, ISO week and month that has
 ended in its tenant's time zone and is not settled yet (``service/settlement.py``);
-``segments`` recomputes customer segments and reach (``service/analytics.py``).
+``segments`` recomputes customer segments and reach (``service/analytics.py``); ``digest``
+announces each tenant's weekly digest on Monday morning in its zone (``service/notifications.py``).
 """
 
 from __future__ import annotations
@@ -57,5 +58,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         report = refresh_segments(bootstrap.services())
         logger.info("refreshed customer segments and reach", extra=report)
         return report
+    if job == "digest":
+        from ripple import bootstrap
+        from ripple.service.notifications import announce_digests
+
+        tenants = event.get("tenants")
+        report = announce_digests(bootstrap.services(), tenants if isinstance(tenants, list) else None)
+        logger.info("weekly digests", extra=report)
+        return {"job": "digest", **report}
     logger.warning("unknown job", extra={"event": event})
     return {"status": "unknown_job"}

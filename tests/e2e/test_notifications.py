@@ -104,7 +104,13 @@ def test_an_employee_opens_a_task_from_its_email_and_manages_notifications(
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.locator("[role=status]")).to_contain_text("no longer get e-mails about new tasks")
     prefs = tenant.call("GET", "/me/notifications", nora)["preferences"]["email"]
-    assert prefs == {"task.assigned": False, "task.due": False, "lead.assigned": True, "reward.fulfilled": True}
+    assert prefs == {
+        "task.assigned": False,
+        "task.due": False,
+        "lead.assigned": True,
+        "reward.fulfilled": True,
+        "digest.weekly": True,
+    }
 
 
 def test_an_admin_sets_the_channel_and_adds_a_group_bot_from_the_console(

@@ -317,3 +317,44 @@ def test_task_and_offboarding_webhook_events_are_in_the_outbox(nenv: Any) -> Non
     kinds = sorted((o["kind"], o["event_id"]) for o in outbox)
     assert ("task.created", task_id) in kinds and ("task.completed", task_id) in kinds
     assert [k for k, _ in kinds].count("employee.offboarded") == 1
+
+
+def test_weekly_digest_on_monday_morning_in_the_tenants_zone(nenv: Any, env: tuple[Any, Any]) -> None:
+    import scheduled
+
+    from infra.lambda_context import LocalContext
+    from ripple import bootstrap
+
+    poller = env[1]
+    link = body_of(call(nenv, "POST", f"/campaigns/{nenv.campaign_id}/links", emp("alice"), {"channel": "wechat"}))
+    ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.{n}"
+    for n in range(3):
+        assert nenv.http.get(f"/{link['code']}", headers={"User-Agent": ua.format(n=n)}).status_code == 302
+    poller.drain()
+    now = datetime.now(UTC)
+    monday = (now + timedelta(days=7 - now.weekday())).replace(hour=8, minute=30, second=0, microsecond=0)
+    week = now.isocalendar()
+    svc = bootstrap.services()
+    real = svc.clock
+
+    def at(when: datetime) -> None:
+        svc.clock = lambda: int(when.timestamp() * 1000) + (real() - real())
+
+    def digest() -> dict[str, Any]:
+        return scheduled.handler({"job": "digest"}, LocalContext())  # type: ignore[no-any-return]
+
+    at(monday)
+    assert digest()["announced"] == 0  # Monday, but before 09:00
+    at(monday + timedelta(hours=1))
+    assert digest()["announced"] == 1
+    assert digest()["announced"] == 0  # the next hourly run: the same week, nothing new
+    counts = notify()
+    mails = sent("digest.weekly")
+    # alice earned 3; bob and carol are in her team (north: 3); dave's team earned nothing
+    assert sorted(m["to"].split("@")[0] for m in mails) == ["alice", "bob", "carol"]
+    assert counts["skipped"] == 1
+    alice = next(m for m in mails if m["to"].startswith("alice"))
+    assert f"{week.year:04d}-W{week.week:02d}" in alice["subject"] and "3 points" in alice["subject"]
+    assert "#1" in alice["subject"] and "/m#/points" in alice["text"]
+    bob = next(m for m in mails if m["to"].startswith("bob"))
+    assert "0 points" in bob["subject"] and "Team north: 3 points, rank 1" in bob["text"]

@@ -150,3 +150,25 @@ def test_tenant_settings() -> None:
     for bad in ({"due_hours": True}, {"due_hours": 0}, {"due_hours": 10_000}, {"from_name": "<a>"}, {"x": 1}):
         with pytest.raises(ValidationError):
             validate_notification_settings(bad, {})
+
+
+def test_digest_is_due_on_monday_from_nine_local_for_the_week_before() -> None:
+    from ripple.domain.notifications import digest_due
+
+    # Monday 2026-12-07 09:00 in Tokyo is Monday 00:00 UTC
+    assert digest_due("Asia/Tokyo", ms("2026-12-07T09:00:00", "Asia/Tokyo")) == "2026-W49"
+    assert digest_due("Asia/Tokyo", ms("2026-12-07T08:59:00", "Asia/Tokyo")) is None
+    assert digest_due("Asia/Tokyo", ms("2026-12-07T23:59:00", "Asia/Tokyo")) == "2026-W49"
+    assert digest_due("UTC", ms("2026-12-07T00:30:00")) is None  # Tokyo's Monday 09:30, UTC's 00:30
+    assert digest_due("UTC", ms("2026-12-08T10:00:00")) is None  # Tuesday
+    assert digest_due("UTC", ms("2027-01-04T09:00:00")) == "2026-W53"  # the year's last ISO week
+
+
+def test_rank_of_counts_ties_as_one_place() -> None:
+    from ripple.domain.notifications import rank_of
+
+    rows = [("a", 9), ("b", 7), ("c", 7), ("d", 3)]
+    assert rank_of(rows, "a") == (1, 9)
+    assert rank_of(rows, "c") == (2, 7)
+    assert rank_of(rows, "d") == (4, 3)
+    assert rank_of(rows, "z") == (None, 0)

@@ -26,6 +26,7 @@ from ripple.domain.timeutil import validate_timezone
 __all__ = [
     "CHANNELS",
     "DEFAULT_DUE_HOURS",
+    "DIGEST_HOUR",
     "KINDS",
     "LANGUAGES",
     "RATE_PER_HOUR",
@@ -33,8 +34,10 @@ __all__ = [
     "Preferences",
     "Rendered",
     "decide",
+    "digest_due",
     "hour_window",
     "quiet_until",
+    "rank_of",
     "read_unsubscribe_token",
     "render",
     "unsubscribe_token",
@@ -42,7 +45,7 @@ __all__ = [
     "validate_preferences",
 ]
 
-KINDS: tuple[str, ...] = ("task.assigned", "task.due", "lead.assigned", "reward.fulfilled")
+KINDS: tuple[str, ...] = ("task.assigned", "task.due", "lead.assigned", "reward.fulfilled", "digest.weekly")
 CHANNELS: tuple[str, ...] = ("email",)
 LANGUAGES: tuple[str, ...] = ("en", "ja", "zh-Hans", "zh-Hant")
 # More than this many messages to one person in one clock hour wait for the next hour: a
@@ -237,6 +240,30 @@ def decide(
     return Decision("send")
 
 
+# ------------------------------------------------------------------ the weekly digest
+
+DIGEST_HOUR = 9  # Monday, in the tenant's zone: the week that ended on Sunday
+
+
+def digest_due(zone: str, now_ms: int) -> str | None:
+    """The ISO week a digest is due for at ``now_ms`` (Monday from 09:00 local, the week
+    before), else None. Every hourly run of the day names the same week: the event's key,
+    so the first run announces it and the others write nothing."""
+    local = datetime.fromtimestamp(now_ms / 1000, validate_timezone(zone))
+    if local.isoweekday() != 1 or local.hour < DIGEST_HOUR:
+        return None
+    iso = (local - timedelta(days=7)).isocalendar()
+    return f"{iso.year:04d}-W{iso.week:02d}"
+
+
+def rank_of(rows: list[tuple[str, int]], member: str) -> tuple[int | None, int]:
+    """(1-based competition rank of ``member`` in a board's top rows or None, its score)."""
+    score = dict(rows).get(member)
+    if score is None:
+        return None, 0
+    return 1 + sum(1 for _, s in rows if s > score), int(score)
+
+
 # ------------------------------------------------------------------ what
 
 
@@ -282,6 +309,32 @@ _COPY: dict[str, dict[str, tuple[str, str, str]]] = {
         ),
         "zh-Hans": ("新线索：{name}", "{name} 通过你的链接留下了联系方式，请尽快联系。", "打开我的客户"),
         "zh-Hant": ("新線索：{name}", "{name} 透過你的連結留下了聯絡方式，請儘快聯繫。", "開啟我的客戶"),
+    },
+    "digest.weekly": {
+        "en": (
+            "Your week {week}: {points} points, #{rank}",
+            "Last week you earned {points} points (rank {rank} of {ranked}); your balance is {balance}. "
+            "Team {team}: {team_points} points, rank {team_rank}.",
+            "See my points",
+        ),
+        "ja": (
+            "週次まとめ {week}: {points}ポイント・{rank}位",
+            "先週は{points}ポイントを獲得しました({ranked}人中{rank}位)。残高は{balance}ポイントです。"
+            "チーム{team}: {team_points}ポイント・{team_rank}位。",
+            "ポイントを見る",
+        ),
+        "zh-Hans": (
+            "每周小结 {week}：{points} 积分，第 {rank} 名",
+            "上周你获得 {points} 积分(共 {ranked} 人，第 {rank} 名)，当前余额 {balance}。"
+            "团队 {team}：{team_points} 积分，第 {team_rank} 名。",
+            "查看我的积分",
+        ),
+        "zh-Hant": (
+            "每週小結 {week}：{points} 積分，第 {rank} 名",
+            "上週你獲得 {points} 積分(共 {ranked} 人，第 {rank} 名)，目前餘額 {balance}。"
+            "團隊 {team}：{team_points} 積分，第 {team_rank} 名。",
+            "查看我的積分",
+        ),
     },
     "reward.fulfilled": {
         "en": (

@@ -26,7 +26,9 @@ from ripple.domain.notifications import (
     RATE_PER_HOUR,
     Preferences,
     decide,
+    digest_due,
     hour_window,
+    rank_of,
     read_unsubscribe_token,
     render,
     unsubscribe_token,
@@ -40,6 +42,7 @@ from ripple.service.ports import DueEvent, DueMessage, MailError, OutgoingMail
 
 __all__ = [
     "announce",
+    "announce_digests",
     "dispatch",
     "get_preferences",
     "get_settings",
@@ -124,6 +127,50 @@ def reward_fulfilled(svc: Services, tenant_id: str, employee_id: str, redemption
     safe_announce(svc, tenant_id, "reward.fulfilled", redemption_id, [employee_id], {"reward": reward})
 
 
+def announce_digests(svc: Services, tenants: Sequence[str] | None = None) -> dict[str, int]:
+    """Hourly: each tenant whose Monday 09:00 has come gets this week's digest event for its
+    active employees (once: keyed by the week it covers)."""
+    now = svc.clock()
+    counts = {"tenants": 0, "announced": 0}
+    for tenant_id in tenants if tenants is not None else svc.tenants.all_ids():
+        counts["tenants"] += 1
+        week = digest_due(svc.tenants.get(tenant_id).timezone or "UTC", now)
+        if week is None:
+            continue
+        staff = [e.employee_id for e in svc.employees.in_tenant(tenant_id) if e.active]
+        if staff and announce(svc, tenant_id, "digest.weekly", week, staff, {"week": week}):
+            counts["announced"] += 1
+    return counts
+
+
+_BOARD_DEPTH = 100  # ranks beyond the top 100 are shown as "100+"
+
+
+def _digest_figures(run: _Run, message: DueMessage, employee: Employee) -> dict[str, Any] | None:
+    """My week (points, rank among those who earned, balance) and my team's; None when
+    neither I nor my team earned anything (a digest of zeros is noise)."""
+    from ripple.domain.points import ALL_CAMPAIGNS, board_id
+
+    svc, week = run.svc, str(message.data.get("week", ""))
+    people = svc.points.top(board_id(message.tenant_id, "employee", ALL_CAMPAIGNS, week), _BOARD_DEPTH)
+    teams = svc.points.top(board_id(message.tenant_id, "team", ALL_CAMPAIGNS, week), _BOARD_DEPTH)
+    rank, points = rank_of(people, employee.employee_id)
+    team_rank, team_points = rank_of(teams, employee.team)
+    if not points and not team_points:
+        return None
+    balance = svc.points.balances(message.tenant_id, employee.employee_id).get("balance", 0)
+    return {
+        "week": week,
+        "points": points,
+        "rank": rank if rank is not None else f"{_BOARD_DEPTH}+",
+        "ranked": len(people),
+        "balance": balance,
+        "team": employee.team,
+        "team_points": team_points,
+        "team_rank": team_rank if team_rank is not None else f"{_BOARD_DEPTH}+",
+    }
+
+
 # ------------------------------------------------------------------ dispatch
 
 
@@ -141,6 +188,8 @@ def _link(base: str, kind: str, data: dict[str, Any]) -> str:
         return f"{base}/m#/task/{data.get('task_id', '')}"
     if kind == "lead.assigned":
         return f"{base}/m#/customer/{data.get('customer_id', '')}"
+    if kind == "digest.weekly":
+        return f"{base}/m#/points"
     return f"{base}/m#/rewards"
 
 
@@ -229,6 +278,13 @@ def _deliver(run: _Run, message: DueMessage, token: str) -> str:
         store.settle_message(message, token, state="pending", reason=verdict.reason, at=now, retry_at=verdict.at)
         return "deferred"
     assert employee is not None and svc.mailer is not None
+    data = message.data
+    if message.kind == "digest.weekly":
+        figures = _digest_figures(run, message, employee)
+        if figures is None:
+            store.settle_message(message, token, state="skipped", reason="nothing_to_report", at=now)
+            return "skipped"
+        data = {**data, **figures}
     hour, next_hour = hour_window(now)
     if not store.take_rate(message.tenant_id, message.employee_id, hour, RATE_PER_HOUR):
         store.settle_message(message, token, state="pending", reason="rate_limited", at=now, retry_at=next_hour)
@@ -241,8 +297,8 @@ def _deliver(run: _Run, message: DueMessage, token: str) -> str:
     rendered = render(
         message.kind,
         lang,
-        message.data,
-        url=_link(base, message.kind, message.data),
+        data,
+        url=_link(base, message.kind, data),
         unsubscribe_url=unsubscribe_url,
         company=tenant.name,
     )

@@ -21,6 +21,7 @@ _KIND_NAMES: dict[str, dict[str, str]] = {
         "task.due": "task reminders",
         "lead.assigned": "new leads",
         "reward.fulfilled": "fulfilled rewards",
+        "digest.weekly": "the weekly digest",
         "*": "all notifications",
     },
     "ja": {
@@ -28,6 +29,7 @@ _KIND_NAMES: dict[str, dict[str, str]] = {
         "task.due": "タスクのリマインダー",
         "lead.assigned": "新しいリード",
         "reward.fulfilled": "特典の発送",
+        "digest.weekly": "週次まとめ",
         "*": "すべての通知",
     },
     "zh-Hans": {
@@ -35,6 +37,7 @@ _KIND_NAMES: dict[str, dict[str, str]] = {
         "task.due": "任务提醒",
         "lead.assigned": "新线索",
         "reward.fulfilled": "奖励发放",
+        "digest.weekly": "每周小结",
         "*": "所有通知",
     },
     "zh-Hant": {
@@ -42,6 +45,7 @@ _KIND_NAMES: dict[str, dict[str, str]] = {
         "task.due": "任務提醒",
         "lead.assigned": "新線索",
         "reward.fulfilled": "獎勵發放",
+        "digest.weekly": "每週小結",
         "*": "所有通知",
     },
 }
