@@ -69,6 +69,9 @@ FIGURES = (
     "16. card page render",
     "16. card page bytes",
     "16. GET /c/{code} warm",
+    "17. e-mails per event",
+    "17. e-mails per event, opted out or offboarded",
+    "17. notification dispatch",
 )
 
 Bench = Callable[[Sizes], tuple[list[Row], list[str]]]
@@ -116,6 +119,9 @@ def _benches() -> list[tuple[str, Bench]]:
     from bench import card as card_bench
 
     benches.append(("card", card_bench.run))
+    from bench import notify as notify_bench
+
+    benches.append(("notify", notify_bench.run))
     return benches
 
 
