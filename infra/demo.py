@@ -213,6 +213,9 @@ the dashboards have something to show)
   curl -s -H "Authorization: Bearer $ALICE" {base}/analytics/timeseries
   # customer segments and reach (the hourly job; run it now with: ripple segments)
   curl -s -H "Authorization: Bearer $ADMIN" {base}/analytics/segments
+  # notifications: e-mails (new tasks, reminders, leads, rewards, the weekly digest) are in the
+  # dev mailbox page printed above; the minute job sends due ones, or now: .venv/bin/ripple notify
+  curl -s -H "Authorization: Bearer $ALICE" {base}/me/notifications
   # a new tenant and its first admin (Cognito's invitation appears below as [mailbox]):
   #   .venv/bin/ripple tenant create --tenant acme --admin-email boss@acme.example.test
   # the whole API: README.md
