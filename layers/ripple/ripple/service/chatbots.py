@@ -21,7 +21,6 @@ from ripple.domain.chatbots import (
 )
 from ripple.domain.errors import ConflictError, NotFoundError
 from ripple.domain.model import Role
-from ripple.domain.webhooks import MAX_ATTEMPTS, next_retry_ms
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
@@ -128,12 +127,22 @@ def _send(
     return ok, result.status_code, error or result.error, int(result.latency_ms)
 
 
-def deliver_to_bot(svc: Services, repo: Any, entry: Any, token: str, *, allow_private: bool, send: Any) -> str:
-    """Send one claimed outbox item to its bot; the dispatcher counter it moves."""
-    from ripple.service.webhooks import BOT_KEY
+def deliver_to_bot(
+    svc: Services,
+    repo: Any,
+    bots: list[dict[str, Any]],
+    entry: Any,
+    token: str,
+    *,
+    allow_private: bool,
+    send: Any,
+) -> str:
+    """Send one claimed outbox item to its bot (one of the tenant's ``bots``); the
+    dispatcher counter it moves. Retries and the log are the webhook's (``finish_attempt``)."""
+    from ripple.service.webhooks import BOT_KEY, finish_attempt
 
     payload = {k: v for k, v in entry.payload.items() if k != BOT_KEY}
-    bot = next((b for b in repo.bots(entry.tenant_id) if b["bot_id"] == entry.payload[BOT_KEY]), None)
+    bot = next((b for b in bots if b["bot_id"] == entry.payload[BOT_KEY]), None)
     if bot is None or not bot.get("active", True) or entry.event_type not in bot["events"]:
         repo.settle_attempt(
             entry, token, state="skipped", attempts=entry.attempts, next_at=None, status_code=None, error=None
@@ -142,26 +151,18 @@ def deliver_to_bot(svc: Services, repo: Any, entry: Any, token: str, *, allow_pr
     ok, status, error, latency = _send(
         svc, entry.tenant_id, bot, entry.event_type, payload, allow_private=allow_private, send=send
     )
-    attempt = entry.attempts + 1
-    now = svc.clock()
-    next_at = None if ok else next_retry_ms(attempt, now)
-    state = "delivered" if ok else ("pending" if next_at is not None and attempt < MAX_ATTEMPTS else "failed")
-    if state == "failed":
-        next_at = None
-    repo.settle_attempt(entry, token, state=state, attempts=attempt, next_at=next_at, status_code=status, error=error)
     record = {
         "event_id": entry.event_id,
         "type": entry.event_type,
-        "attempt": attempt,
-        "at": now,
+        "attempt": entry.attempts + 1,
+        "at": svc.clock(),
         "ok": ok,
         "status_code": status,
         "latency_ms": latency,
-        "next_retry_at": next_at,
+        "next_retry_at": None,
         "error": error,
     }
-    repo.log(entry.tenant_id, record, mask_url(bot["url"]))
-    return {"delivered": "delivered", "pending": "retrying", "failed": "failed"}[state]
+    return finish_attempt(repo, entry, token, record, mask_url(bot["url"]))
 
 
 def send_test_message(

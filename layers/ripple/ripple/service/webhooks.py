@@ -240,6 +240,7 @@ def dispatch_due(svc: Services, *, allow_private: bool, limit: int = 50, send: S
     repo = _repo(svc)
     counts = {"due": 0, "delivered": 0, "retrying": 0, "failed": 0, "skipped": 0, "lost_claims": 0}
     endpoints: dict[str, dict[str, Any] | None] = {}
+    bots: dict[str, list[dict[str, Any]]] = {}  # each tenant's chat bots, read once per run
     for entry in repo.due(svc.clock(), limit):
         counts["due"] += 1
         token = svc.ids(16)
@@ -249,7 +250,11 @@ def dispatch_due(svc: Services, *, allow_private: bool, limit: int = 50, send: S
         if BOT_KEY in entry.payload:  # a group chat bot's message (service/chatbots.py)
             from ripple.service.chatbots import deliver_to_bot
 
-            counts[deliver_to_bot(svc, repo, entry, token, allow_private=allow_private, send=send)] += 1
+            if entry.tenant_id not in bots:
+                bots[entry.tenant_id] = repo.bots(entry.tenant_id)
+            counts[
+                deliver_to_bot(svc, repo, bots[entry.tenant_id], entry, token, allow_private=allow_private, send=send)
+            ] += 1
             continue
         if entry.tenant_id not in endpoints:
             endpoints[entry.tenant_id] = repo.get_endpoint(entry.tenant_id)
@@ -273,20 +278,28 @@ def dispatch_due(svc: Services, *, allow_private: bool, limit: int = 50, send: S
             allow_private,
             send,
         )
-        next_at = None if record["ok"] else next_retry_ms(attempt, int(record["at"]))
-        state = "delivered" if record["ok"] else ("pending" if next_at is not None else "failed")
-        if attempt >= MAX_ATTEMPTS and not record["ok"]:
-            state, next_at = "failed", None
-        record["next_retry_at"] = next_at
-        repo.settle_attempt(
-            entry,
-            token,
-            state=state,
-            attempts=attempt,
-            next_at=next_at,
-            status_code=record["status_code"],
-            error=record["error"],
-        )
-        repo.log(entry.tenant_id, record, endpoint["url"])
-        counts[{"delivered": "delivered", "pending": "retrying", "failed": "failed"}[state]] += 1
+        counts[finish_attempt(repo, entry, token, record, endpoint["url"])] += 1
     return counts
+
+
+def finish_attempt(repo: Any, entry: Any, token: str, record: dict[str, Any], logged_url: str) -> str:
+    """After one attempt of a claimed item (to the endpoint or to a chat bot): its next state
+    (delivered, retried after the backoff, or failed once the attempts run out), recorded on
+    the item and in the delivery log; returns the dispatcher counter it moves."""
+    attempt = int(record["attempt"])
+    next_at = None if record["ok"] else next_retry_ms(attempt, int(record["at"]))
+    state = "delivered" if record["ok"] else ("pending" if next_at is not None else "failed")
+    if attempt >= MAX_ATTEMPTS and not record["ok"]:
+        state, next_at = "failed", None
+    record["next_retry_at"] = next_at
+    repo.settle_attempt(
+        entry,
+        token,
+        state=state,
+        attempts=attempt,
+        next_at=next_at,
+        status_code=record["status_code"],
+        error=record["error"],
+    )
+    repo.log(entry.tenant_id, record, logged_url)
+    return {"delivered": "delivered", "pending": "retrying", "failed": "failed"}[state]
