@@ -24,8 +24,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from ripple import bootstrap
         from ripple.service.webhooks import dispatch_due
 
-        allow_private = bootstrap.config().env in ("local", "test")
-        counts = dispatch_due(bootstrap.services(), allow_private=allow_private)
+        counts = dispatch_due(bootstrap.services(), allow_private=bootstrap.config().private_receivers)
         if any(counts.values()):
             logger.info("webhook deliveries", extra=counts)
         return {"job": "deliver", **counts}

@@ -38,6 +38,12 @@ class Config:
     mail_configuration_set: str = ""
 
     @property
+    def private_receivers(self) -> bool:
+        """Local and test stacks only: webhooks and chat bots may post to loopback receivers
+        over plain http (every other stack only to public https hosts)."""
+        return self.env in ("local", "test")
+
+    @property
     def issuer(self) -> str:
         """Cognito's issuer is always the AWS URL of the pool, locally too (moto signs so)."""
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"

@@ -91,10 +91,6 @@ def unsubscribe_now() -> Any:
     return result
 
 
-def _allow_private() -> bool:
-    return bootstrap.config().env in ("local", "test")
-
-
 @notifications.route("/admin/chat-bots", methods=["GET"], auth=Auth.USER, role=Role.ADMIN)
 def get_chat_bots(principal: Principal) -> Any:
     """The tenant's group chat bots (URLs masked, secrets never shown)."""
@@ -108,7 +104,9 @@ def put_chat_bot(principal: Principal, bot_id: str) -> Any:
     """Add or replace a group bot: WeCom, DingTalk, Feishu/Lark, Slack or Teams, and the events it posts."""
     from ripple.service.chatbots import put_bot
 
-    return put_bot(bootstrap.services(), principal, bot_id, json_body(), allow_private=_allow_private())
+    return put_bot(
+        bootstrap.services(), principal, bot_id, json_body(), allow_private=bootstrap.config().private_receivers
+    )
 
 
 @notifications.route("/admin/chat-bots/{bot_id}", methods=["DELETE"], auth=Auth.USER, role=Role.ADMIN)
@@ -123,4 +121,6 @@ def test_chat_bot(principal: Principal, bot_id: str) -> Any:
     """Post a sample message to the group now; the attempt is in the delivery log."""
     from ripple.service.chatbots import send_test_message
 
-    return send_test_message(bootstrap.services(), principal, bot_id, allow_private=_allow_private())
+    return send_test_message(
+        bootstrap.services(), principal, bot_id, allow_private=bootstrap.config().private_receivers
+    )

@@ -40,8 +40,7 @@ def put_webhooks(principal: Principal) -> Any:
     """The tenant's webhook endpoint; the signing secret is in the response only when new."""
     from ripple.service.webhooks import configure
 
-    allow_private = bootstrap.config().env in ("local", "test")
-    return configure(bootstrap.services(), principal, json_body(), allow_private=allow_private)
+    return configure(bootstrap.services(), principal, json_body(), allow_private=bootstrap.config().private_receivers)
 
 
 @settings.route("/admin/webhooks", methods=["GET"], auth=Auth.USER, role=Role.ADMIN)
@@ -55,8 +54,7 @@ def get_webhooks(principal: Principal) -> Any:
 def post_webhook_test(principal: Principal) -> Any:
     from ripple.service.webhooks import send_ping
 
-    allow_private = bootstrap.config().env in ("local", "test")
-    return send_ping(bootstrap.services(), principal, allow_private=allow_private)
+    return send_ping(bootstrap.services(), principal, allow_private=bootstrap.config().private_receivers)
 
 
 @settings.route("/admin/webhooks/deliveries", methods=["GET"], auth=Auth.USER, role=Role.ADMIN)
