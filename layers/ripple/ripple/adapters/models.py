@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import zlib
 from typing import Any
 
 from pynamodb.attributes import (
@@ -51,7 +52,10 @@ __all__ = [
     "VisitItem",
     "all_models",
     "decode_key_cursor",
+    "due_items",
+    "due_sort_key",
     "encode_key_cursor",
+    "queue_shard",
 ]
 
 
@@ -626,3 +630,29 @@ def decode_key_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
         raise ValueError("bad cursor")
     return raw
+
+
+# ------------------------------------------------------------------ due-time queues
+# The webhook outbox and the notification events and messages wait in sparse due-time
+# queues on the ``by-tenant`` GSI: ``gsi1pk = <prefix>#<shard>`` (the item's key hashed over
+# a few shards, so no queue partition is hot), ``gsi1sk = <due ms, 13 digits>#<pk>``.
+
+
+def queue_shard(prefix: str, pk: str, shards: int) -> str:
+    return f"{prefix}#{zlib.crc32(pk.encode()) % shards}"
+
+
+def due_sort_key(due: int, pk: str) -> str:
+    return f"{due:013d}#{pk}"
+
+
+def due_items(model: Any, prefix: str, shards: int, now: int, limit: int) -> list[Any]:
+    """Items of ``model`` due at ``now`` (at most ``limit``), oldest first within each shard."""
+    upper = f"{now:013d}~"
+    out: list[Any] = []
+    for shard in range(shards):
+        query = model.by_tenant.query(f"{prefix}#{shard}", model.gsi1sk <= upper, limit=limit - len(out))
+        out.extend(i for i in query if isinstance(i, model))
+        if len(out) >= limit:
+            break
+    return out

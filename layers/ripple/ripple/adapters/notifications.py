@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -25,7 +24,7 @@ from typing import Any
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from ripple.adapters.models import MainItem
+from ripple.adapters.models import MainItem, due_items, due_sort_key, queue_shard
 from ripple.domain.notifications import Preferences
 from ripple.service.ports import DueEvent, DueMessage, MailError, OutgoingMail
 
@@ -50,11 +49,7 @@ def _failed(exc: PutError | UpdateError) -> bool:
 
 
 def _queue(prefix: str, pk: str) -> str:
-    return f"{prefix}#{zlib.crc32(pk.encode()) % SHARDS}"
-
-
-def _due(due: int, pk: str) -> str:
-    return f"{due:013d}#{pk}"
+    return queue_shard(prefix, pk, SHARDS)
 
 
 class NotificationSettingsItem(MainItem):
@@ -237,7 +232,7 @@ class DynamoNotifications:
                 created_at=now,
                 due_at=due_at,
                 gsi1pk=_queue("NEQ", pk),
-                gsi1sk=_due(due_at, pk),
+                gsi1sk=due_sort_key(due_at, pk),
                 expires_at=max(now, due_at) // 1000 + _MESSAGE_TTL_S,
             ).save(condition=NotificationEventItem.pk.does_not_exist())
         except PutError as exc:
@@ -247,13 +242,13 @@ class DynamoNotifications:
         return True
 
     def due_events(self, now: int, limit: int) -> list[DueEvent]:
-        return [_event(i) for i in self._due(NotificationEventItem, "NEQ", now, limit)]
+        return [_event(i) for i in due_items(NotificationEventItem, "NEQ", SHARDS, now, limit)]
 
     def claim_event(self, event: DueEvent, lease_until: int) -> bool:
         try:
             NotificationEventItem(event.pk).update(
                 actions=[
-                    NotificationEventItem.gsi1sk.set(_due(lease_until, event.pk)),
+                    NotificationEventItem.gsi1sk.set(due_sort_key(lease_until, event.pk)),
                     NotificationEventItem.attempts.set(event.attempts + 1),
                 ],
                 condition=(NotificationEventItem.gsi1sk == event.due_key) & (NotificationEventItem.state == "pending"),
@@ -282,7 +277,7 @@ class DynamoNotifications:
                     data=_dumps(event.data),
                     created_at=now,
                     gsi1pk=_queue("NMQ", pk),
-                    gsi1sk=_due(now, pk),
+                    gsi1sk=due_sort_key(now, pk),
                     gsi2pk=NotificationMessageItem.listing(event.tenant_id, employee_id),
                     gsi2sk=f"{now:013d}#{pk}",
                     expires_at=now // 1000 + _MESSAGE_TTL_S,
@@ -306,7 +301,7 @@ class DynamoNotifications:
     # -- messages
 
     def due_messages(self, now: int, limit: int) -> list[DueMessage]:
-        return [_message(i) for i in self._due(NotificationMessageItem, "NMQ", now, limit)]
+        return [_message(i) for i in due_items(NotificationMessageItem, "NMQ", SHARDS, now, limit)]
 
     def claim_message(self, message: DueMessage, token: str, lease_until: int) -> bool:
         """pending -> sending, on condition nobody moved it since we read it. A message still
@@ -314,7 +309,7 @@ class DynamoNotifications:
         try:
             NotificationMessageItem(message.pk).update(
                 actions=[
-                    NotificationMessageItem.gsi1sk.set(_due(lease_until, message.pk)),
+                    NotificationMessageItem.gsi1sk.set(due_sort_key(lease_until, message.pk)),
                     NotificationMessageItem.state.set("sending"),
                     NotificationMessageItem.lease.set(token),
                 ],
@@ -350,7 +345,7 @@ class DynamoNotifications:
         if provider_id:
             actions.append(NotificationMessageItem.provider_id.set(provider_id))
         if retry_at is not None:
-            actions.append(NotificationMessageItem.gsi1sk.set(_due(retry_at, message.pk)))
+            actions.append(NotificationMessageItem.gsi1sk.set(due_sort_key(retry_at, message.pk)))
         else:
             actions += [NotificationMessageItem.gsi1pk.remove(), NotificationMessageItem.gsi1sk.remove()]
         try:
@@ -405,19 +400,6 @@ class DynamoNotifications:
             NotificationMessageItem.listing(tenant_id, employee_id), scan_index_forward=False, limit=limit
         )
         return [_public_message(i) for i in query if isinstance(i, NotificationMessageItem)]
-
-    # -- shared
-
-    @staticmethod
-    def _due(model: Any, prefix: str, now: int, limit: int) -> list[Any]:
-        upper = f"{now:013d}~"
-        out: list[Any] = []
-        for shard in range(SHARDS):
-            query = model.by_tenant.query(f"{prefix}#{shard}", model.gsi1sk <= upper, limit=limit - len(out))
-            out.extend(i for i in query if isinstance(i, model))
-            if len(out) >= limit:
-                break
-        return out
 
 
 # ------------------------------------------------------------------ e-mail

@@ -18,7 +18,6 @@ import json
 import socket
 import ssl
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +25,14 @@ from urllib.parse import urlsplit
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from ripple.adapters.models import MainItem, decode_key_cursor, encode_key_cursor
+from ripple.adapters.models import (
+    MainItem,
+    decode_key_cursor,
+    due_items,
+    due_sort_key,
+    encode_key_cursor,
+    queue_shard,
+)
 from ripple.domain.webhooks import is_public_address
 
 __all__ = [
@@ -78,11 +84,11 @@ class WebhookOutboxItem(MainItem):
 
     @staticmethod
     def queue(pk: str) -> str:
-        return f"WHQ#{zlib.crc32(pk.encode()) % SHARDS}"
+        return queue_shard("WHQ", pk, SHARDS)
 
     @staticmethod
     def due_key(due: int, pk: str) -> str:
-        return f"{due:013d}#{pk}"
+        return due_sort_key(due, pk)
 
 
 class ChatBotsItem(MainItem):
@@ -272,16 +278,7 @@ class DynamoWebhooks:
 
     def due(self, now: int, limit: int) -> list[OutboxEntry]:
         """Undelivered items due at ``now``, oldest first within each shard."""
-        upper = f"{now:013d}~"
-        out: list[OutboxEntry] = []
-        for shard in range(SHARDS):
-            query = WebhookOutboxItem.by_tenant.query(
-                f"WHQ#{shard}", WebhookOutboxItem.gsi1sk <= upper, limit=limit - len(out)
-            )
-            out.extend(_entry(i) for i in query if isinstance(i, WebhookOutboxItem))
-            if len(out) >= limit:
-                break
-        return out
+        return [_entry(i) for i in due_items(WebhookOutboxItem, "WHQ", SHARDS, now, limit)]
 
     def claim(self, entry: OutboxEntry, token: str, lease_until: int) -> bool:
         """Take the item for one attempt: move its due time to the end of the lease, on
