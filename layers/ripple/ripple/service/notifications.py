@@ -152,8 +152,8 @@ def _digest_figures(run: _Run, message: DueMessage, employee: Employee) -> dict[
     from ripple.domain.points import ALL_CAMPAIGNS, board_id
 
     svc, week = run.svc, str(message.data.get("week", ""))
-    people = svc.points.top(board_id(message.tenant_id, "employee", ALL_CAMPAIGNS, week), _BOARD_DEPTH)
-    teams = svc.points.top(board_id(message.tenant_id, "team", ALL_CAMPAIGNS, week), _BOARD_DEPTH)
+    people = run.board(board_id(message.tenant_id, "employee", ALL_CAMPAIGNS, week), _BOARD_DEPTH)
+    teams = run.board(board_id(message.tenant_id, "team", ALL_CAMPAIGNS, week), _BOARD_DEPTH)
     rank, points = rank_of(people, employee.employee_id)
     team_rank, team_points = rank_of(teams, employee.team)
     if not points and not team_points:
@@ -194,7 +194,8 @@ def _link(base: str, kind: str, data: dict[str, Any]) -> str:
 
 
 class _Run:
-    """Per-run caches: one dispatcher run reads each tenant, employee and preference once."""
+    """Per-run caches: one dispatcher run reads each tenant, employee, preference and
+    digest board once."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -202,6 +203,13 @@ class _Run:
         self.settings: dict[str, dict[str, Any]] = {}
         self.employees: dict[tuple[str, str], Employee | None] = {}
         self.prefs: dict[tuple[str, str], Preferences] = {}
+        self.boards: dict[str, list[tuple[str, int]]] = {}
+
+    def board(self, board: str, depth: int) -> list[tuple[str, int]]:
+        """A week's board, read once for every digest of the run (not once per recipient)."""
+        if board not in self.boards:
+            self.boards[board] = self.svc.points.top(board, depth)
+        return self.boards[board]
 
     def tenant(self, tenant_id: str) -> Tenant:
         if tenant_id not in self.tenants:
