@@ -38,6 +38,8 @@ CONSOLE_VIEWS = [
     "rewards",
     "settlements",
     "employees",
+    "review",
+    "settings",
 ]
 M_VIEWS = ["tasks", "links", "points", "boards", "rewards", "customers"]
 

@@ -104,6 +104,8 @@ class Tenant:
                 "heavy": self.segment_heavy,
                 "reach_days": self.reach_days,
             },
+            # the anti-fraud limits (null: that rule is off), so the console can show them
+            "fraud": {"burst_links": self.burst_links, "velocity_per_hour": self.velocity_per_hour},
         }
 
 

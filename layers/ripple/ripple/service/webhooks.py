@@ -108,14 +108,23 @@ def get_config(svc: Services, principal: Principal) -> dict[str, Any]:
 
 
 def deliveries(svc: Services, principal: Principal, params: dict[str, str]) -> dict[str, Any]:
+    """The delivery log, newest first, and beside it the endpoint it delivers to (secret
+    masked; null when none is configured): the console's webhook screen is one read, and a
+    tenant without an endpoint gets an empty log, not a 404."""
     require_role(principal, Role.ADMIN)
     reject_unknown_params(params, {"limit", "cursor"})
     limit = validate_limit(params.get("limit"), default=20, maximum=100)
+    repo = _repo(svc)
     try:
-        rows, cursor = _repo(svc).deliveries(principal.tenant_id, limit, params.get("cursor") or None)
+        rows, cursor = repo.deliveries(principal.tenant_id, limit, params.get("cursor") or None)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValidationError("cursor is not valid", details={"field": "cursor"}) from exc
-    return {"items": rows, "next_cursor": cursor}
+    endpoint = repo.get_endpoint(principal.tenant_id)
+    return {
+        "items": rows,
+        "next_cursor": cursor,
+        "endpoint": None if endpoint is None else _public(endpoint, reveal=False),
+    }
 
 
 def send_ping(

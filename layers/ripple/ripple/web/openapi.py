@@ -1224,7 +1224,35 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "TaskList": _page(_ref("Task")),
     "MyTaskList": _page(_ref("MyTask")),
     "LinkList": _page(_ref("Link")),
-    "DeliveryList": _page({"type": "object"}),
+    # the tenant's endpoint as GET /admin/webhooks shows it (the secret masked)
+    "WebhookEndpoint": _obj(
+        {
+            "url": _STR,
+            "events": {"type": "array", "items": _STR},
+            "active": _BOOL,
+            "secret": _STR,
+            "created_at": _INT,
+            "updated_at": _INT,
+        },
+        ("url", "events", "active", "secret", "created_at", "updated_at"),
+    ),
+    # one attempt to deliver one event (times in epoch milliseconds)
+    "Delivery": _obj(
+        {
+            "event_id": _STR,
+            "type": _STR,
+            "attempt": _INT,
+            "at": _INT,
+            "ok": _BOOL,
+            "status_code": {"type": ["integer", "null"]},
+            "latency_ms": _INT,
+            "next_retry_at": {"type": ["integer", "null"]},
+            "error": {"type": ["string", "null"]},
+        },
+        ("event_id", "type", "attempt", "at", "ok"),
+    ),
+    # the log, newest first, and the endpoint it delivers to (null: none configured)
+    "DeliveryList": _page(_ref("Delivery"), endpoint={"oneOf": [_ref("WebhookEndpoint"), {"type": "null"}]}),
     "MaterialList": _page({"type": "object"}),
     "CopyList": _page({"type": "object"}),
     "TemplateList": _page(_ref("PosterTemplate")),
@@ -1403,7 +1431,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/admin/materials/uploads/{upload_id}/complete", "POST"): ("UploadComplete", 201, None),
     ("/admin/copies", "POST"): ("CopyInput", 201, None),
     ("/admin/prizes", "PUT"): ("PrizesInput", 200, None),
-    ("/admin/webhooks", "PUT"): ("WebhookInput", 200, None),
+    ("/admin/webhooks", "PUT"): ("WebhookInput", 200, "WebhookEndpoint"),  # the secret in full when new
+    ("/admin/webhooks", "GET"): (None, 200, "WebhookEndpoint"),
     ("/me/notifications", "GET"): (None, 200, "MyNotifications"),
     ("/me/notifications", "PUT"): ("NotificationPreferencesInput", 200, "MyNotifications"),
     ("/admin/notifications", "GET"): (None, 200, "NotificationSettings"),

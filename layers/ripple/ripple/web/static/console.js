@@ -1,5 +1,6 @@
-/* Ripple admin console (/console): dashboard, campaigns, tasks with live progress, leaderboards,
- * customers, lead pool, rewards and redemptions, settlements, employees. */
+/* Ripple admin console (/console): dashboard (with CSV exports), campaigns, tasks with live
+ * progress, leaderboards, customers, lead pool, rewards and redemptions, settlements and their
+ * prizes, employees, fraud review (release and reversal) and settings (tenant, webhooks). */
 "use strict";
 
 (function () {
@@ -70,7 +71,8 @@
       R.card("dash.depth", depth),
       R.card("dash.timeseries", series),
       R.card("dash.breakdown", h("div", { class: "controls" }, R.field("dash.by", by)), breakdown),
-      R.card("dash.segments", segments)
+      R.card("dash.segments", segments),
+      exportsCard()
     );
     root.appendChild(grid);
 
@@ -660,7 +662,8 @@
     );
   }
 
-  /** A list paged by the API's cursor; request() gives {path, params}; "more" loads the next page. */
+  /** A list paged by the API's cursor; request() gives {path, params}; "more" loads the next
+   * page. render(rows, answer) also sees the whole answer (fields some lists add beside the page). */
   function pagedList(root, titleKey, request, render, controls) {
     const out = h("div");
     const more = h("button", { type: "button", class: "btn secondary", i18n: "common.more", hidden: true });
@@ -679,7 +682,7 @@
       rows = append ? rows.concat(page) : page;
       cursor = data.next_cursor || null;
       more.hidden = !cursor;
-      R.clear(out).appendChild(render(rows));
+      R.clear(out).appendChild(render(rows, data));
     };
     more.addEventListener("click", () => load(true).catch(fail));
     return load;
@@ -842,6 +845,7 @@
     const out = h("div", { id: "settlement-out" });
     const go = h("button", { type: "button", class: "btn", i18n: "settlement.show" });
     root.appendChild(R.card("nav.settlements", h("div", { class: "controls" }, R.field("lb.period", period), go), out));
+    root.appendChild(prizesCard());
     const load = async () => {
       R.clear(out);
       try {
@@ -1244,6 +1248,480 @@
     render().catch(fail);
   }
 
+  // ------------------------------------------------------------------ fraud review and reversals
+
+  const SIGNAL_KINDS = ["burst", "velocity", "employee_click"];
+  const who = (id) => (id ? names()[id] || id : "–");
+
+  /** The one way a review decision is taken: with a reason (the ledger keeps it, with who
+   * decided). ``onSubmit(reason)`` posts the decision; the box closes when it succeeds. */
+  function decisionBox(box, what, actionKey, onSubmit) {
+    R.clear(box);
+    box.hidden = false;
+    const reason = h("input", { type: "text", id: "review-reason", required: true, maxlength: "500", autocomplete: "off" });
+    const go = h("button", { type: "submit", class: "btn", id: "review-confirm", i18n: actionKey });
+    const cancel = h("button", { type: "button", class: "btn ghost", id: "review-cancel", i18n: "common.cancel" });
+    const close = () => {
+      box.hidden = true;
+      R.clear(box);
+    };
+    const form = h("form", { class: "form decision", id: "review-form" }, h("p", { id: "review-what", text: what }), R.field("review.reason", reason, "review.reason_hint"), h("div", { class: "row" }, go, cancel));
+    cancel.addEventListener("click", close);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      reason.removeAttribute("aria-invalid");
+      go.disabled = true;
+      try {
+        await onSubmit(reason.value.trim());
+        close();
+      } catch (err) {
+        R.markRefused(err, { reason });
+        fail(err);
+      } finally {
+        go.disabled = false;
+      }
+    });
+    box.appendChild(form);
+    reason.focus();
+  }
+
+  /** Fraud review: the signals that withheld points (with their reasons) and the click rings
+   * they reveal; a withheld outcome found to be genuine is released (paid) with a reason.
+   * Below, one employee's ledger: points still held can be reversed with a reason. */
+  function reviewView(root, arg) {
+    const days = R.select(["1", "7", "30", "90"].map((d) => [d, { text: R.t("review.last_days", { n: d }) }]), { id: "review-days" });
+    days.value = "7";
+    const kind = R.select([["", "common.any"], ...SIGNAL_KINDS.map((k) => [k, "fraud.kind." + k])], { id: "review-kind" });
+    const signals = h("div", { id: "review-signals" });
+    const rings = h("div", { id: "review-rings" });
+    const decideSignal = h("div", { id: "review-decide-signal", hidden: true });
+    root.appendChild(R.card("review.signals", h("p", { class: "muted", i18n: "review.signals_hint" }), h("div", { class: "controls" }, R.field("review.days", days), R.field("review.kind", kind)), decideSignal, signals));
+    root.appendChild(R.card("review.rings", h("p", { class: "muted", i18n: "review.rings_hint" }), rings));
+
+    const person = R.select([["", "review.pick_employee"], ...employees.map((e) => [e.employee_id, { text: e.name || e.employee_id }])], { id: "review-employee" });
+    const balances = h("div", { class: "stats", id: "review-balances" });
+    const ledger = h("div", { id: "review-ledger" });
+    const decideEntry = h("div", { id: "review-decide-entry", hidden: true });
+    root.appendChild(R.card("review.ledger", h("p", { class: "muted", i18n: "review.ledger_hint" }), R.field("review.employee", person), balances, decideEntry, ledger));
+
+    const signalAction = (s) => {
+      if (s.released) return h("span", { class: "badge", "data-released": s.source_key, i18n: "review.released" });
+      if (!s.source_key || !(s.withheld_points > 0)) return "–";
+      return h("button", {
+        type: "button",
+        class: "btn small secondary",
+        "data-release": s.source_key,
+        text: R.t("review.release"),
+        "aria-label": R.t("review.release_what", { points: R.num(s.withheld_points), name: who(s.employee_id) }),
+        on: {
+          click: () =>
+            decisionBox(decideSignal, R.t("review.release_what", { points: R.num(s.withheld_points), name: who(s.employee_id) }), "review.release", async (reason) => {
+              await R.api("POST", "/admin/points/releases", { source_key: s.source_key, reason });
+              R.toast(R.t("review.released_ok"), "ok");
+              await loadSignals();
+              if (person.value === s.employee_id) await loadLedger();
+            }),
+        },
+      });
+    };
+    const loadSignals = async () => {
+      const q = new URLSearchParams({ days: days.value });
+      if (kind.value) q.set("kind", kind.value);
+      const data = await R.api("GET", "/admin/fraud?" + q);
+      R.clear(signals).appendChild(
+        R.table(
+          [
+            { label: "common.at", value: (s) => R.time(s.at) },
+            { label: "review.kind", key: "kind", value: (s) => R.t("fraud.kind." + s.kind) },
+            { label: "common.employee", key: "employee", value: (s) => who(s.employee_id) },
+            { label: "common.campaign", value: (s) => (s.campaign_id ? campaignName(s.campaign_id) : "–") },
+            { label: "review.detail", value: (s) => (s.kind === "employee_click" ? R.t("review.clicked_by", { name: who(s.clicker) }) : s.detail || "–") },
+            { label: "review.withheld", num: true, value: (s) => (s.withheld_points ? R.num(s.withheld_points) : "–") },
+            { label: "common.actions", key: "action", value: signalAction },
+          ],
+          data.signals,
+          { emptyKey: "review.none" }
+        )
+      );
+      R.clear(rings).appendChild(
+        R.table(
+          [
+            { label: "review.pair", value: (r) => r.employees.map(who).join(" ⇄ ") },
+            { label: "review.clicks", num: true, value: (r) => R.num(r.total) },
+          ],
+          data.rings,
+          { emptyKey: "review.no_rings" }
+        )
+      );
+    };
+
+    const entryAction = (e) => {
+      if (e.status !== "pending" || e.points <= 0) return "–";
+      const what = R.t("review.reverse_what", { points: R.num(e.points), name: who(person.value) });
+      return h("button", {
+        type: "button",
+        class: "btn small ghost",
+        "data-reverse": e.source_key,
+        text: R.t("review.reverse"),
+        "aria-label": what,
+        on: {
+          click: () =>
+            decisionBox(decideEntry, what, "review.reverse", async (reason) => {
+              await R.api("POST", "/admin/points/reversals", { source_key: e.source_key, reason });
+              R.toast(R.t("review.reversed_ok"), "ok");
+              await loadLedger();
+            }),
+        },
+      });
+    };
+    const reasonOf = (e) => (e.meta && (e.meta.withheld ? R.t("review.withheld_because", { reason: R.has("fraud.kind." + e.meta.withheld) ? R.t("fraud.kind." + e.meta.withheld) : e.meta.withheld }) : e.meta.reason)) || "–";
+    const loadLedger = async () => {
+      R.clear(balances);
+      decideEntry.hidden = true;
+      if (!person.value) {
+        R.clear(ledger).appendChild(R.empty("review.pick_employee_hint"));
+        return;
+      }
+      const data = await R.api("GET", "/admin/employees/" + encodeURIComponent(person.value) + "/ledger?limit=100");
+      balances.append(R.stat("points.balance", data.points.balance), R.stat("points.available", data.points.available), R.stat("points.pending", data.points.pending, "pending"));
+      R.clear(ledger).appendChild(
+        R.table(
+          [
+            { label: "common.at", value: (e) => R.time(e.at) },
+            { label: "points.kind", value: (e) => (R.has("kind." + e.kind) ? R.t("kind." + e.kind) : e.kind) },
+            { label: "common.campaign", value: (e) => (e.campaign_id ? campaignName(e.campaign_id) : "–") },
+            { label: "points.points", num: true, value: (e) => R.num(e.points) },
+            { label: "points.status", value: (e) => (R.has("entry." + e.status) ? R.t("entry." + e.status) : e.status) },
+            { label: "review.release_at", value: (e) => (e.status === "pending" ? R.time(e.release_at) : "–") },
+            { label: "review.reason", value: reasonOf },
+            { label: "common.actions", key: "action", value: entryAction },
+          ],
+          data.items,
+          { emptyKey: "points.none" }
+        )
+      );
+    };
+    days.addEventListener("change", () => loadSignals().catch(fail));
+    kind.addEventListener("change", () => loadSignals().catch(fail));
+    person.addEventListener("change", () => {
+      // the employee is in the URL (#/review/<id>): a reload or a shared link opens the same ledger
+      history.replaceState(null, "", "#/review" + (person.value ? "/" + encodeURIComponent(person.value) : ""));
+      loadLedger().catch(fail);
+    });
+    if (arg && employees.some((e) => e.employee_id === arg)) person.value = arg;
+    loadLedger().catch(fail);
+    return R.poll(loadSignals, 15000);
+  }
+
+  // ------------------------------------------------------------------ settings
+
+  const WEBHOOK_EVENTS = ["lead.created", "customer.converted", "settlement.completed", "redemption.requested", "task.created", "task.completed", "employee.offboarded"];
+
+  /** The numbers and names the whole tenant runs by: time zone (periods, boards, settlements),
+   * attribution, recycling to the pool, the pool's price, the phone region, ended campaigns'
+   * fallback page, the anti-fraud limits and the audience segments. */
+  function tenantSettingsCard() {
+    const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+    const num = (id, min, max, required) => h("input", { type: "number", id, min: String(min), max: String(max), step: "1", required: !!required, inputmode: "numeric" });
+    const name = h("input", { type: "text", id: "tenant-name", maxlength: "200", required: true });
+    const tz = h("input", { type: "text", id: "tenant-timezone", maxlength: "64", required: true, list: "tenant-zones", autocomplete: "off", spellcheck: "false" });
+    const zoneList = h("datalist", { id: "tenant-zones" }, zones.map((z) => h("option", { value: z })));
+    const mode = R.select([["first_touch", "settings.first_touch"], ["last_touch", "settings.last_touch"]], { id: "tenant-attribution" });
+    const attrDays = num("tenant-attribution-days", 1, 3650, true);
+    const attrDaysField = R.field("settings.attribution_days", attrDays);
+    const recycle = num("tenant-recycle", 1, 3650);
+    const price = num("tenant-pool-price", 0, 1000000, true);
+    const phone = h("input", { type: "text", id: "tenant-phone-region", maxlength: "2", pattern: "[A-Za-z]{2}", required: true, autocomplete: "off" });
+    const ended = h("input", { type: "url", id: "tenant-ended-url", maxlength: "2048", placeholder: "https://" });
+    const burst = num("tenant-burst", 2, 1000);
+    const velocity = num("tenant-velocity", 1, 1000000);
+    const seg = { window_days: num("tenant-seg-window", 1, 365, true), medium: num("tenant-seg-medium", 2, 99999, true), heavy: num("tenant-seg-heavy", 3, 100000, true), reach_days: num("tenant-seg-reach", 1, 730, true) };
+    const save = h("button", { type: "submit", class: "btn", id: "tenant-save", i18n: "common.save", disabled: true });
+    const syncMode = () => (attrDaysField.hidden = mode.value !== "first_touch");
+    mode.addEventListener("change", syncMode);
+    const form = h(
+      "form",
+      { class: "form", id: "tenant-form" },
+      R.field("settings.name", name),
+      R.field("settings.timezone", tz, "settings.timezone_hint"),
+      zoneList,
+      h("div", { class: "row" }, R.field("settings.attribution", mode), attrDaysField),
+      R.field("settings.recycle", recycle, "settings.recycle_hint"),
+      R.field("settings.pool_price", price, "settings.pool_price_hint"),
+      R.field("settings.phone_region", phone, "settings.phone_region_hint"),
+      R.field("settings.ended_url", ended, "settings.ended_url_hint"),
+      h(
+        "fieldset",
+        { class: "group" },
+        h("legend", { i18n: "settings.fraud" }),
+        R.field("settings.burst", burst, "settings.burst_hint"),
+        R.field("settings.velocity", velocity, "settings.velocity_hint")
+      ),
+      h(
+        "fieldset",
+        { class: "group" },
+        h("legend", { i18n: "settings.segments" }),
+        h("div", { class: "row" }, R.field("settings.seg_window", seg.window_days), R.field("settings.seg_reach", seg.reach_days)),
+        h("div", { class: "row" }, R.field("settings.seg_medium", seg.medium), R.field("settings.seg_heavy", seg.heavy))
+      ),
+      save
+    );
+    const orNull = (input) => (input.value.trim() === "" ? null : Number(input.value));
+    const show = (t) => {
+      name.value = t.name || "";
+      tz.value = t.timezone || "";
+      mode.value = t.attribution.mode || "first_touch";
+      attrDays.value = String(t.attribution.days || 30);
+      recycle.value = t.recycle_after_days === null || t.recycle_after_days === undefined ? "" : String(t.recycle_after_days);
+      price.value = String(t.pool_claim_price || 0);
+      phone.value = t.phone_region || "";
+      ended.value = t.ended_url || "";
+      const fraud = t.fraud || {};
+      burst.value = fraud.burst_links === null || fraud.burst_links === undefined ? "" : String(fraud.burst_links);
+      velocity.value = fraud.velocity_per_hour === null || fraud.velocity_per_hour === undefined ? "" : String(fraud.velocity_per_hour);
+      for (const [k, input] of Object.entries(seg)) input.value = String(t.segments[k]);
+      syncMode();
+      save.disabled = false;
+      R.tz = t.timezone || R.tz;
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+      const body = {
+        name: name.value.trim(),
+        timezone: tz.value.trim(),
+        attribution: mode.value === "first_touch" ? { mode: "first_touch", days: Number(attrDays.value) } : { mode: "last_touch" },
+        recycle_after_days: orNull(recycle),
+        pool_claim_price: Number(price.value),
+        phone_region: phone.value.trim(),
+        ended_url: ended.value.trim() || null,
+        fraud: { burst_links: orNull(burst), velocity_per_hour: orNull(velocity) },
+        segments: Object.fromEntries(Object.entries(seg).map(([k, input]) => [k, Number(input.value)])),
+      };
+      try {
+        show(await R.api("PUT", "/admin/tenant", body));
+        R.toast(R.t("settings.saved"), "ok");
+      } catch (err) {
+        R.markRefused(err, {
+          name,
+          timezone: tz,
+          attribution: mode,
+          "attribution.days": attrDays,
+          recycle_after_days: recycle,
+          pool_claim_price: price,
+          phone_region: phone,
+          ended_url: ended,
+          "fraud.burst_links": burst,
+          "fraud.velocity_per_hour": velocity,
+          segments: seg.medium,
+        });
+        fail(err);
+      }
+    });
+    R.api("GET", "/admin/tenant").then(show, fail);
+    return R.card("settings.tenant", form);
+  }
+
+  /** A delivery time from the log (epoch ms) in the tenant's zone. */
+  const msTime = (ms) => (ms === null || ms === undefined ? "–" : R.time(new Date(ms).toISOString()));
+
+  /** The tenant's webhook endpoint (URL, events, on/off, secret rotation: the new secret is
+   * shown once), a test ping, and the delivery log, newest first, paged. */
+  function webhookCard() {
+    const url = h("input", { type: "url", id: "webhook-url", maxlength: "2048", required: true, placeholder: "https://" });
+    const active = h("input", { type: "checkbox", id: "webhook-active", checked: true });
+    const rotate = h("input", { type: "checkbox", id: "webhook-rotate" });
+    const rotateLabel = h("label", { class: "check", hidden: true }, rotate, h("span", { i18n: "webhook.rotate" }));
+    const events = h(
+      "fieldset",
+      { class: "checks", id: "webhook-events" },
+      h("legend", { i18n: "webhook.events" }),
+      WEBHOOK_EVENTS.map((e) => h("label", { class: "check" }, h("input", { type: "checkbox", value: e }), h("span", { i18n: "webhook.event." + e })))
+    );
+    const status = h("p", { class: "muted", id: "webhook-status" });
+    const secretBox = h("div", { id: "webhook-secret-box", hidden: true, role: "status" });
+    const save = h("button", { type: "submit", class: "btn", id: "webhook-save", i18n: "common.save" });
+    const test = h("button", { type: "button", class: "btn secondary", id: "webhook-test", i18n: "webhook.test", disabled: true });
+    const form = h("form", { class: "form", id: "webhook-form" }, status, R.field("webhook.url", url, "webhook.url_hint"), events, h("label", { class: "check" }, active, h("span", { i18n: "webhook.active" })), rotateLabel, h("div", { class: "row" }, save, test), secretBox);
+    let configured = false;
+    const show = (w, fresh) => {
+      configured = true;
+      url.value = w.url;
+      active.checked = !!w.active;
+      rotate.checked = false;
+      rotateLabel.hidden = false;
+      test.disabled = false;
+      for (const box of events.querySelectorAll("input")) box.checked = w.events.includes(box.value);
+      status.textContent = R.t(w.active ? "webhook.status_on" : "webhook.status_off", { since: msTime(w.updated_at) });
+      R.clear(secretBox);
+      secretBox.hidden = !fresh;
+      if (fresh) secretBox.append(h("p", { i18n: "webhook.secret_once" }), h("code", { id: "webhook-secret", text: w.secret }));
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      url.removeAttribute("aria-invalid");
+      const body = { url: url.value.trim(), events: [...events.querySelectorAll("input:checked")].map((x) => x.value), active: active.checked };
+      if (rotate.checked) body.rotate_secret = true;
+      try {
+        const w = await R.api("PUT", "/admin/webhooks", body);
+        show(w, !configured || !!body.rotate_secret); // the secret is in the answer only then
+        configured = true;
+        R.toast(R.t("webhook.saved"), "ok");
+      } catch (err) {
+        R.markRefused(err, { url, events: events.querySelector("input") });
+        fail(err);
+      }
+    });
+    const log = h("div", { id: "webhook-log" });
+    const list = pagedList(
+      log,
+      "webhook.log",
+      () => ({ path: "/admin/webhooks/deliveries", params: { limit: "20" } }),
+      (rows, answer) => {
+        // the log's answer carries the endpoint too (null: none yet), so the card needs no
+        // second read and a tenant without one gets no 404
+        if (!configured && answer.endpoint) show(answer.endpoint, false);
+        else if (!configured) status.textContent = R.t("webhook.none");
+        return R.table(
+          [
+            { label: "common.at", value: (d) => msTime(d.at) },
+            { label: "webhook.event", key: "type", value: (d) => (R.has("webhook.event." + d.type) ? R.t("webhook.event." + d.type) : d.type) },
+            { label: "webhook.attempt", num: true, value: (d) => d.attempt },
+            { label: "webhook.result", key: "result", value: (d) => h("span", { class: "badge", "data-ok": d.ok ? "true" : "false", text: d.ok ? R.t("webhook.ok", { code: d.status_code }) : R.t("webhook.failed", { code: d.status_code === null ? "–" : d.status_code }) }) },
+            { label: "webhook.latency", num: true, value: (d) => R.num(d.latency_ms) },
+            { label: "webhook.next_retry", value: (d) => msTime(d.next_retry_at) },
+            { label: "webhook.error", value: (d) => d.error || "–" },
+          ],
+          rows,
+          { emptyKey: "webhook.no_deliveries" }
+        );
+      },
+      h("button", { type: "button", class: "btn small secondary", id: "webhook-log-refresh", i18n: "webhook.refresh", on: { click: () => list(false).catch(fail) } })
+    );
+    test.addEventListener("click", async () => {
+      try {
+        const r = await R.api("POST", "/admin/webhooks/test");
+        R.toast(r.ok ? R.t("webhook.test_ok", { code: r.status_code }) : R.t("webhook.test_failed", { error: r.error || r.status_code }), r.ok ? "ok" : "error");
+        await list(false);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    list(false).catch(fail);
+    return h("div", { class: "stack" }, R.card("webhook.title", form), log);
+  }
+
+  function settingsView(root) {
+    root.appendChild(h("div", { class: "grid" }, tenantSettingsCard(), webhookCard()));
+  }
+
+  // ------------------------------------------------------------------ exports
+
+  const EXPORT_KINDS = ["visits", "leads", "customers", "ledger"];
+
+  /** CSV exports for a date range of the tenant's days: request one, watch it run, download
+   * it (a short-lived link; asking again gives a fresh one). */
+  function exportsCard() {
+    const kind = R.select(EXPORT_KINDS.map((k) => [k, "export.kind." + k]), { id: "export-kind" });
+    const today = R.day(R.today());
+    const from = h("input", { type: "date", id: "export-from", required: true, value: R.day(new Date(R.today().getTime() - 29 * 86400000)) });
+    const to = h("input", { type: "date", id: "export-to", required: true, value: today });
+    const go = h("button", { type: "submit", class: "btn", id: "export-start", i18n: "export.start" });
+    const jobs = h("ul", { class: "plain", id: "export-jobs", "aria-live": "polite" });
+    const form = h("form", { class: "form", id: "export-form" }, h("div", { class: "row" }, R.field("export.kind", kind), R.field("export.from", from), R.field("export.to", to)), go);
+    const track = (job, li) => {
+      const draw = (j) => {
+        R.clear(li);
+        li.setAttribute("data-status", j.status);
+        li.append(h("strong", { text: R.t("export.kind." + j.kind) }), " " + j.from + " – " + j.to + " · ", h("span", { class: "badge", text: R.t("export.status." + j.status) }));
+        if (j.status === "done") {
+          li.append(" " + R.t("export.rows", { n: R.num(j.rows) }) + " · ", h("a", { href: j.url, class: "export-download", download: "", text: R.t("export.download") }));
+        }
+        if (j.status === "failed" && j.error) li.append(" " + j.error);
+      };
+      draw(job);
+      let waits = 0;
+      const step = async () => {
+        const j = await R.api("GET", "/admin/exports/" + encodeURIComponent(job.export_id));
+        draw(j);
+        if ((j.status === "queued" || j.status === "running") && ++waits < 200) setTimeout(() => step().catch(fail), Math.min(1000 + waits * 250, 5000));
+      };
+      step().catch(fail);
+    };
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      for (const el of [from, to]) el.removeAttribute("aria-invalid");
+      try {
+        const job = await R.api("POST", "/admin/exports", { kind: kind.value, from: from.value, to: to.value });
+        const li = h("li", { "data-export": job.export_id });
+        jobs.prepend(li);
+        track({ ...job, kind: kind.value, from: from.value, to: to.value }, li);
+      } catch (err) {
+        R.markRefused(err, { from, to, kind });
+        fail(err);
+      }
+    });
+    return R.card("export.title", h("p", { class: "muted", i18n: "export.hint" }), form, jobs);
+  }
+
+  // ------------------------------------------------------------------ prizes
+
+  const GRANULARITIES = ["day", "week", "month"];
+
+  /** The prizes each period's settlement pays: per granularity, rank N of the employee or team
+   * board (of all campaigns or one) gets P points. Saved as a whole. */
+  function prizesCard() {
+    const rows = h("tbody", { id: "prize-rows" });
+    const add = h("button", { type: "button", class: "btn secondary", id: "prize-add", i18n: "prize.add" });
+    const save = h("button", { type: "submit", class: "btn", id: "prize-save", i18n: "common.save", disabled: true });
+    let n = 0;
+    const row = (gran, p) => {
+      const i = ++n;
+      const g = R.select(GRANULARITIES.map((x) => [x, "prize.gran." + x]), { "data-prize": "granularity", "aria-label": R.t("prize.granularity") + " " + i });
+      g.value = gran;
+      const dim = R.select([["employee", "dim.employee"], ["team", "dim.team"]], { "data-prize": "dimension", "aria-label": R.t("lb.dimension") + " " + i });
+      dim.value = p.dimension;
+      const camp = campaignSelect({ "data-prize": "campaign", "aria-label": R.t("common.campaign") + " " + i }, true);
+      camp.value = p.campaign_id || "";
+      const rank = h("input", { type: "number", min: "1", max: "100", step: "1", required: true, value: String(p.rank), "data-prize": "rank", "aria-label": R.t("lb.rank") + " " + i });
+      const points = h("input", { type: "number", min: "1", max: "1000000", step: "1", required: true, value: String(p.points), "data-prize": "points", "aria-label": R.t("prize.points") + " " + i });
+      const remove = h("button", { type: "button", class: "btn small ghost", text: R.t("prize.remove"), "aria-label": R.t("prize.remove") + " " + i });
+      const tr = h("tr", { class: "prize-row" }, [g, dim, camp, rank, points, remove].map((el) => h("td", null, el)));
+      remove.addEventListener("click", () => tr.remove());
+      rows.appendChild(tr);
+    };
+    const show = (prizes) => {
+      R.clear(rows);
+      for (const gran of GRANULARITIES) for (const p of prizes[gran] || []) row(gran, p);
+      save.disabled = false;
+    };
+    add.addEventListener("click", () => row("week", { dimension: "employee", rank: rows.children.length + 1, points: 100 }));
+    const table = h(
+      "div",
+      { class: "table-wrap" },
+      h("table", { id: "prize-table" }, h("thead", null, h("tr", null, ["prize.granularity", "lb.dimension", "common.campaign", "lb.rank", "prize.points", "common.actions"].map((k) => h("th", { i18n: k })))), rows)
+    );
+    const form = h("form", { class: "form", id: "prize-form" }, h("p", { class: "muted", i18n: "prize.hint" }), table, h("div", { class: "row" }, add, save));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = Object.fromEntries(GRANULARITIES.map((g) => [g, []]));
+      for (const tr of rows.querySelectorAll("tr")) {
+        const get = (k) => tr.querySelector("[data-prize=" + k + "]").value;
+        const p = { dimension: get("dimension"), rank: Number(get("rank")), points: Number(get("points")) };
+        if (get("campaign")) p.campaign_id = get("campaign");
+        body[get("granularity")].push(p);
+      }
+      try {
+        show(await R.api("PUT", "/admin/prizes", body));
+        R.toast(R.t("prize.saved"), "ok");
+      } catch (err) {
+        fail(err);
+      }
+    });
+    R.api("GET", "/admin/prizes").then(show, fail);
+    return R.card("prize.title", form);
+  }
+
   // ------------------------------------------------------------------ start
 
   R.start({
@@ -1265,6 +1743,8 @@
       rewards: rewardsView,
       settlements: settlementsView,
       employees: employeesView,
+      review: reviewView,
+      settings: settingsView,
     },
   }).catch((err) => console.error(err));
 })();
