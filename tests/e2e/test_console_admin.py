@@ -245,3 +245,56 @@ def test_settings_webhook_exports_and_prizes_from_the_console(browser: Any, tena
     expect(page.locator("#toast")).to_have_text(EN["prize.saved"])
     assert tenant.call("GET", "/admin/prizes", admin) == {"day": [], "week": [], "month": []}
     watch.assert_clean()
+
+
+def test_a_task_audience_is_picked_by_team_or_name_with_the_count_it_reaches(
+    browser: Any, tenant: Tenant, watch: Watch
+) -> None:
+    from playwright.sync_api import expect
+
+    admin = tenant.token("boss", "admin")
+    for sub, name, team, region in (
+        ("alice", "Alice Wang", "sales", "east"),
+        ("bob", "Bob Tanaka", "sales", "west"),
+        ("carol", "Carol Li", "marketing", "east"),
+        ("dave", "Dave Sato", "marketing", "west"),
+    ):
+        tenant.call("PUT", f"/admin/employees/{sub}", admin, {"name": name, "team": team, "region": region})
+    tenant.call("POST", "/admin/employees/dave/offboard", admin, {"to": "pool"})  # left: never targeted, never counted
+    campaign = tenant.call(
+        "POST",
+        "/admin/campaigns",
+        admin,
+        {"name": "Autumn", "destination_url": "https://shop.example.com/a", "points": {"unique_visit": 5}},
+    )
+    page = watch.page(browser.new_context(**DESKTOP, locale="en-US").new_page(), "console")
+    page.goto(tenant.base + "/console#/tasks")
+    sign_in(page, admin)
+    expect(page.locator("#task-reach")).to_have_text("Goes to 3 employees")
+    expect(page.locator("#task-audience-picker")).to_be_hidden()
+
+    page.locator("#task-audience").select_option("teams")
+    expect(page.locator("#task-audience-options label")).to_have_text(["marketing (1)", "sales (2)"])
+    page.locator("#task-audience-options input[value=sales]").check()
+    expect(page.locator("#task-reach")).to_have_text("Goes to 2 employees")
+
+    page.locator("#task-audience").select_option("employees")
+    expect(page.locator("#task-reach")).to_have_text("Goes to 0 employees")
+    page.locator("#task-audience-filter").fill("carol")
+    expect(page.locator("#task-audience-options label:visible")).to_have_text(["Carol Li · marketing"])
+    page.locator("#task-audience-options input[value=carol]").check()
+    page.locator("#task-audience-filter").fill("")
+    page.locator("#task-audience-options input[value=alice]").check()
+    expect(page.locator("#task-reach")).to_have_text("Goes to 2 employees")
+
+    page.locator("#task-campaign").select_option(campaign["campaign_id"])
+    page.locator("#task-title").fill("Share the autumn sale")
+    page.locator("#task-copy").fill("Autumn is here")
+    page.locator("#task-create").click()
+    expect(page.locator("#toast")).to_contain_text("2")
+    tasks = tenant.call("GET", "/admin/tasks", admin)["items"]
+    assert len(tasks) == 1 and tasks[0]["audience_size"] == 2
+    got = {t["task_id"] for t in tenant.call("GET", "/me/tasks", tenant.token("carol", "employee"))["items"]}
+    assert got == {tasks[0]["task_id"]}
+    assert tenant.call("GET", "/me/tasks", tenant.token("bob", "employee"))["items"] == []
+    watch.assert_clean()

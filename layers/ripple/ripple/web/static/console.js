@@ -390,7 +390,54 @@
       ],
       { id: "task-audience" }
     );
-    const ids = h("input", { type: "text", id: "task-audience-ids", "data-i18n-placeholder": "task.ids_placeholder", placeholder: R.t("task.ids_placeholder") });
+    // the audience is picked, not typed: teams and regions with their head counts, or people by
+    // name (filtered as you type); the count of who will get the task follows every change
+    const targeted = () => employees.filter((e) => e.status !== "offboarded"); // resolve_audience: active only
+    const filter = h("input", { type: "search", id: "task-audience-filter", maxlength: "100", autocomplete: "off", "data-i18n-placeholder": "task.audience_filter", placeholder: R.t("task.audience_filter"), "aria-label": R.t("task.audience_filter") });
+    const options = h("div", { class: "picker-options", id: "task-audience-options" });
+    const picker = h("fieldset", { class: "checks picker", id: "task-audience-picker", hidden: true }, h("legend", { id: "task-audience-legend" }), filter, options);
+    const reach = h("p", { class: "muted", id: "task-reach", "aria-live": "polite" });
+    const chosen = () => [...options.querySelectorAll("input:checked")].map((i) => i.value);
+    const updateReach = () => {
+      const kind = audience.value;
+      const picked = new Set(chosen());
+      const key = kind === "teams" ? "team" : "region";
+      const n =
+        kind === "all" ? targeted().length : kind === "employees" ? picked.size : targeted().filter((e) => picked.has(e[key])).length;
+      reach.textContent = R.t("task.reach", { n: R.num(n) });
+    };
+    const drawPicker = () => {
+      const kind = audience.value;
+      picker.hidden = kind === "all";
+      filter.value = "";
+      filter.hidden = kind !== "employees";
+      R.clear(options);
+      if (kind !== "all") {
+        picker.querySelector("legend").textContent = R.t("audience." + kind);
+        let items;
+        if (kind === "employees") {
+          items = targeted()
+            .map((e) => [e.employee_id, (e.name || e.employee_id) + " · " + e.team])
+            .sort((a, b) => a[1].localeCompare(b[1]));
+        } else {
+          const key = kind === "teams" ? "team" : "region";
+          const counts = new Map();
+          for (const e of targeted()) counts.set(e[key], (counts.get(e[key]) || 0) + 1);
+          items = [...counts].sort((a, b) => String(a[0]).localeCompare(String(b[0]))).map(([v, n]) => [v, v + " (" + R.num(n) + ")"]);
+        }
+        if (!items.length) options.appendChild(R.empty("employee.none"));
+        for (const [value, label] of items) {
+          options.appendChild(h("label", { class: "check", "data-search": label.toLowerCase() }, h("input", { type: "checkbox", value }), h("span", { text: label })));
+        }
+      }
+      updateReach();
+    };
+    audience.addEventListener("change", drawPicker);
+    options.addEventListener("change", updateReach);
+    filter.addEventListener("input", () => {
+      const q = filter.value.trim().toLowerCase();
+      for (const label of options.querySelectorAll("label")) label.hidden = !!q && !label.dataset.search.includes(q) && !label.querySelector("input").checked;
+    });
     const deadline = h("input", { type: "datetime-local", id: "task-deadline", required: true, value: R.isoToLocalInput(new Date(Date.now() + 7 * 86400000)) });
     const form = h(
       "form",
@@ -400,7 +447,9 @@
       R.field("task.title", title),
       R.field("task.copy", copy, "task.copy_hint"),
       channels,
-      h("div", { class: "row" }, R.field("task.audience", audience), R.field("task.audience_ids", ids)),
+      R.field("task.audience", audience),
+      picker,
+      reach,
       R.field("task.deadline", deadline),
       h("button", { type: "submit", class: "btn", id: "task-create", i18n: "task.create" })
     );
@@ -408,7 +457,7 @@
       e.preventDefault();
       const picked = Array.from(channels.querySelectorAll("input:checked")).map((i) => i.value);
       const texts = copy.value.split(/\n\s*\n/).map((t) => t.trim()).filter(Boolean);
-      const aud = audience.value === "all" ? { all: true } : { [audience.value]: ids.value.split(",").map((x) => x.trim()).filter(Boolean) };
+      const aud = audience.value === "all" ? { all: true } : { [audience.value]: chosen() };
       const body = {
         campaign_id: camp.value,
         title: title.value.trim(),
@@ -429,6 +478,7 @@
       }
     });
     root.appendChild(h("div", { class: "grid" }, R.card("task.new", form), R.card("task.progress", detail)));
+    drawPicker();
     root.appendChild(R.card("nav.tasks", list));
 
     let stopDetail = null;
