@@ -185,6 +185,22 @@ def test_a_lead_from_the_landing_page_is_worked_in_the_console_and_on_the_employ
         "to": "contacted",
     }
 
+    # tags: the admin adds two at once, the list filters by one, one is removed by its button
+    detail.locator("#cd-tag").fill("vip, 展示会")
+    detail.locator("#cd-tag-add").click()
+    expect(admin.locator("#toast")).to_have_text(EN["customer.tags_saved"])
+    expect(detail.locator("#cd-tags [data-tag]")).to_have_count(2)
+    admin.locator("#customer-q").fill("")
+    admin.locator("#customer-tag").fill("展示会")
+    expect(row).to_have_count(1)
+    admin.locator("#customer-tag").fill("no-such-tag")
+    expect(row).to_have_count(0)
+    admin.locator("#customer-tag").fill("")
+    expect(row).to_have_count(1)
+    detail.locator("[data-remove-tag=vip]").click()
+    expect(detail.locator("#cd-tags [data-tag]")).to_have_count(1)
+    assert tenant.call("GET", f"/customers/{customer_id}", admin_token)["tags"] == ["展示会"]
+
     watch.close(customer_ctx, admin_ctx, alice_ctx)
     watch.assert_clean()
 

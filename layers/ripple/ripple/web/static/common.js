@@ -993,13 +993,36 @@
       if (i === all.length - 1) return c.name || R.t("customer.this");
       return R.t("customer.visitor_n", { n: i });
     };
+    // tags: each with its own remove button; new ones added below (the owner and admins)
+    const patchTags = async (body, toastKey) => {
+      try {
+        await R.api("PATCH", "/customers/" + encodeURIComponent(customerId), body);
+        await again(R.t(toastKey));
+      } catch (err) {
+        R.toast(R.errorText(err), "error");
+      }
+    };
+    const tagChips = c.tags.length
+      ? h(
+          "span",
+          { class: "cd-tags", id: "cd-tags" },
+          c.tags.map((t) =>
+            h(
+              "span",
+              { class: "badge tag", "data-tag": t },
+              t,
+              h("button", { type: "button", class: "tag-remove", "data-remove-tag": t, "aria-label": R.t("customer.tag_remove", { tag: t }), text: "×", on: { click: () => patchTags({ remove_tags: [t] }, "customer.tags_saved") } })
+            )
+          )
+        )
+      : null;
     const fields = h(
       "dl",
       { class: "cd-fields" },
       field("contact", "customer.contact", R.contact(c.phone, c.email)),
       field("owner", "customer.owner", c.owner ? who(c.owner) : R.t("customer.pool")),
       field("status", "customer.status", h("span", { class: "badge", i18n: "status." + c.status })),
-      field("tags", "customer.tags", c.tags.length ? c.tags.map((t) => h("span", { class: "badge tag", text: t })) : null),
+      field("tags", "customer.tags", tagChips),
       field("source", "customer.source", [campaignName(src.campaign_id), src.channel ? R.t("channel." + src.channel) : null].filter(Boolean).join(" · ")),
       field("first_touch", "customer.first_touch", touch(c.first_touch)),
       field("last_touch", "customer.last_touch", touch(c.last_touch)),
@@ -1038,6 +1061,22 @@
       act(async () => {
         await R.api("PATCH", "/customers/" + encodeURIComponent(customerId), { status: status.value });
         await again(R.t("customer.status_saved"));
+      })
+    );
+    const tagInput = h("input", { type: "text", id: "cd-tag", required: true, maxlength: "200", autocomplete: "off", "data-i18n-placeholder": "customer.tag_hint", placeholder: R.t("customer.tag_hint") });
+    const tagForm = h(
+      "form",
+      { class: "form cd-form", id: "cd-tag-form" },
+      R.field("customer.tag_new", tagInput),
+      h("button", { type: "submit", class: "btn small", id: "cd-tag-add", i18n: "customer.tag_add" })
+    );
+    tagForm.addEventListener(
+      "submit",
+      act(async () => {
+        // several at once, comma-separated (、 and ， too); the API checks each
+        const add = tagInput.value.split(/[,、，]/).map((t) => t.trim()).filter(Boolean);
+        await R.api("PATCH", "/customers/" + encodeURIComponent(customerId), { add_tags: add });
+        await again(R.t("customer.tags_saved"));
       })
     );
     const note = h("textarea", { id: "cd-note", rows: "3", required: true, maxlength: "2000" });
@@ -1124,7 +1163,7 @@
     box.setAttribute("data-customer", customerId);
     box.appendChild(h("div", { class: "task-head cd-head" }, h("h3", { class: "cd-name", text: c.name || "–" }), h("span", { class: "badge", i18n: "status." + c.status })));
     box.appendChild(fields);
-    box.appendChild(h("div", { class: "cd-actions" }, statusForm, noteForm, convertForm));
+    box.appendChild(h("div", { class: "cd-actions" }, statusForm, tagForm, noteForm, convertForm));
     box.appendChild(h("h4", { i18n: "customer.notes" }));
     box.appendChild(notes.length ? h("ul", { class: "cd-events", id: "cd-notes" }, notes.map((e) => eventItem(e, false))) : R.empty("customer.no_notes"));
     box.appendChild(h("h4", { i18n: "customer.history" }));

@@ -741,6 +741,7 @@
   function customersView(root) {
     const search = h("input", { type: "search", id: "customer-q", maxlength: "100", autocomplete: "off", placeholder: R.t("customer.search_hint") });
     const status = R.select([["", "common.any"], ...R.STATUSES.map((s) => [s, "status." + s])], { id: "customer-status" });
+    const tag = h("input", { type: "search", id: "customer-tag", maxlength: "32", autocomplete: "off" });
     // The detail panel (a row's click opens it): fields, notes, history; note, status, conversion.
     const detail = h("div", { id: "customer-detail", class: "customer-detail" });
     const close = h("button", { type: "button", class: "btn ghost small cd-close", id: "customer-detail-close", i18n: "customer.close" });
@@ -767,17 +768,20 @@
         const params = { limit: "25" };
         if (status.value) params.status = status.value;
         if (search.value.trim()) params.q = search.value.trim();
+        if (tag.value.trim()) params.tag = tag.value.trim();
         return { path: "/customers", params };
       },
       (rows) => customerTable(rows, false, show),
-      h("div", { class: "controls" }, R.field("customer.search", search), R.field("customer.status", status))
+      h("div", { class: "controls" }, R.field("customer.search", search), R.field("customer.tag_filter", tag), R.field("customer.status", status))
     );
     status.addEventListener("change", () => load(false).catch(fail));
     let typing = null; // search as the admin types, once they pause
-    search.addEventListener("input", () => {
-      clearTimeout(typing);
-      typing = setTimeout(() => load(false).catch(fail), 300);
-    });
+    for (const input of [search, tag]) {
+      input.addEventListener("input", () => {
+        clearTimeout(typing);
+        typing = setTimeout(() => load(false).catch(fail), 300);
+      });
+    }
     load(false).catch(fail);
   }
 
