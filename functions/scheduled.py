@@ -5,7 +5,8 @@ given from the ledger and reports drift; ``recycle`` returns customers nobody co
 within their tenant's limit to the public lead pool; ``settle`` settles every day, ISO week and month that has
 ended in its tenant's time zone and is not settled yet (``service/settlement.py``);
 ``segments`` recomputes customer segments and reach (``service/analytics.py``); ``digest``
-announces each tenant's weekly digest on Monday morning in its zone (``service/notifications.py``).
+announces each tenant's weekly digest on Monday morning in its zone, ``summary`` the admins'
+daily program summary of yesterday from 08:00 in its zone (``service/notifications.py``).
 """
 
 from __future__ import annotations
@@ -66,5 +67,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         report = announce_digests(bootstrap.services(), tenants if isinstance(tenants, list) else None)
         logger.info("weekly digests", extra=report)
         return {"job": "digest", **report}
+    if job == "summary":
+        from ripple import bootstrap
+        from ripple.service.notifications import announce_summaries
+
+        tenants = event.get("tenants")
+        report = announce_summaries(bootstrap.services(), tenants if isinstance(tenants, list) else None)
+        logger.info("daily program summaries", extra=report)
+        return {"job": "summary", **report}
     logger.warning("unknown job", extra={"event": event})
     return {"status": "unknown_job"}

@@ -357,3 +357,70 @@ def test_weekly_digest_on_monday_morning_in_the_tenants_zone(nenv: Any, env: tup
     assert "#1" in alice["subject"] and "/m#/points" in alice["text"]
     bob = next(m for m in mails if m["to"].startswith("bob"))
     assert "0 points" in bob["subject"] and "Team north: 3 points, rank 1" in bob["text"]
+
+
+def test_daily_summary_goes_to_active_admins_once_a_day_with_the_days_figures(nenv: Any, env: tuple[Any, Any]) -> None:
+    """From 08:00 in the tenant's zone, yesterday's program: totals, who earned, the top by
+    name and the anti-fraud signals, to each active admin once (a replayed hourly job and a
+    second dispatcher run add nothing); employees get none; an admin demoted before it is
+    due gets none; a day with nothing in it is not sent."""
+    import scheduled
+
+    from infra.lambda_context import LocalContext
+    from ripple import bootstrap
+
+    poller = env[1]
+    for name in ("olga", "petra"):
+        body = {
+            "name": name.title(),
+            "team": "hq",
+            "region": "east",
+            "email": f"{name}@acme.example.com",
+            "role": "admin",
+        }
+        assert call(nenv, "PUT", f"/admin/employees/{name}", ADMIN, body).status_code == 200
+    assert call(nenv, "PUT", "/admin/tenant", ADMIN, {"fraud": {"velocity_per_hour": 2}}).status_code == 200
+    svc = bootstrap.services()
+    real = svc.clock
+    day = datetime.fromtimestamp(real() / 1000, UTC).date()
+    link = body_of(call(nenv, "POST", f"/campaigns/{nenv.campaign_id}/links", emp("alice"), {"channel": "wechat"}))
+    ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.{n}"
+    for n in range(3):  # the third is beyond the hourly limit: withheld, one velocity signal
+        assert nenv.http.get(f"/{link['code']}", headers={"User-Agent": ua.format(n=n)}).status_code == 302
+    poller.drain()
+
+    def at(when: datetime) -> None:
+        svc.clock = lambda: int(when.timestamp() * 1000)
+
+    def summary() -> dict[str, Any]:
+        return scheduled.handler({"job": "summary"}, LocalContext())  # type: ignore[no-any-return]
+
+    morning = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=7, minutes=30)
+    at(morning)
+    assert summary()["announced"] == 0  # the next day, but before 08:00
+    # petra stops being an admin before the summary is due: she gets none
+    demoted = {"name": "Petra", "team": "hq", "region": "east", "email": "petra@acme.example.com", "role": "employee"}
+    at(morning + timedelta(hours=1))
+    assert summary()["announced"] == 1
+    assert call(nenv, "PUT", "/admin/employees/petra", ADMIN, demoted).status_code == 200
+    assert summary()["announced"] == 0  # the next hourly run: the same day, nothing new
+    notify()
+    assert notify()["sent"] == 0  # a second run sends nothing again
+    mails = sent("summary.daily")
+    assert [m["to"] for m in mails] == ["olga@acme.example.com"]
+    text = mails[0]["text"]
+    assert mails[0]["subject"] == f"Program {day.isoformat()}: 3 visits, 0 leads"
+    assert "2 points" in text and "1 of 6 employees earned points" in text  # erin is offboarded
+    assert "Top: Alice (2)" in text and "Anti-fraud signals to review: 1" in text
+    assert "/console#/dashboard" in text
+    assert not sent("digest.weekly") and all(m["to"] == "olga@acme.example.com" for m in sent())
+
+    # a quiet day: announced, then skipped as nothing to report
+    at(morning + timedelta(days=1, hours=1))
+    assert summary()["announced"] == 1
+    counts = notify()
+    assert counts["skipped"] == 1 and len(sent("summary.daily")) == 1
+    # only admins are offered the kind in their preferences
+    kinds_of = lambda who: body_of(call(nenv, "GET", "/me/notifications", who))["kinds"]  # noqa: E731
+    assert "summary.daily" not in kinds_of(emp("alice"))
+    assert "summary.daily" in kinds_of(ADMIN)

@@ -18,6 +18,8 @@ from ripple.domain.notifications import (
     quiet_until,
     read_unsubscribe_token,
     render,
+    summary_due,
+    top_names,
     unsubscribe_token,
     validate_notification_settings,
     validate_preferences,
@@ -172,3 +174,42 @@ def test_rank_of_counts_ties_as_one_place() -> None:
     assert rank_of(rows, "c") == (2, 7)
     assert rank_of(rows, "d") == (4, 3)
     assert rank_of(rows, "z") == (None, 0)
+
+
+def test_summary_is_due_every_day_from_eight_local_for_the_day_before() -> None:
+    assert summary_due("Asia/Tokyo", ms("2026-03-10T07:59", "Asia/Tokyo")) is None
+    assert summary_due("Asia/Tokyo", ms("2026-03-10T08:00", "Asia/Tokyo")) == "2026-03-09"
+    assert summary_due("Asia/Tokyo", ms("2026-03-10T23:59", "Asia/Tokyo")) == "2026-03-09"
+    # 2026-03-01 08:30 in Tokyo is still 28 February in UTC: the tenant's day decides
+    assert summary_due("Asia/Tokyo", ms("2026-03-01T08:30", "Asia/Tokyo")) == "2026-02-28"
+    assert summary_due("UTC", ms("2026-03-01T08:30", "Asia/Tokyo")) == "2026-02-27"  # 23:30 on the 28th in UTC
+    # the first of January names the last day of the year before
+    assert summary_due("Europe/Berlin", ms("2027-01-01T09:00", "Europe/Berlin")) == "2026-12-31"
+
+
+def test_top_names_orders_by_score_then_id_and_skips_zero_rows() -> None:
+    rows = [("bob", 5), ("alice", 9), ("carol", 5), ("dave", 0), ("erin", 1)]
+    names = {"alice": "Alice Wang", "bob": "Bob <b>"}
+    assert top_names(rows, names) == "Alice Wang (9), Bob <b> (5), carol (5)"
+    assert top_names([("dave", 0)], names) == ""
+    assert top_names(rows, names, n=1) == "Alice Wang (9)"
+
+
+def test_day_bounds_follow_the_zone_and_its_clock_changes() -> None:
+    from ripple.domain.timeutil import day_bounds_ms
+
+    start, end = day_bounds_ms("2026-03-29", "Europe/Berlin")  # summer time begins: 23 hours
+    assert (start, end - start) == (ms("2026-03-29T00:00", "Europe/Berlin"), 23 * 3_600_000)
+    start, end = day_bounds_ms("2026-10-25", "Europe/Berlin")  # and ends: 25 hours
+    assert end - start == 25 * 3_600_000
+    assert day_bounds_ms("2026-02-28", "UTC") == (ms("2026-02-28T00:00"), ms("2026-03-01T00:00"))
+
+
+def test_the_summary_escapes_names_in_html() -> None:
+    data = {"day": "2026-03-09", "visits": 3, "leads": 0, "top": "Bob <b> (5)"}
+    out = render(
+        "summary.daily", "en", data, url="https://r.example/console#/dashboard", unsubscribe_url="u", company="Acme"
+    )
+    assert out.subject == "Program 2026-03-09: 3 visits, 0 leads"
+    assert "Bob &lt;b&gt; (5)" in out.html and "<b>" not in out.html
+    assert "Top: Bob <b> (5)" in out.text

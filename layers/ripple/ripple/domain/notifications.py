@@ -24,12 +24,14 @@ from ripple.domain.errors import ValidationError
 from ripple.domain.timeutil import validate_timezone
 
 __all__ = [
+    "ADMIN_KINDS",
     "CHANNELS",
     "DEFAULT_DUE_HOURS",
     "DIGEST_HOUR",
     "KINDS",
     "LANGUAGES",
     "RATE_PER_HOUR",
+    "SUMMARY_HOUR",
     "Decision",
     "Preferences",
     "Rendered",
@@ -40,12 +42,23 @@ __all__ = [
     "rank_of",
     "read_unsubscribe_token",
     "render",
+    "summary_due",
+    "top_names",
     "unsubscribe_token",
     "validate_notification_settings",
     "validate_preferences",
 ]
 
-KINDS: tuple[str, ...] = ("task.assigned", "task.due", "lead.assigned", "reward.fulfilled", "digest.weekly")
+KINDS: tuple[str, ...] = (
+    "task.assigned",
+    "task.due",
+    "lead.assigned",
+    "reward.fulfilled",
+    "digest.weekly",
+    "summary.daily",
+)
+# kinds only admins receive (and are offered in their preferences)
+ADMIN_KINDS: frozenset[str] = frozenset({"summary.daily"})
 CHANNELS: tuple[str, ...] = ("email",)
 LANGUAGES: tuple[str, ...] = ("en", "ja", "zh-Hans", "zh-Hant")
 # More than this many messages to one person in one clock hour wait for the next hour: a
@@ -256,6 +269,25 @@ def digest_due(zone: str, now_ms: int) -> str | None:
     return f"{iso.year:04d}-W{iso.week:02d}"
 
 
+SUMMARY_HOUR = 8  # every day, in the tenant's zone: the day before
+
+
+def summary_due(zone: str, now_ms: int) -> str | None:
+    """The day (YYYY-MM-DD, the tenant's) an admin's daily summary is due for at ``now_ms``:
+    from 08:00 local, yesterday; else None. Every hourly run of the day names the same day,
+    the event's key, so the summary is announced once."""
+    local = datetime.fromtimestamp(now_ms / 1000, validate_timezone(zone))
+    if local.hour < SUMMARY_HOUR:
+        return None
+    return (local.date() - timedelta(days=1)).isoformat()
+
+
+def top_names(rows: list[tuple[str, int]], names: Mapping[str, str], n: int = 3) -> str:
+    """ "Alice (40), Bob (25), …": the ``n`` best rows with a score, by name where known."""
+    best = sorted((r for r in rows if r[1] > 0), key=lambda r: (-r[1], r[0]))[:n]
+    return ", ".join(f"{names.get(member) or member} ({score})" for member, score in best)
+
+
 def rank_of(rows: list[tuple[str, int]], member: str) -> tuple[int | None, int]:
     """(1-based competition rank of ``member`` in a board's top rows or None, its score)."""
     score = dict(rows).get(member)
@@ -334,6 +366,36 @@ _COPY: dict[str, dict[str, tuple[str, str, str]]] = {
             "上週你獲得 {points} 積分(共 {ranked} 人，第 {rank} 名)，目前餘額 {balance}。"
             "團隊 {team}：{team_points} 積分，第 {team_rank} 名。",
             "查看我的積分",
+        ),
+    },
+    "summary.daily": {
+        "en": (
+            "Program {day}: {visits} visits, {leads} leads",
+            "On {day}: {visits} visits ({unique_visitors} people), {forwards} forwards, {leads} leads, "
+            "{conversions} deals and {points} points; {earners} of {staff} employees earned points. "
+            "Top: {top}. Anti-fraud signals to review: {signals}.",
+            "Open the dashboard",
+        ),
+        "ja": (
+            "プログラム日報 {day}: 訪問{visits}・リード{leads}",
+            "{day}: 訪問{visits}回({unique_visitors}人)、転送{forwards}回、リード{leads}件、成約{conversions}件、"
+            "{points}ポイント。社員{staff}人中{earners}人がポイントを獲得しました。上位: {top}。"
+            "レビュー待ちの不正シグナル: {signals}件。",
+            "ダッシュボードを開く",
+        ),
+        "zh-Hans": (
+            "项目日报 {day}：访问 {visits}，线索 {leads}",
+            "{day}：访问 {visits} 次({unique_visitors} 人)，转发 {forwards} 次，线索 {leads} 条，"
+            "成交 {conversions} 单，积分 {points}；{staff} 名员工中有 {earners} 人获得积分。"
+            "前列：{top}。待审核的风控信号：{signals} 条。",
+            "打开数据看板",
+        ),
+        "zh-Hant": (
+            "專案日報 {day}：訪問 {visits}，線索 {leads}",
+            "{day}：訪問 {visits} 次({unique_visitors} 人)，轉發 {forwards} 次，線索 {leads} 條，"
+            "成交 {conversions} 筆，積分 {points}；{staff} 名員工中有 {earners} 人獲得積分。"
+            "前列：{top}。待審核的風控訊號：{signals} 條。",
+            "開啟數據看板",
         ),
     },
     "reward.fulfilled": {

@@ -7,7 +7,7 @@ stored on the ledger entry, so a later time-zone change never rewrites history.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ripple.domain.errors import ValidationError
@@ -15,6 +15,7 @@ from ripple.domain.errors import ValidationError
 __all__ = [
     "PERIOD_ALL",
     "PeriodKeys",
+    "day_bounds_ms",
     "ms_to_iso",
     "parse_day",
     "parse_iso_ms",
@@ -52,6 +53,16 @@ def validate_timezone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError(f"unknown time zone {name!r}", details={"field": "timezone"}) from exc
+
+
+def day_bounds_ms(day: str, tz: str) -> tuple[int, int]:
+    """[start, end) in epoch ms of one local day (``YYYY-MM-DD``) in zone ``tz``: 23 or 25
+    hours long on the days the clocks change."""
+    first = date.fromisoformat(day)
+    zone = ZoneInfo(tz)
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(first + timedelta(days=1), time(0), tzinfo=zone)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
 def period_keys(ts_ms: int, tz: str) -> PeriodKeys:

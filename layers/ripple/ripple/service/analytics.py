@@ -38,6 +38,7 @@ from ripple.service.ports import RecordResult
 
 __all__ = [
     "breakdown",
+    "day_totals",
     "record_events",
     "refresh_segments",
     "segments",
@@ -180,6 +181,16 @@ def _daily_totals(svc: Services, scope: _Scope) -> tuple[dict[str, dict[str, int
             if len(p) == 3 and p[:2] == want:
                 _add(out, day, p[2], n)
     return out, len(items)
+
+
+def day_totals(svc: Services, tenant_id: str, day: str) -> dict[str, int]:
+    """The whole tenant's metrics of one of its days (the admins' daily summary): one item."""
+    daily: dict[str, dict[str, int]] = {}
+    for item in svc.analytics.dimension_days(tenant_id, "t", "all", day, day):
+        for p, n in _counters(item):
+            if len(p) == 2:
+                _add(daily, str(item["sk"]), p[1], n)
+    return visible_totals(daily.get(day, {}))
 
 
 def _wanted(dim: str, value: str) -> list[str]:

@@ -21,6 +21,7 @@ from typing import Any
 from ripple.domain.errors import NotFoundError, ValidationError
 from ripple.domain.model import Employee, Role, Tenant
 from ripple.domain.notifications import (
+    ADMIN_KINDS,
     CHANNELS,
     KINDS,
     RATE_PER_HOUR,
@@ -31,10 +32,13 @@ from ripple.domain.notifications import (
     rank_of,
     read_unsubscribe_token,
     render,
+    summary_due,
+    top_names,
     unsubscribe_token,
     validate_notification_settings,
     validate_preferences,
 )
+from ripple.domain.timeutil import day_bounds_ms
 from ripple.domain.validation import reject_unknown_params
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
@@ -43,6 +47,7 @@ from ripple.service.ports import DueEvent, DueMessage, MailError, OutgoingMail
 __all__ = [
     "announce",
     "announce_digests",
+    "announce_summaries",
     "dispatch",
     "get_preferences",
     "get_settings",
@@ -127,6 +132,22 @@ def reward_fulfilled(svc: Services, tenant_id: str, employee_id: str, redemption
     safe_announce(svc, tenant_id, "reward.fulfilled", redemption_id, [employee_id], {"reward": reward})
 
 
+def announce_summaries(svc: Services, tenants: Sequence[str] | None = None) -> dict[str, int]:
+    """Hourly: each tenant whose 08:00 has come gets yesterday's program summary event for
+    its active admins (once a day: keyed by the day it covers)."""
+    now = svc.clock()
+    counts = {"tenants": 0, "announced": 0}
+    for tenant_id in tenants if tenants is not None else svc.tenants.all_ids():
+        counts["tenants"] += 1
+        day = summary_due(svc.tenants.get(tenant_id).timezone or "UTC", now)
+        if day is None:
+            continue
+        admins = [e.employee_id for e in svc.employees.in_tenant(tenant_id) if e.active and e.role == "admin"]
+        if admins and announce(svc, tenant_id, "summary.daily", day, admins, {"day": day}):
+            counts["announced"] += 1
+    return counts
+
+
 def announce_digests(svc: Services, tenants: Sequence[str] | None = None) -> dict[str, int]:
     """Hourly: each tenant whose Monday 09:00 has come gets this week's digest event for its
     active employees (once: keyed by the week it covers)."""
@@ -171,6 +192,37 @@ def _digest_figures(run: _Run, message: DueMessage, employee: Employee) -> dict[
     }
 
 
+def _summary_figures(run: _Run, message: DueMessage) -> dict[str, Any] | None:
+    """The program's day: the tenant's totals, how many of the active employees earned, the
+    top three by name and the anti-fraud signals of the day; None for a day with nothing in
+    it (no visits, points, leads or signals). Read once per tenant and day in a run."""
+    from ripple.domain.points import ALL_CAMPAIGNS, board_id
+    from ripple.service.analytics import day_totals
+
+    day = str(message.data.get("day", ""))
+    key = f"{message.tenant_id}#{day}"
+    if key not in run.summaries:
+        svc = run.svc
+        totals = day_totals(svc, message.tenant_id, day)
+        board = run.board(board_id(message.tenant_id, "employee", ALL_CAMPAIGNS, day), _BOARD_DEPTH)
+        staff = [e for e in svc.employees.in_tenant(message.tenant_id) if e.active]
+        start, end = day_bounds_ms(day, run.tenant(message.tenant_id).timezone or "UTC")
+        signals = sum(1 for s in svc.fraud.recent(message.tenant_id, start) if s.ts < end)
+        names = {e.employee_id: e.name for e in staff}
+        figures: dict[str, Any] | None = {
+            "day": day,
+            **totals,
+            "earners": sum(1 for _, score in board if score > 0),
+            "staff": len(staff),
+            "top": top_names(board, names) or "-",
+            "signals": signals,
+        }
+        if not (totals.get("visits") or totals.get("points") or totals.get("leads") or signals):
+            figures = None
+        run.summaries[key] = figures
+    return run.summaries[key]
+
+
 # ------------------------------------------------------------------ dispatch
 
 
@@ -190,6 +242,8 @@ def _link(base: str, kind: str, data: dict[str, Any]) -> str:
         return f"{base}/m#/customer/{data.get('customer_id', '')}"
     if kind == "digest.weekly":
         return f"{base}/m#/points"
+    if kind == "summary.daily":
+        return f"{base}/console#/dashboard"
     return f"{base}/m#/rewards"
 
 
@@ -204,6 +258,7 @@ class _Run:
         self.employees: dict[tuple[str, str], Employee | None] = {}
         self.prefs: dict[tuple[str, str], Preferences] = {}
         self.boards: dict[str, list[tuple[str, int]]] = {}
+        self.summaries: dict[str, dict[str, Any] | None] = {}
 
     def board(self, board: str, depth: int) -> list[tuple[str, int]]:
         """A week's board, read once for every digest of the run (not once per recipient)."""
@@ -293,6 +348,15 @@ def _deliver(run: _Run, message: DueMessage, token: str) -> str:
             store.settle_message(message, token, state="skipped", reason="nothing_to_report", at=now)
             return "skipped"
         data = {**data, **figures}
+    if message.kind == "summary.daily":
+        if employee.role != "admin":  # no longer an admin when it became due
+            store.settle_message(message, token, state="skipped", reason="not_admin", at=now)
+            return "skipped"
+        summary = _summary_figures(run, message)
+        if summary is None:
+            store.settle_message(message, token, state="skipped", reason="nothing_to_report", at=now)
+            return "skipped"
+        data = {**data, **summary}
     hour, next_hour = hour_window(now)
     if not store.take_rate(message.tenant_id, message.employee_id, hour, RATE_PER_HOUR):
         store.settle_message(message, token, state="pending", reason="rate_limited", at=now, retry_at=next_hour)
@@ -342,7 +406,9 @@ def _deliver(run: _Run, message: DueMessage, token: str) -> str:
 def get_preferences(svc: Services, principal: Principal) -> dict[str, Any]:
     prefs = svc.notifications.preferences(principal.tenant_id, principal.sub)
     recent = svc.notifications.messages_of(principal.tenant_id, principal.sub, 20)
-    return {"preferences": prefs.to_public(), "kinds": list(KINDS), "recent": recent}
+    # the kinds this person can receive: the admins' summary is offered to admins only
+    kinds = [k for k in KINDS if k not in ADMIN_KINDS or principal.role is Role.ADMIN]
+    return {"preferences": prefs.to_public(), "kinds": kinds, "recent": recent}
 
 
 def put_preferences(svc: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:

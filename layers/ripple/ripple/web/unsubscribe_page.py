@@ -22,6 +22,7 @@ _KIND_NAMES: dict[str, dict[str, str]] = {
         "lead.assigned": "new leads",
         "reward.fulfilled": "fulfilled rewards",
         "digest.weekly": "the weekly digest",
+        "summary.daily": "the daily program summary",
         "*": "all notifications",
     },
     "ja": {
@@ -30,6 +31,7 @@ _KIND_NAMES: dict[str, dict[str, str]] = {
         "lead.assigned": "新しいリード",
         "reward.fulfilled": "特典の発送",
         "digest.weekly": "週次まとめ",
+        "summary.daily": "プログラム日報",
         "*": "すべての通知",
     },
     "zh-Hans": {
@@ -38,6 +40,7 @@ _KIND_NAMES: dict[str, dict[str, str]] = {
         "lead.assigned": "新线索",
         "reward.fulfilled": "奖励发放",
         "digest.weekly": "每周小结",
+        "summary.daily": "项目日报",
         "*": "所有通知",
     },
     "zh-Hant": {
@@ -46,6 +49,7 @@ _KIND_NAMES: dict[str, dict[str, str]] = {
         "lead.assigned": "新線索",
         "reward.fulfilled": "獎勵發放",
         "digest.weekly": "每週小結",
+        "summary.daily": "專案日報",
         "*": "所有通知",
     },
 }
