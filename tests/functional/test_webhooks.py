@@ -447,3 +447,79 @@ def test_a_public_ipv6_literal_is_accepted() -> None:
 
     url = "https://[2606:4700:4700::1111]/hooks"
     assert validate_endpoint({"url": url, "events": ["lead.created"]}, allow_private=False)["url"] == url
+
+
+def test_an_admin_retries_a_delivery_that_gave_up_once_and_it_is_delivered(env: Any, receiver: Receiver) -> None:
+    """POST /admin/webhooks/redeliveries: only an event whose attempts ran out goes back in
+    the outbox (due now, one more signed attempt, logged); a second retry meanwhile is a 409,
+    a delivered event is a 409, a ping or an unknown event a clear error, and nothing changes."""
+    from ripple.adapters.webhooks import DynamoWebhooks
+    from ripple.domain.webhooks import BACKOFF_MS, MAX_ATTEMPTS
+
+    client, _ = env
+    configure(client, receiver.url)
+    receiver.fail = MAX_ATTEMPTS
+    lead_id = submit_lead(client)
+    body = {"type": "lead.created", "event_id": lead_id}
+    dispatch()
+    # still retrying by itself: not the admin's to retry
+    status, refused = call(client, "POST", "/admin/webhooks/redeliveries", ADMIN, body)
+    assert status == 409 and "pending" in refused["error"]["message"]
+    for wait in BACKOFF_MS:
+        shift_clock(wait)
+        dispatch()
+    [item] = DynamoWebhooks().outbox("acme")
+    assert (item["state"], item["attempts"]) == ("failed", MAX_ATTEMPTS)
+    log = call(client, "GET", "/admin/webhooks/deliveries", ADMIN)[1]
+    assert log["items"][0]["next_retry_at"] is None and log["endpoint"]["url"] == receiver.url
+
+    for bad, code in (
+        ({"type": "lead.created"}, 422),
+        ({"type": "lead.created", "event_id": "nope", "x": 1}, 422),
+        ({"type": "ping", "event_id": lead_id}, 422),
+        ({"type": "lead.nothing", "event_id": lead_id}, 422),
+        ({"type": "lead.created", "event_id": "a b"}, 422),
+        ({"type": "lead.created", "event_id": "no-such-event"}, 404),
+        ({"type": "customer.converted", "event_id": lead_id}, 404),
+    ):
+        assert call(client, "POST", "/admin/webhooks/redeliveries", ADMIN, bad)[0] == code, bad
+    assert call(client, "POST", "/admin/webhooks/redeliveries", auth("acme", "alice", "employee"), body)[0] == 403
+    assert DynamoWebhooks().outbox("acme")[0]["state"] == "failed"  # nothing changed
+
+    status, queued = call(client, "POST", "/admin/webhooks/redeliveries", ADMIN, body)
+    assert status == 202 and queued["state"] == "pending"
+    assert call(client, "POST", "/admin/webhooks/redeliveries", ADMIN, body)[0] == 409  # once
+    dispatch()
+    deliveries = receiver.of_type("lead.created")
+    assert len(deliveries) == MAX_ATTEMPTS + 1  # the receiver works again: one more attempt
+    assert deliveries[-1]["headers"]["Ripple-Delivery"] == lead_id and deliveries[-1]["headers"]["Ripple-Signature"]
+    [item] = DynamoWebhooks().outbox("acme")
+    assert (item["state"], item["attempts"]) == ("delivered", MAX_ATTEMPTS + 1)
+    newest = call(client, "GET", "/admin/webhooks/deliveries", ADMIN)[1]["items"][0]
+    assert (newest["attempt"], newest["ok"]) == (MAX_ATTEMPTS + 1, True)
+    status, refused = call(client, "POST", "/admin/webhooks/redeliveries", ADMIN, body)
+    assert status == 409 and "delivered" in refused["error"]["message"]
+
+    # a paused endpoint: nothing would be delivered, so no retry is queued
+    call(client, "PUT", "/admin/webhooks", ADMIN, {"url": receiver.url, "events": ["lead.created"], "active": False})
+    assert call(client, "POST", "/admin/webhooks/redeliveries", ADMIN, body)[0] == 409
+
+
+def test_a_retry_that_fails_again_gives_up_at_once(env: Any, receiver: Receiver) -> None:
+    from ripple.adapters.webhooks import DynamoWebhooks
+    from ripple.domain.webhooks import BACKOFF_MS, MAX_ATTEMPTS
+
+    client, _ = env
+    configure(client, receiver.url)
+    receiver.fail = 100
+    lead_id = submit_lead(client)
+    for wait in (0, *BACKOFF_MS):
+        shift_clock(wait)
+        dispatch()
+    body = {"type": "lead.created", "event_id": lead_id}
+    assert call(client, "POST", "/admin/webhooks/redeliveries", ADMIN, body)[0] == 202
+    dispatch()
+    [item] = DynamoWebhooks().outbox("acme")
+    assert (item["state"], item["attempts"], item["queued"]) == ("failed", MAX_ATTEMPTS + 1, False)
+    shift_clock(7 * 24 * 60 * MINUTE)
+    assert dispatch()["due"] == 0 and len(receiver.requests) == MAX_ATTEMPTS + 1

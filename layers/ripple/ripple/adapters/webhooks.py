@@ -276,6 +276,32 @@ class DynamoWebhooks:
             raise
         return True
 
+    def rearm(self, tenant_id: str, event_type: str, event_id: str, now: int) -> str:
+        """An admin's retry of an event whose attempts ran out: due now again, for one more
+        attempt (the attempt count goes on, so a failure gives up again at once). Returns
+        "rearmed", "missing", or the state it is in (only "failed" is rearmed; the condition
+        makes two racing retries one)."""
+        pk = WebhookOutboxItem.key(tenant_id, event_type, event_id)
+        try:
+            WebhookOutboxItem(pk).update(
+                actions=[
+                    WebhookOutboxItem.state.set("pending"),
+                    WebhookOutboxItem.next_at.set(now),
+                    WebhookOutboxItem.gsi1pk.set(WebhookOutboxItem.queue(pk)),
+                    WebhookOutboxItem.gsi1sk.set(WebhookOutboxItem.due_key(now, pk)),
+                    WebhookOutboxItem.lease.remove(),
+                ],
+                condition=WebhookOutboxItem.pk.exists() & (WebhookOutboxItem.state == "failed"),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            try:
+                return str(WebhookOutboxItem.get(pk, consistent_read=True).state)
+            except WebhookOutboxItem.DoesNotExist:
+                return "missing"
+        return "rearmed"
+
     def due(self, now: int, limit: int) -> list[OutboxEntry]:
         """Undelivered items due at ``now``, oldest first within each shard."""
         return [_entry(i) for i in due_items(WebhookOutboxItem, "WHQ", SHARDS, now, limit)]

@@ -62,3 +62,12 @@ def get_webhook_deliveries(principal: Principal) -> Any:
     from ripple.service.webhooks import deliveries
 
     return deliveries(bootstrap.services(), principal, query_params())
+
+
+@settings.route("/admin/webhooks/redeliveries", methods=["POST"], auth=Auth.USER, role=Role.ADMIN, status=202)
+def post_webhook_redelivery(principal: Principal) -> Any:
+    """Retry an event whose delivery gave up: back in the outbox, due now (202: the
+    dispatcher delivers it within a minute, and logs the attempt)."""
+    from ripple.service.webhooks import redeliver
+
+    return redeliver(bootstrap.services(), principal, json_body())

@@ -16,10 +16,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from ripple.domain.errors import NotFoundError, ValidationError
+from ripple.domain.errors import ConflictError, NotFoundError, ValidationError
 from ripple.domain.model import Role
 from ripple.domain.validation import reject_unknown_params, validate_limit
-from ripple.domain.webhooks import MAX_ATTEMPTS, next_retry_ms, signature_header, validate_endpoint
+from ripple.domain.webhooks import EVENT_TYPES, MAX_ATTEMPTS, next_retry_ms, signature_header, validate_endpoint
 from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 
@@ -30,6 +30,7 @@ __all__ = [
     "dispatch_due",
     "emit",
     "get_config",
+    "redeliver",
     "safe_emit",
     "send_ping",
 ]
@@ -125,6 +126,35 @@ def deliveries(svc: Services, principal: Principal, params: dict[str, str]) -> d
         "next_cursor": cursor,
         "endpoint": None if endpoint is None else _public(endpoint, reveal=False),
     }
+
+
+def redeliver(svc: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Retry an event whose delivery gave up (the log shows it failed with no next try):
+    it goes back into the outbox, due now, signed and logged like every attempt."""
+    require_role(principal, Role.ADMIN)
+    unknown = sorted(set(body) - {"type", "event_id"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    event_type = body.get("type")
+    if event_type == "ping":
+        raise ValidationError("a test ping is not retried: send a new test", details={"field": "type"})
+    if event_type not in EVENT_TYPES:
+        raise ValidationError(f"type must be one of: {', '.join(EVENT_TYPES)}", details={"field": "type"})
+    event_id = body.get("event_id")
+    # the log's event id as shown (settlement ids hold "#"): printable ASCII, no spaces
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 200 or not all("!" <= ch <= "~" for ch in event_id):
+        raise ValidationError("event_id must be the event id the delivery log shows", details={"field": "event_id"})
+    repo = _repo(svc)
+    endpoint = repo.get_endpoint(principal.tenant_id)
+    if endpoint is None or not endpoint["active"]:
+        raise ConflictError("the webhook endpoint is missing or paused: nothing would be delivered")
+    now = svc.clock()
+    outcome = repo.rearm(principal.tenant_id, event_type, event_id, now)
+    if outcome == "missing":
+        raise NotFoundError(f"no {event_type} event {event_id} in the outbox")
+    if outcome != "rearmed":
+        raise ConflictError(f"only a delivery that gave up is retried; this one is {outcome}")
+    return {"type": event_type, "event_id": event_id, "state": "pending", "due_at": now}
 
 
 def send_ping(

@@ -1224,6 +1224,21 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "TaskList": _page(_ref("Task")),
     "MyTaskList": _page(_ref("MyTask")),
     "LinkList": _page(_ref("Link")),
+    # POST /admin/webhooks/redeliveries: retry an event whose delivery gave up (from the log)
+    "RedeliveryInput": {
+        **_obj(
+            {
+                "type": {"type": "string", "enum": list(EVENT_TYPES)},
+                "event_id": {"type": "string", "pattern": "^[!-~]{1,200}$"},
+            },
+            ("type", "event_id"),
+        ),
+        "additionalProperties": False,
+    },
+    "Redelivery": _obj(
+        {"type": _STR, "event_id": _STR, "state": {"const": "pending"}, "due_at": _INT},
+        ("type", "event_id", "state", "due_at"),
+    ),
     # the tenant's endpoint as GET /admin/webhooks shows it (the secret masked)
     "WebhookEndpoint": _obj(
         {
@@ -1433,6 +1448,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/admin/prizes", "PUT"): ("PrizesInput", 200, None),
     ("/admin/webhooks", "PUT"): ("WebhookInput", 200, "WebhookEndpoint"),  # the secret in full when new
     ("/admin/webhooks", "GET"): (None, 200, "WebhookEndpoint"),
+    ("/admin/webhooks/redeliveries", "POST"): ("RedeliveryInput", 202, "Redelivery"),
     ("/me/notifications", "GET"): (None, 200, "MyNotifications"),
     ("/me/notifications", "PUT"): ("NotificationPreferencesInput", 200, "MyNotifications"),
     ("/admin/notifications", "GET"): (None, 200, "NotificationSettings"),

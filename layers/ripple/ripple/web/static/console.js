@@ -1627,6 +1627,31 @@
       }
     });
     const log = h("div", { id: "webhook-log" });
+    // a retry is offered on an event's newest attempt once it gave up (failed, no next try)
+    const retryButton = (d, rows) => {
+      const newest = rows.find((x) => x.event_id === d.event_id && x.type === d.type) === d;
+      if (!newest || d.ok || d.next_retry_at !== null || d.type === "ping") return "–";
+      return h("button", {
+        type: "button",
+        class: "btn small secondary",
+        "data-retry": d.event_id,
+        text: R.t("webhook.retry"),
+        "aria-label": R.t("webhook.retry_what", { event: R.has("webhook.event." + d.type) ? R.t("webhook.event." + d.type) : d.type, id: d.event_id }),
+        on: {
+          click: async (e) => {
+            e.target.disabled = true;
+            try {
+              await R.api("POST", "/admin/webhooks/redeliveries", { type: d.type, event_id: d.event_id });
+              R.toast(R.t("webhook.retry_queued"), "ok");
+              e.target.replaceWith(h("span", { class: "badge", text: R.t("webhook.retry_pending") }));
+            } catch (err) {
+              e.target.disabled = false;
+              fail(err);
+            }
+          },
+        },
+      });
+    };
     const list = pagedList(
       log,
       "webhook.log",
@@ -1645,6 +1670,7 @@
             { label: "webhook.latency", num: true, value: (d) => R.num(d.latency_ms) },
             { label: "webhook.next_retry", value: (d) => msTime(d.next_retry_at) },
             { label: "webhook.error", value: (d) => d.error || "–" },
+            { label: "common.actions", key: "action", value: (d) => retryButton(d, rows) },
           ],
           rows,
           { emptyKey: "webhook.no_deliveries" }
