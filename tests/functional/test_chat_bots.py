@@ -261,3 +261,59 @@ def test_the_test_message_and_bad_configurations(env: Any, groups: Groups) -> No
     assert call(client, "DELETE", "/admin/chat-bots/sales-slack", ADMIN).status_code == 200
     assert call(client, "DELETE", "/admin/chat-bots/sales-slack", ADMIN).status_code == 404
     assert len(body_of(call(client, "GET", "/admin/chat-bots", ADMIN))["items"]) == 4
+
+
+def test_a_settled_day_posts_its_leaderboard_to_the_subscribed_groups_once(env: Any, groups: Groups) -> None:
+    """settlement.completed is written inside the settlement's own transaction (no emit):
+    the dispatcher writes the bot items when it meets it, once, even with no webhook endpoint;
+    the groups see the leaders by name, in their language, in the product's format."""
+    from ripple import bootstrap
+    from ripple.service.settlement import settle
+
+    client, poller = env
+    for bot_id, body in {
+        "board-wecom": {"provider": "wecom", "url": f"{groups.base}/wecom/send?key=wk-1", "language": "zh-Hans"},
+        "board-slack": {"provider": "slack", "url": f"{groups.base}/slack/services/T1/B1/xyz"},
+        "tasks-only": {"provider": "teams", "url": f"{groups.base}/teams/workflows/1/triggers/manual"},
+    }.items():
+        events = ["task.created"] if bot_id == "tasks-only" else ["settlement.completed"]
+        assert call(client, "PUT", f"/admin/chat-bots/{bot_id}", ADMIN, {**body, "events": events}).status_code == 200
+    staff = {"alice": ("Alice Wang", 3), "bob": ("Bob Tanaka", 1)}
+    for name, (full, _) in staff.items():
+        body = {"name": full, "team": "sales", "region": "e"}
+        assert call(client, "PUT", f"/admin/employees/{name}", ADMIN, body).status_code == 200
+    camp = body_of(
+        call(
+            client,
+            "POST",
+            "/admin/campaigns",
+            ADMIN,
+            {"name": "Spring", "destination_url": "https://shop.example.com/", "points": {"unique_visit": 10}},
+        )
+    )
+    ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.{n}"
+    n = 0
+    for name, (_, visits) in staff.items():
+        who = auth("acme", name, "employee")
+        link = body_of(call(client, "POST", f"/campaigns/{camp['campaign_id']}/links", who, {"channel": "x"}))
+        for _ in range(visits):
+            n += 1
+            assert client.http.get(f"/{link['code']}", headers={"User-Agent": ua.format(n=n)}).status_code == 302
+    poller.drain()
+    svc = bootstrap.services()
+    real = svc.clock
+    day = datetime.fromtimestamp(real() / 1000, UTC).date().isoformat()
+    svc.clock = lambda: real() + 86_400_000
+    settle(svc, "acme", day)
+    counts = deliver()
+    assert groups.problems == []
+    assert sorted(p for p, _ in groups.got) == ["slack", "wecom"], counts  # not the tasks-only group
+    wecom = groups.of("wecom")[0]["markdown"]["content"]
+    assert f"排行榜 {day}" in wecom and "前列\uff1a1. Alice Wang 30 · 2. Bob Tanaka 10." in wecom
+    assert "团队\uff1a1. sales 40." in wecom and "/m#/boards" in wecom
+    slack = json.dumps(groups.of("slack")[0], ensure_ascii=False)
+    assert f"Leaderboard {day}" in slack and "Top: 1. Alice Wang 30" in slack
+    # the settlement is not sent twice: another run, and the same period settled again
+    settle(svc, "acme", day)
+    deliver()
+    assert len(groups.got) == 2

@@ -38,6 +38,7 @@ from ripple.domain.webhooks import check_events, check_url
 
 __all__ = [
     "BOT_EVENTS",
+    "FANOUT_AT_DISPATCH",
     "MAX_BOTS",
     "PROVIDERS",
     "ChatMessage",
@@ -46,11 +47,15 @@ __all__ = [
     "bot_message",
     "chat_request",
     "mask_url",
+    "settlement_text",
     "validate_bot",
 ]
 
 PROVIDERS: tuple[str, ...] = ("wecom", "dingtalk", "feishu", "slack", "teams")
-BOT_EVENTS: tuple[str, ...] = ("task.created", "task.completed")
+BOT_EVENTS: tuple[str, ...] = ("task.created", "task.completed", "settlement.completed")
+# bot events a use case writes inside its own transaction (no ``emit``): the dispatcher
+# writes their bot items when it meets the event in the outbox
+FANOUT_AT_DISPATCH: frozenset[str] = frozenset({"settlement.completed"})
 MAX_BOTS = 10
 _LANGS = ("en", "ja", "zh-Hans", "zh-Hant")
 _BOT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}\Z")
@@ -157,19 +162,77 @@ _COPY: dict[str, dict[str, tuple[str, str, str]]] = {
         "zh-Hans": ("任务结束：{title}", "任务已到截止时间，感谢大家的分享！", "查看结果"),
         "zh-Hant": ("任務結束：{title}", "任務已到截止時間，感謝大家的分享！", "查看結果"),
     },
+    # a period's leaderboard, posted when it is settled (daily, weekly and monthly)
+    "settlement.completed": {
+        "en": ("Leaderboard {period}", "{leaders}{teams}{prizes}", "See the leaderboard"),
+        "ja": ("ランキング {period}", "{leaders}{teams}{prizes}", "ランキングを見る"),
+        "zh-Hans": ("排行榜 {period}", "{leaders}{teams}{prizes}", "查看排行榜"),
+        "zh-Hant": ("排行榜 {period}", "{leaders}{teams}{prizes}", "查看排行榜"),
+    },
 }
 
+# the parts of a settlement's message: leaders, teams, prizes paid; "nobody" when empty
+_BOARD_WORDS: dict[str, tuple[str, str, str, str]] = {
+    "en": ("Top: ", " Teams: ", " Prizes: {points} points to {winners}.", "No points this period."),
+    "ja": ("上位: ", " チーム: ", " 賞: {winners}人に{points}ポイント。", "この期間のポイントはありません。"),
+    "zh-Hans": ("前列：", " 团队：", " 奖励：{winners} 人共 {points} 积分。", "本期没有积分。"),
+    "zh-Hant": ("前列：", " 團隊：", " 獎勵：{winners} 人共 {points} 積分。", "本期沒有積分。"),
+}
+LEADERS_IN_MESSAGE = 3
 
-def bot_message(event_type: str, payload: Mapping[str, Any], lang: str, *, base_url: str, deadline: str) -> ChatMessage:
-    """What a group sees for one event (``deadline``: already formatted in the tenant's zone)."""
+
+def _leaders(rows: Any, names: Mapping[str, str]) -> str:
+    """ "1. Alice Wang 120 · 2. Bob 90" from a payload's ranked rows (ids named where known)."""
+    if not isinstance(rows, list):
+        return ""
+    parts = []
+    for row in rows[:LEADERS_IN_MESSAGE]:
+        if isinstance(row, Mapping):
+            member = str(row.get("id", ""))
+            parts.append(f"{row.get('rank', '')}. {names.get(member) or member} {row.get('score', '')}")
+    return " · ".join(parts)
+
+
+def settlement_text(payload: Mapping[str, Any], lang: str, names: Mapping[str, str]) -> dict[str, str]:
+    """The values of a settlement's message: the period and its leaders, teams and prizes."""
+    top, summary = payload.get("top") or {}, payload.get("summary") or {}
+    words = _BOARD_WORDS.get(lang) or _BOARD_WORDS["en"]
+    people = _leaders(top.get("employee") if isinstance(top, Mapping) else None, names)
+    teams = _leaders(top.get("team") if isinstance(top, Mapping) else None, {})
+    points = summary.get("points_awarded", 0) if isinstance(summary, Mapping) else 0
+    winners = summary.get("winners", 0) if isinstance(summary, Mapping) else 0
+    return {
+        "period": str(summary.get("period", "")) if isinstance(summary, Mapping) else "",
+        "leaders": (words[0] + people + ".") if people else words[3],
+        "teams": (words[1] + teams + ".") if teams else "",
+        "prizes": words[2].format(points=points, winners=winners) if points else "",
+    }
+
+
+def bot_message(
+    event_type: str,
+    payload: Mapping[str, Any],
+    lang: str,
+    *,
+    base_url: str,
+    deadline: str,
+    names: Mapping[str, str] | None = None,
+) -> ChatMessage:
+    """What a group sees for one event (``deadline``: already formatted in the tenant's zone;
+    ``names``: employees' names by id, for a leaderboard)."""
     copy = _COPY[event_type].get(lang) or _COPY[event_type]["en"]
-    values = {
+    values: dict[str, Any] = {
         "title": str(payload.get("title", "")),
         "audience_size": payload.get("audience_size", ""),
         "deadline": deadline,
     }
+    if event_type == "settlement.completed":
+        values.update(settlement_text(payload, lang, names or {}))
     task_id = str(payload.get("task_id", ""))
-    link = f"{base_url}/m#/task/{task_id}" if event_type == "task.created" else f"{base_url}/console#/tasks"
+    link = {
+        "task.created": f"{base_url}/m#/task/{task_id}",
+        "settlement.completed": f"{base_url}/m#/boards",
+    }.get(event_type, f"{base_url}/console#/tasks")
     return ChatMessage(
         title=" ".join(copy[0].format(**values).split())[:200],
         text=copy[1].format(**values),

@@ -1,6 +1,8 @@
 """Group chat bots (issue 15): their configuration, and their messages through the webhook
 outbox. ``emit`` of a subscribed event writes one outbox item per bot (event id
-``<event id>~<bot id>``, so a replayed emit writes nothing); the dispatcher hands those to
+``<event id>~<bot id>``, so a replayed emit writes nothing), and so does the dispatcher for
+events a use case wrote inside its own transaction (the settlement's ``settlement.completed``,
+a period's leaderboard); the dispatcher hands those to
 ``deliver_to_bot``, which formats the product's own payload, signs it the product's way,
 POSTs it and records the attempt like any webhook (retries with the same backoff)."""
 
@@ -76,14 +78,16 @@ def enqueue_for_bots(
     payload: dict[str, Any],
     event_id: str,
     due_at: int | None,
+    bots: list[dict[str, Any]] | None = None,
 ) -> int:
-    """One outbox item per active bot subscribed to the event; returns how many were new."""
+    """One outbox item per active bot subscribed to the event; returns how many were new
+    (``bots``: the tenant's bots if the caller has read them already)."""
     if event_type not in BOT_EVENTS:
         return 0
     from ripple.service.webhooks import BOT_KEY
 
     written = 0
-    for bot in repo.bots(tenant_id):
+    for bot in repo.bots(tenant_id) if bots is None else bots:
         if bot.get("active", True) and event_type in bot["events"]:
             item = {**payload, BOT_KEY: bot["bot_id"]}
             written += bool(
@@ -97,6 +101,15 @@ def _deadline(svc: Services, tenant_id: str, deadline: Any) -> str:
         return ""
     zone = svc.tenants.get(tenant_id).timezone or "UTC"
     return datetime.fromtimestamp(deadline / 1000, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M ") + zone
+
+
+def _leader_names(svc: Services, tenant_id: str, payload: dict[str, Any]) -> dict[str, str]:
+    """The names of a settlement's leading employees (one BatchGet; ids stay where unknown)."""
+    top = payload.get("top") or {}
+    rows = top.get("employee") if isinstance(top, dict) else None
+    ids = {str(r.get("id")) for r in rows or [] if isinstance(r, dict) and r.get("id")}
+    found = svc.employees.batch_get({(tenant_id, i) for i in ids}) if ids else {}
+    return {employee_id: e.name for (_, employee_id), e in found.items() if e.name}
 
 
 def _send(
@@ -117,6 +130,7 @@ def _send(
         bot.get("language", "en"),
         base_url=svc.settings.public_base_url.rstrip("/"),
         deadline=_deadline(svc, tenant_id, payload.get("deadline")),
+        names=_leader_names(svc, tenant_id, payload) if event_type == "settlement.completed" else None,
     )
     request = chat_request(bot["provider"], message, url=bot["url"], secret=bot.get("secret"), now_ms=svc.clock())
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}

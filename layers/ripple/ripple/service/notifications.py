@@ -403,19 +403,29 @@ def _deliver(run: _Run, message: DueMessage, token: str) -> str:
 # ------------------------------------------------------------------ preferences and settings
 
 
+def _offered(principal: Principal) -> list[str]:
+    """The kinds this person can receive: the admins' summary is offered to admins only."""
+    return [k for k in KINDS if k not in ADMIN_KINDS or principal.role is Role.ADMIN]
+
+
+def _preferences_view(prefs: Preferences, principal: Principal) -> dict[str, Any]:
+    kinds = _offered(principal)
+    view = prefs.to_public()
+    view["email"] = {k: on for k, on in view["email"].items() if k in kinds}
+    return {"preferences": view, "kinds": kinds}
+
+
 def get_preferences(svc: Services, principal: Principal) -> dict[str, Any]:
     prefs = svc.notifications.preferences(principal.tenant_id, principal.sub)
     recent = svc.notifications.messages_of(principal.tenant_id, principal.sub, 20)
-    # the kinds this person can receive: the admins' summary is offered to admins only
-    kinds = [k for k in KINDS if k not in ADMIN_KINDS or principal.role is Role.ADMIN]
-    return {"preferences": prefs.to_public(), "kinds": kinds, "recent": recent}
+    return {**_preferences_view(prefs, principal), "recent": recent}
 
 
 def put_preferences(svc: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     current = svc.notifications.preferences(principal.tenant_id, principal.sub)
     prefs = validate_preferences(body, current)
     svc.notifications.save_preferences(principal.tenant_id, principal.sub, prefs)
-    return {"preferences": prefs.to_public(), "kinds": list(KINDS)}
+    return _preferences_view(prefs, principal)
 
 
 def get_settings(svc: Services, principal: Principal) -> dict[str, Any]:

@@ -156,6 +156,9 @@ def _winners(
     return out
 
 
+TOP_IN_PAYLOAD = 5  # leaders per dimension in the settlement.completed payload
+
+
 def settle(
     svc: Services,
     tenant_id: str,
@@ -251,7 +254,13 @@ def settle(
         {"source_key": ev.source_key, "employee_id": ev.employee_id, "points": ev.points, "from": ev.from_period}
         for ev in late[:MAX_LATE_LISTED]
     ]
-    payload = {"event": "settlement.completed", "summary": summary, "winners": winners}
+    # the period's leaders of all campaigns (whether or not a prize was set): what a group
+    # chat bot posts, and what a receiver shows without reading the boards
+    top = {
+        dim: [e.to_dict() for e in by_key.get((dim, ALL_CAMPAIGNS), ())[:TOP_IN_PAYLOAD]]
+        for dim in ("employee", "team")
+    }
+    payload = {"event": "settlement.completed", "summary": summary, "winners": winners, "top": top}
     done = repo.finish(record, summary, winners, late_list, payload, now)
     log.info("settled %s: %d awards inserted by this run", summary["settlement_id"], inserted)
     return done.summary or summary

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from ripple.domain.chatbots import FANOUT_AT_DISPATCH
 from ripple.domain.errors import ConflictError, NotFoundError, ValidationError
 from ripple.domain.model import Role
 from ripple.domain.validation import reject_unknown_params, validate_limit
@@ -125,6 +126,7 @@ def deliveries(svc: Services, principal: Principal, params: dict[str, str]) -> d
         "items": rows,
         "next_cursor": cursor,
         "endpoint": None if endpoint is None else _public(endpoint, reveal=False),
+        "event_types": list(EVENT_TYPES),  # what an endpoint can subscribe to
     }
 
 
@@ -280,6 +282,7 @@ def dispatch_due(svc: Services, *, allow_private: bool, limit: int = 50, send: S
     counts = {"due": 0, "delivered": 0, "retrying": 0, "failed": 0, "skipped": 0, "lost_claims": 0}
     endpoints: dict[str, dict[str, Any] | None] = {}
     bots: dict[str, list[dict[str, Any]]] = {}  # each tenant's chat bots, read once per run
+    fanned = 0  # bot items this run wrote (FANOUT_AT_DISPATCH): delivered in this run too
     for entry in repo.due(svc.clock(), limit):
         counts["due"] += 1
         token = svc.ids(16)
@@ -295,6 +298,16 @@ def dispatch_due(svc: Services, *, allow_private: bool, limit: int = 50, send: S
                 deliver_to_bot(svc, repo, bots[entry.tenant_id], entry, token, allow_private=allow_private, send=send)
             ] += 1
             continue
+        if entry.event_type in FANOUT_AT_DISPATCH:
+            # an event written inside a use case's transaction (the settlement's) reaches the
+            # groups from here (once: the bot items' keys are the event's)
+            from ripple.service.chatbots import enqueue_for_bots
+
+            if entry.tenant_id not in bots:
+                bots[entry.tenant_id] = repo.bots(entry.tenant_id)
+            fanned += enqueue_for_bots(
+                svc, repo, entry.tenant_id, entry.event_type, entry.payload, entry.event_id, None, bots[entry.tenant_id]
+            )
         if entry.tenant_id not in endpoints:
             endpoints[entry.tenant_id] = repo.get_endpoint(entry.tenant_id)
         endpoint = endpoints[entry.tenant_id]
@@ -318,6 +331,9 @@ def dispatch_due(svc: Services, *, allow_private: bool, limit: int = 50, send: S
             send,
         )
         counts[finish_attempt(repo, entry, token, record, endpoint["url"])] += 1
+    if fanned and counts["due"] < limit:
+        more = dispatch_due(svc, allow_private=allow_private, limit=limit - counts["due"], send=send)
+        counts = {k: counts[k] + more[k] for k in counts}
     return counts
 
 

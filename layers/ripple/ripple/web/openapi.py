@@ -1267,7 +1267,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ("event_id", "type", "attempt", "at", "ok"),
     ),
     # the log, newest first, and the endpoint it delivers to (null: none configured)
-    "DeliveryList": _page(_ref("Delivery"), endpoint={"oneOf": [_ref("WebhookEndpoint"), {"type": "null"}]}),
+    "DeliveryList": _page(
+        _ref("Delivery"),
+        endpoint={"oneOf": [_ref("WebhookEndpoint"), {"type": "null"}]},
+        event_types={"type": "array", "items": {"enum": list(EVENT_TYPES)}},
+    ),
     "MaterialList": _page({"type": "object"}),
     "CopyList": _page({"type": "object"}),
     "TemplateList": _page(_ref("PosterTemplate")),

@@ -573,11 +573,20 @@
       "fieldset",
       { class: "checks", id: "bot-events" },
       h("legend", { i18n: "bot.events" }),
-      // the events a bot may post (domain/chatbots.py BOT_EVENTS): task.<created|completed>
-      ["created", "completed"].map((e) =>
-        h("label", { class: "check" }, h("input", { type: "checkbox", value: "task." + e, checked: e === "created" }), h("span", { i18n: "bot.event.task." + e }))
-      )
+      h("span", { class: "muted", id: "bot-events-loading", i18n: "common.loading" })
     );
+    // the events a bot may post come with the list (domain/chatbots.py BOT_EVENTS): a new
+    // one needs no console change; the first is ticked for a new bot
+    const drawEvents = (names) => {
+      const ticked = new Set([...events.querySelectorAll("input:checked")].map((x) => x.value));
+      const fresh = !events.querySelector("input");
+      events.replaceChildren(
+        h("legend", { i18n: "bot.events" }),
+        ...names.map((e, i) =>
+          h("label", { class: "check" }, h("input", { type: "checkbox", value: e, checked: fresh ? i === 0 : ticked.has(e) }), h("span", { text: R.has("bot.event." + e) ? R.t("bot.event." + e) : e }))
+        )
+      );
+    };
     const syncSecret = () => (secretField.hidden = !["dingtalk", "feishu"].includes(provider.value));
     provider.addEventListener("change", syncSecret);
     syncSecret();
@@ -594,6 +603,7 @@
     );
     const render = async () => {
       const data = await R.api("GET", "/admin/chat-bots");
+      drawEvents(data.events);
       R.clear(list).appendChild(
         R.table(
           [
@@ -1469,8 +1479,6 @@
 
   // ------------------------------------------------------------------ settings
 
-  const WEBHOOK_EVENTS = ["lead.created", "customer.converted", "settlement.completed", "redemption.requested", "task.created", "task.completed", "employee.offboarded"];
-
   /** The numbers and names the whole tenant runs by: time zone (periods, boards, settlements),
    * attribution, recycling to the pool, the pool's price, the phone region, ended campaigns'
    * fallback page, the anti-fraud limits and the audience segments. */
@@ -1556,19 +1564,9 @@
         show(await R.api("PUT", "/admin/tenant", body));
         R.toast(R.t("settings.saved"), "ok");
       } catch (err) {
-        R.markRefused(err, {
-          name,
-          timezone: tz,
-          attribution: mode,
-          "attribution.days": attrDays,
-          recycle_after_days: recycle,
-          pool_claim_price: price,
-          phone_region: phone,
-          ended_url: ended,
-          "fraud.burst_links": burst,
-          "fraud.velocity_per_hour": velocity,
-          segments: seg.medium,
-        });
+        // the API names nested fields "<object>.<field>"
+        const nested = Object.fromEntries([["attribution", "days", attrDays], ["fraud", "burst_links", burst], ["fraud", "velocity_per_hour", velocity]].map(([o, f, el]) => [o + "." + f, el]));
+        R.markRefused(err, { name, timezone: tz, attribution: mode, recycle_after_days: recycle, pool_claim_price: price, phone_region: phone, ended_url: ended, segments: seg.medium, ...nested });
         fail(err);
       }
     });
@@ -1586,12 +1584,12 @@
     const active = h("input", { type: "checkbox", id: "webhook-active", checked: true });
     const rotate = h("input", { type: "checkbox", id: "webhook-rotate" });
     const rotateLabel = h("label", { class: "check", hidden: true }, rotate, h("span", { i18n: "webhook.rotate" }));
-    const events = h(
-      "fieldset",
-      { class: "checks", id: "webhook-events" },
-      h("legend", { i18n: "webhook.events" }),
-      WEBHOOK_EVENTS.map((e) => h("label", { class: "check" }, h("input", { type: "checkbox", value: e }), h("span", { i18n: "webhook.event." + e })))
-    );
+    const events = h("fieldset", { class: "checks", id: "webhook-events" }, h("legend", { i18n: "webhook.events" }));
+    // the event types come with the log's answer (domain/webhooks.py EVENT_TYPES)
+    const drawEvents = (names) => {
+      if (events.querySelector("input")) return;
+      for (const e of names) events.appendChild(h("label", { class: "check" }, h("input", { type: "checkbox", value: e }), h("span", { text: R.has("webhook.event." + e) ? R.t("webhook.event." + e) : e })));
+    };
     const status = h("p", { class: "muted", id: "webhook-status" });
     const secretBox = h("div", { id: "webhook-secret-box", hidden: true, role: "status" });
     const save = h("button", { type: "submit", class: "btn", id: "webhook-save", i18n: "common.save" });
@@ -1659,6 +1657,7 @@
       (rows, answer) => {
         // the log's answer carries the endpoint too (null: none yet), so the card needs no
         // second read and a tenant without one gets no 404
+        drawEvents(answer.event_types);
         if (!configured && answer.endpoint) show(answer.endpoint, false);
         else if (!configured) status.textContent = R.t("webhook.none");
         return R.table(
