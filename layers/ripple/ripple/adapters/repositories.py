@@ -1021,6 +1021,45 @@ class DynamoPoints:
             raise
         return True
 
+    def release_withheld(self, release: LedgerEntry) -> bool:
+        """Pay a withheld outcome after review: the ``rl#`` ledger entry (unique: a second
+        release is refused) with its points added to the balance (available) and to every
+        leaderboard row the original would have counted on, in one transaction."""
+        totals = {k: v for k, v in aggregate([release]).items() if v}
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(ledger_item(release), condition=LedgerItem.pk.does_not_exist())
+                for key, delta in sorted(totals.items()):
+                    if key.dim == "balance":
+                        tx.update(
+                            BalanceItem(BalanceItem.key(key.tenant_id, key.member)),
+                            actions=[BalanceItem.balance.add(delta), BalanceItem.available.add(delta)],
+                        )
+                    else:
+                        tx.update(
+                            BoardRowItem(BoardRowItem.key(key.board, key.member)),
+                            actions=[
+                                BoardRowItem.board.set(key.board),
+                                BoardRowItem.member.set(key.member),
+                                BoardRowItem.score.add(delta),
+                            ],
+                        )
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def withheld_at(self, tenant_id: str, employee_id: str, ts: int, source_id: str) -> LedgerEntry | None:
+        """The withheld entry an anti-fraud signal names: the employee's entries at the
+        signal's instant (one Query on the owner index), the one paid for ``source_id``."""
+        for item in LedgerItem.by_owner.query(f"{tenant_id}#{employee_id}", LedgerItem.sort.startswith(f"{ts:013d}#")):
+            entry = _ledger_entry(item)
+            if entry.source_id == source_id and entry.meta.get("withheld"):
+                return entry
+        return None
+
     def entry(self, tenant_id: str, source_key: str) -> LedgerEntry | None:
         try:
             return _ledger_entry(LedgerItem.get(LedgerItem.key(tenant_id, source_key), consistent_read=True))

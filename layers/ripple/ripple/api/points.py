@@ -37,6 +37,14 @@ def post_reversal(principal: Principal) -> Any:
     return reverse_points(bootstrap.services(), principal, json_body())
 
 
+@points.route("/admin/points/releases", methods=["POST"], auth=Auth.USER, role=Role.ADMIN, status=201)
+def post_release(principal: Principal) -> Any:
+    """Fraud review: pay a withheld outcome found genuine (once, with a reason)."""
+    from ripple.service.ledger import release_withheld
+
+    return release_withheld(bootstrap.services(), principal, json_body())
+
+
 @points.route("/admin/employees/{employee_id}/ledger", methods=["GET"], auth=Auth.USER, role=Role.ADMIN)
 def get_employee_ledger(principal: Principal, employee_id: str) -> Any:
     from ripple.service.ledger import ledger_for

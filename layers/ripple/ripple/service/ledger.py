@@ -22,7 +22,15 @@ from ripple.service.auth import Principal, require_role
 from ripple.service.context import Services
 from ripple.service.ports import CustomerEvent, StaleCustomerError
 
-__all__ = ["convert_customer", "entry_view", "fraud_report", "ledger_for", "release_due", "reverse_points"]
+__all__ = [
+    "convert_customer",
+    "entry_view",
+    "fraud_report",
+    "ledger_for",
+    "release_due",
+    "release_withheld",
+    "reverse_points",
+]
 
 
 def entry_view(e: LedgerEntry) -> dict[str, Any]:
@@ -241,22 +249,86 @@ def fraud_report(svc: Services, principal: Principal, params: dict[str, str]) ->
         raise ValidationError("kind must be burst, velocity or employee_click", details={"field": "kind"})
     since = svc.clock() - int(days_raw) * 86_400_000
     signals = svc.fraud.recent(principal.tenant_id, since) if svc.fraud is not None else []
-    shown = [s for s in signals if kind is None or s.kind == kind]
-    return {
-        "signals": [
-            {
-                "kind": s.kind,
-                "at": ms_to_iso(s.ts),
-                "employee_id": s.employee_id or None,
-                "campaign_id": s.campaign_id or None,
-                "clicker": s.clicker or None,
-                "visit_id": s.source,
-                "detail": s.detail or None,
-            }
-            for s in shown
-        ],
-        "rings": rings(signals),
+    shown = [s for s in signals if kind is None or s.kind == kind][:MAX_REVIEWED_SIGNALS]
+    # the withheld entry each signal names (one Query each, at most MAX_REVIEWED_SIGNALS), and
+    # whether it was released since (one BatchGet): what the review can act on
+    entries = {
+        s.source: e
+        for s in shown
+        if s.employee_id
+        and (e := svc.points.withheld_at(principal.tenant_id, s.employee_id, s.ts, s.source)) is not None
     }
+    released = svc.points.existing(principal.tenant_id, [f"rl#{e.source_key}" for e in entries.values()])
+    out = []
+    for s in shown:
+        row: dict[str, Any] = {
+            "kind": s.kind,
+            "at": ms_to_iso(s.ts),
+            "employee_id": s.employee_id or None,
+            "campaign_id": s.campaign_id or None,
+            "clicker": s.clicker or None,
+            "visit_id": s.source,
+            "detail": s.detail or None,
+        }
+        entry = entries.get(s.source)
+        if entry is not None:
+            row["source_key"] = entry.source_key
+            row["withheld_points"] = _withheld_points(entry)
+            row["released"] = f"rl#{entry.source_key}" in released
+        out.append(row)
+    return {"signals": out, "rings": rings(signals)}
+
+
+MAX_REVIEWED_SIGNALS = 200  # the newest ones: the report is a review queue, not an export
+
+
+def _withheld_points(entry: LedgerEntry) -> int:
+    raw = str(entry.meta.get("withheld_points", "0"))
+    return int(raw) if raw.lstrip("-").isdigit() else 0
+
+
+def release_withheld(svc: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Admin fraud review: pay an outcome the anti-fraud rules withheld, found genuine, with
+    a reason. A new ledger entry ``rl#<source key>`` (once: a second release is a 409) adds
+    the withheld points to the balance, spendable at once, and to every leaderboard row the
+    original would have counted on (its own day, week and month)."""
+    require_role(principal, Role.ADMIN)
+    unknown = sorted(set(body) - {"source_key", "reason"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
+    source_key, reason = body.get("source_key"), body.get("reason")
+    if not isinstance(source_key, str) or not 1 <= len(source_key) <= 300:
+        raise ValidationError("source_key is required (from the fraud report)", details={"field": "source_key"})
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        raise ValidationError("reason is required (1..500 characters)", details={"field": "reason"})
+    original = svc.points.entry(principal.tenant_id, source_key)
+    if original is None:
+        raise NotFoundError("no such ledger entry")
+    points = _withheld_points(original)
+    if not original.meta.get("withheld") or points <= 0:
+        raise ConflictError("only points the anti-fraud rules withheld can be released")
+    employee = svc.employees.get(principal.tenant_id, original.employee_id)
+    if employee is None or not employee.active:
+        raise ConflictError("the employee is offboarded: withheld points are not paid")
+    now = svc.clock()
+    release = replace(
+        original,
+        source_key=f"rl#{source_key}",
+        kind="release",
+        points=points,
+        ts=now,
+        source_id=source_key,
+        meta={"reason": reason.strip(), "by": principal.sub, "releases": source_key},
+        node="",
+        via="",
+        via_parent="",
+        depth=0,
+        status="available",
+        release_at=None,
+    )
+    if not svc.points.release_withheld(release):
+        raise ConflictError("these points were already released")
+    return {"release": entry_view(release), "points": svc.points.balances(principal.tenant_id, original.employee_id)}
 
 
 _known_devices: set[tuple[str, str, str]] = set()

@@ -1466,6 +1466,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/admin/employees/{employee_id}/offboard", "POST"): ("OffboardInput", 200, None),
     ("/admin/links/{code}/reassign", "POST"): ("ReassignInput", 200, None),
     ("/admin/points/reversals", "POST"): ("ReversalInput", 201, None),
+    # the same body: the withheld entry's source_key (from GET /admin/fraud) and a reason
+    ("/admin/points/releases", "POST"): ("ReversalInput", 201, None),
     ("/admin/customers/{customer_id}/convert", "POST"): ("ConversionInput", 201, None),
     ("/me/tasks/{task_id}/proof", "POST"): ("ProofInput", 201, None),
     ("/admin/exports/{export_id}", "GET"): (None, 200, "Export"),

@@ -1419,7 +1419,9 @@
       );
     };
 
+    let reversed = new Set(); // held entries a reversal on this page names (their own status stays "pending")
     const entryAction = (e) => {
+      if (reversed.has(e.source_key)) return h("span", { class: "badge", text: R.t("review.reversed") });
       if (e.status !== "pending" || e.points <= 0) return "–";
       const what = R.t("review.reverse_what", { points: R.num(e.points), name: who(person.value) });
       return h("button", {
@@ -1447,6 +1449,7 @@
         return;
       }
       const data = await R.api("GET", "/admin/employees/" + encodeURIComponent(person.value) + "/ledger?limit=100");
+      reversed = new Set(data.items.filter((e) => e.kind === "reversal" && e.meta && e.meta.reverses).map((e) => e.meta.reverses));
       balances.append(R.stat("points.balance", data.points.balance), R.stat("points.available", data.points.available), R.stat("points.pending", data.points.pending, "pending"));
       R.clear(ledger).appendChild(
         R.table(
