@@ -727,6 +727,26 @@ def ledger_item(e: LedgerEntry) -> LedgerItem:
     )
 
 
+def _add_everywhere(tx: TransactWrite, entry: LedgerEntry, part: Any) -> None:
+    """Add to ``tx`` an admin's entry (a reversal, a release) on the balance (its ``balance``
+    and ``part``: pending or available) and on every leaderboard row it counts on."""
+    for key, delta in sorted((k, v) for k, v in aggregate([entry]).items() if v):
+        if key.dim == "balance":
+            tx.update(
+                BalanceItem(BalanceItem.key(key.tenant_id, key.member)),
+                actions=[BalanceItem.balance.add(delta), part.add(delta)],
+            )
+        else:
+            tx.update(
+                BoardRowItem(BoardRowItem.key(key.board, key.member)),
+                actions=[
+                    BoardRowItem.board.set(key.board),
+                    BoardRowItem.member.set(key.member),
+                    BoardRowItem.score.add(delta),
+                ],
+            )
+
+
 def pending_item(e: LedgerEntry) -> PendingItem:
     release_at = e.release_at if e.release_at is not None else e.ts
     return PendingItem(
@@ -984,7 +1004,6 @@ class DynamoPoints:
         """Reverse a held entry: mark it reversed, add the negative ledger entry and take
         its points off the balance (pending) and every leaderboard row it counted on, in
         one transaction conditional on the entry still being pending."""
-        totals = {k: v for k, v in aggregate([reversal]).items() if v}
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(
@@ -999,21 +1018,7 @@ class DynamoPoints:
                     condition=PendingItem.state == "pending",
                 )
                 tx.save(ledger_item(reversal), condition=LedgerItem.pk.does_not_exist())
-                for key, delta in sorted(totals.items()):
-                    if key.dim == "balance":
-                        tx.update(
-                            BalanceItem(BalanceItem.key(key.tenant_id, key.member)),
-                            actions=[BalanceItem.balance.add(delta), BalanceItem.pending.add(delta)],
-                        )
-                    else:
-                        tx.update(
-                            BoardRowItem(BoardRowItem.key(key.board, key.member)),
-                            actions=[
-                                BoardRowItem.board.set(key.board),
-                                BoardRowItem.member.set(key.member),
-                                BoardRowItem.score.add(delta),
-                            ],
-                        )
+                _add_everywhere(tx, reversal, BalanceItem.pending)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[:2]):
@@ -1025,25 +1030,10 @@ class DynamoPoints:
         """Pay a withheld outcome after review: the ``rl#`` ledger entry (unique: a second
         release is refused) with its points added to the balance (available) and to every
         leaderboard row the original would have counted on, in one transaction."""
-        totals = {k: v for k, v in aggregate([release]).items() if v}
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(ledger_item(release), condition=LedgerItem.pk.does_not_exist())
-                for key, delta in sorted(totals.items()):
-                    if key.dim == "balance":
-                        tx.update(
-                            BalanceItem(BalanceItem.key(key.tenant_id, key.member)),
-                            actions=[BalanceItem.balance.add(delta), BalanceItem.available.add(delta)],
-                        )
-                    else:
-                        tx.update(
-                            BoardRowItem(BoardRowItem.key(key.board, key.member)),
-                            actions=[
-                                BoardRowItem.board.set(key.board),
-                                BoardRowItem.member.set(key.member),
-                                BoardRowItem.score.add(delta),
-                            ],
-                        )
+                _add_everywhere(tx, release, BalanceItem.available)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":

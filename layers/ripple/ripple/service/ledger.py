@@ -78,18 +78,25 @@ def _is_sort_key(value: str) -> bool:
     return "#" in value and value[:13].isdigit()
 
 
-def reverse_points(svc: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    """Admin fraud review: reverse a *pending* entry (points still held), with a reason.
-    Its points leave the balance and every leaderboard row they counted on."""
-    require_role(principal, Role.ADMIN)
+def _review_decision(body: dict[str, Any], where: str) -> tuple[str, str]:
+    """``{"source_key", "reason"}`` of a review decision (reverse, release): the entry and a
+    reason the ledger keeps, stripped."""
     unknown = sorted(set(body) - {"source_key", "reason"})
     if unknown:
         raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
     source_key, reason = body.get("source_key"), body.get("reason")
     if not isinstance(source_key, str) or not 1 <= len(source_key) <= 300:
-        raise ValidationError("source_key is required (from the ledger)", details={"field": "source_key"})
+        raise ValidationError(f"source_key is required (from {where})", details={"field": "source_key"})
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise ValidationError("reason is required (1..500 characters)", details={"field": "reason"})
+    return source_key, reason.strip()
+
+
+def reverse_points(svc: Services, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Admin fraud review: reverse a *pending* entry (points still held), with a reason.
+    Its points leave the balance and every leaderboard row they counted on."""
+    require_role(principal, Role.ADMIN)
+    source_key, reason = _review_decision(body, "the ledger")
     original = svc.points.entry(principal.tenant_id, source_key)
     if original is None:
         raise NotFoundError("no such ledger entry")
@@ -106,7 +113,7 @@ def reverse_points(svc: Services, principal: Principal, body: dict[str, Any]) ->
         points=-int(held.points),
         ts=now,
         source_id=source_key,
-        meta={"reason": reason.strip(), "by": principal.sub, "reverses": source_key},
+        meta={"reason": reason, "by": principal.sub, "reverses": source_key},
         node="",
         via="",
         via_parent="",
@@ -114,7 +121,7 @@ def reverse_points(svc: Services, principal: Principal, body: dict[str, Any]) ->
         status="pending",
         release_at=None,
     )
-    if not svc.points.reverse(held, reversal, reason.strip(), now):
+    if not svc.points.reverse(held, reversal, reason, now):
         raise ConflictError("these points were released or reversed meanwhile")
     return {"reversal": entry_view(reversal), "points": svc.points.balances(principal.tenant_id, original.employee_id)}
 
@@ -293,14 +300,7 @@ def release_withheld(svc: Services, principal: Principal, body: dict[str, Any]) 
     the withheld points to the balance, spendable at once, and to every leaderboard row the
     original would have counted on (its own day, week and month)."""
     require_role(principal, Role.ADMIN)
-    unknown = sorted(set(body) - {"source_key", "reason"})
-    if unknown:
-        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", details={"fields": unknown})
-    source_key, reason = body.get("source_key"), body.get("reason")
-    if not isinstance(source_key, str) or not 1 <= len(source_key) <= 300:
-        raise ValidationError("source_key is required (from the fraud report)", details={"field": "source_key"})
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
-        raise ValidationError("reason is required (1..500 characters)", details={"field": "reason"})
+    source_key, reason = _review_decision(body, "the fraud report")
     original = svc.points.entry(principal.tenant_id, source_key)
     if original is None:
         raise NotFoundError("no such ledger entry")
@@ -318,7 +318,7 @@ def release_withheld(svc: Services, principal: Principal, body: dict[str, Any]) 
         points=points,
         ts=now,
         source_id=source_key,
-        meta={"reason": reason.strip(), "by": principal.sub, "releases": source_key},
+        meta={"reason": reason, "by": principal.sub, "releases": source_key},
         node="",
         via="",
         via_parent="",
