@@ -111,7 +111,9 @@ def _export(api: Any, body: dict[str, Any], headers: dict[str, str] = ADMIN) -> 
     resp = _call(api, "POST", "/admin/exports", headers, body)
     assert resp.status_code == 201, resp.body
     started = json.loads(resp.body)
-    assert set(started) == {"export_id", "status"}
+    # The start answers exactly what GET answers: a job that already finished carries its link.
+    assert {"export_id", "status", "kind", "from", "to"} <= set(started), started
+    assert (started["status"] == "done") == ("url" in started), started
     got = _call(api, "GET", f"/admin/exports/{started['export_id']}", headers)
     assert got.status_code == 200, got.body
     info = json.loads(got.body)

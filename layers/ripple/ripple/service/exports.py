@@ -45,8 +45,9 @@ def start_export(svc: Services, principal: Principal, body: dict[str, Any], invo
     store = DynamoExports()
     store.create(item)
     (invoke or invoke_export_function)({"op": "export", "tenant": principal.tenant_id, "export_id": export_id})
-    saved = store.get(principal.tenant_id, export_id)
-    return {"export_id": export_id, "status": (saved or item).status}
+    # Locally (and for a tiny range) the job may already be done: answer exactly what GET would,
+    # download link included, so a client never sees "done" without somewhere to download it.
+    return _public(store.get(principal.tenant_id, export_id) or item)
 
 
 def get_export(svc: Services, principal: Principal, export_id: str, blobs: Any = None) -> dict[str, Any]:
@@ -58,7 +59,12 @@ def get_export(svc: Services, principal: Principal, export_id: str, blobs: Any =
     item = DynamoExports().get(principal.tenant_id, export_id)
     if item is None:
         raise NotFoundError("no such export")
-    out = item.to_public()
+    return _public(item, blobs)
+
+
+def _public(item: Any, blobs: Any = None) -> dict[str, Any]:
+    """A job as clients see it; a done one carries a fresh short-lived download URL."""
+    out: dict[str, Any] = item.to_public()
     if item.status == "done":
         if blobs is None:
             from ripple.adapters.posters import S3Blobs

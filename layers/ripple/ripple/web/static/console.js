@@ -1714,7 +1714,8 @@
     const track = (job, li) => {
       const draw = (j) => {
         R.clear(li);
-        li.setAttribute("data-status", j.status);
+        // "done" only once there is a link to follow (an older answer may lack one)
+        li.setAttribute("data-status", j.status === "done" && !j.url ? "running" : j.status);
         li.append(h("strong", { text: R.t("export.kind." + j.kind) }), " " + j.from + " – " + j.to + " · ", h("span", { class: "badge", text: R.t("export.status." + j.status) }));
         if (j.status === "done") {
           li.append(" " + R.t("export.rows", { n: R.num(j.rows) }) + " · ", h("a", { href: j.url, class: "export-download", download: "", text: R.t("export.download") }));
@@ -1726,7 +1727,7 @@
       const step = async () => {
         const j = await R.api("GET", "/admin/exports/" + encodeURIComponent(job.export_id));
         draw(j);
-        if ((j.status === "queued" || j.status === "running") && ++waits < 200) setTimeout(() => step().catch(fail), Math.min(1000 + waits * 250, 5000));
+        if ((j.status === "queued" || j.status === "running" || (j.status === "done" && !j.url)) && ++waits < 200) setTimeout(() => step().catch(fail), Math.min(1000 + waits * 250, 5000));
       };
       step().catch(fail);
     };
