@@ -75,6 +75,7 @@ def services() -> Services:
                 )
                 from ripple.adapters.rewards import DynamoRewards
                 from ripple.adapters.settlement import DynamoSettlements
+                from ripple.adapters.stories import DynamoStories
                 from ripple.adapters.tasks import DynamoTasks
                 from ripple.adapters.webhooks import DynamoWebhooks
                 from ripple.service.live import Live
@@ -100,6 +101,7 @@ def services() -> Services:
                     tasks=DynamoTasks(),
                     analytics=DynamoAnalytics(),
                     cards=DynamoCards(),
+                    stories=DynamoStories(),
                     directory=Cognito(cfg.user_pool_id, cfg.user_pool_client_id) if cfg.user_pool_id else None,
                     live=Live(
                         DynamoConnections(),
@@ -118,6 +120,7 @@ def reset() -> None:
     from ripple.service.landing import landing_cache
     from ripple.service.ledger import _known_devices
     from ripple.service.redirect import link_cache
+    from ripple.service.stories import story_cache
 
     with _lock:
         _services = None
@@ -128,4 +131,5 @@ def reset() -> None:
     link_cache.clear()
     landing_cache.clear()
     card_cache.clear()
+    story_cache.clear()
     _known_devices.clear()

@@ -440,6 +440,43 @@ class VisitItem(Model):
     by_visitor = ByVisitorIndex()
 
 
+class StoryItem(MainItem):
+    """An employee's story (domain.stories.Story) as JSON, written conditionally on ``version``.
+    Listed per author through ``by-owner`` (gsi2: ``STORIES#tenant#author``, newest first by
+    creation) and per tenant and review state through ``by-tenant`` (gsi1:
+    ``STORYQ#tenant#status``, oldest submission first: the review queue is a FIFO)."""
+
+    data = UnicodeAttribute(default="{}")
+    version = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(tenant_id: str, story_id: str) -> str:
+        return f"STORY#{tenant_id}#{story_id}"
+
+    @staticmethod
+    def by_author(tenant_id: str, author: str) -> str:
+        return f"STORIES#{tenant_id}#{author}"
+
+    @staticmethod
+    def queue(tenant_id: str, status: str) -> str:
+        return f"STORYQ#{tenant_id}#{status}"
+
+    @staticmethod
+    def policy_key(tenant_id: str) -> str:
+        return f"STORYPOLICY#{tenant_id}"
+
+
+class StoryCapItem(MainItem):
+    """How many awards of one kind an employee got in one scope (``story#<month>``: the content
+    policy's monthly cap), raised in the award's own transaction, conditional on the cap."""
+
+    n = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(tenant_id: str, employee_id: str, scope: str) -> str:
+        return f"CAP#{tenant_id}#{employee_id}#{scope}"
+
+
 class CardItem(MainItem):
     """An employee's business card (domain.card.CardProfile), as JSON: read whole, written whole."""
 

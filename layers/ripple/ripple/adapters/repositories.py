@@ -1030,14 +1030,34 @@ class DynamoPoints:
         """Pay a withheld outcome after review: the ``rl#`` ledger entry (unique: a second
         release is refused) with its points added to the balance (available) and to every
         leaderboard row the original would have counted on, in one transaction."""
+        return self.award(release) is True
+
+    def award(self, entry: LedgerEntry, *, cap_scope: str | None = None, cap: int = 0) -> bool | None:
+        """Pay an admin-decided entry once (a release, an approved story): the ledger entry
+        (unique by its key), the balance (available) and every leaderboard row, in one
+        transaction. With ``cap_scope``, the employee's counter for it, raised in the same
+        transaction, must stay at most ``cap``. True: paid; False: this key was paid before;
+        None: over the cap, nothing paid."""
+        from ripple.adapters.models import StoryCapItem
+
+        cap_key = StoryCapItem.key(entry.tenant_id, entry.employee_id, cap_scope) if cap_scope else None
         try:
             with TransactWrite(connection=_connection()) as tx:
-                tx.save(ledger_item(release), condition=LedgerItem.pk.does_not_exist())
-                _add_everywhere(tx, release, BalanceItem.available)
+                tx.save(ledger_item(entry), condition=LedgerItem.pk.does_not_exist())
+                _add_everywhere(tx, entry, BalanceItem.available)
+                if cap_key is not None:
+                    tx.update(
+                        StoryCapItem(cap_key),
+                        actions=[StoryCapItem.n.add(1)],
+                        condition=StoryCapItem.n.does_not_exist() | (StoryCapItem.n < cap),
+                    )
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
                 return False
+            last = reasons[-1] if reasons else None
+            if cap_key is not None and last is not None and last.code == "ConditionalCheckFailed":
+                return None
             raise
         return True
 

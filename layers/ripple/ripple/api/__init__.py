@@ -27,6 +27,7 @@ AREAS = (
     "mall",
     "me",
     "content",
+    "stories",
     "reports",
     "settings",
     "notifications",

@@ -201,6 +201,56 @@ def card_page(code: str) -> Response:
     return _page(html, csp, view.lang, view.set_visitor_cookie)
 
 
+@visitors.route("/story/{code}", methods=["GET", "HEAD"], auth=Auth.PUBLIC, errors=False)
+def story_page(code: str) -> Response:
+    """An employee's approved story: recorded like a landing page (surface ``story``), so a
+    forwarded story still credits its author; a withdrawn one is gone (410)."""
+    from ripple.service.stories import visit_story
+    from ripple.web.card_page import card_security_policy as content_security_policy
+    from ripple.web.landing_page import new_nonce
+    from ripple.web.story_page import render_story_page
+
+    request = current_request()
+    query: dict[str, str] = dict(request.query_params or {})
+    accept_language = (request.headers.get("accept-language") or "")[:256]
+    try:
+        view = visit_story(
+            bootstrap.services(),
+            _visit_request(code, query.get("rp"), token_limit=160),
+            base_url=public_base(bootstrap.config().public_base_url),
+            accept_language=accept_language,
+            query_lang=query.get("lang"),
+        )
+    except RippleError as err:
+        return _visitor_page(err)
+    nonce = new_nonce()
+    html = render_story_page(
+        lang=view.lang,
+        author=view.author,
+        title=view.title,
+        text=view.text,
+        images=view.images,
+        campaign_url=view.campaign_url,
+        share_url=view.share_url,
+        nonce=nonce,
+    )
+    csp = content_security_policy(nonce, local=bootstrap.config().env in ("local", "test"))
+    return _page(html, csp, view.lang, view.set_visitor_cookie)
+
+
+@visitors.route("/story/{code}/images/{index}", methods=["GET"], auth=Auth.PUBLIC)
+def story_image(code: str, index: str) -> Response:
+    """A published story's image: a redirect to a short-lived presigned URL."""
+    from ripple.service.stories import story_image_key
+
+    key = story_image_key(bootstrap.services(), code, index)
+    return Response(
+        body="",
+        status_code=302,
+        headers={"Location": poster_deps().blobs.presign(key, 3600), "Cache-Control": "private, max-age=600"},
+    )
+
+
 def _page(html: str, csp: str, lang: str, visitor_cookie: str | None) -> Response:
     """A public HTML page (landing page, business card): no caching, its nonce CSP, its language."""
     headers: dict[str, str | list[str]] = {

@@ -39,6 +39,7 @@ EVENT_TYPES = (
     "task.created",
     "task.completed",  # sent when the task's deadline passes (its totals: GET /admin/tasks/{id})
     "employee.offboarded",
+    "story.submitted",  # an employee's story waits for review
 )
 _MINUTE = 60_000
 # Wait after failed attempt n (1-based): 1m, 5m, 30m, 2h, 12h; attempt 6 failing marks the event failed.

@@ -64,6 +64,7 @@ class Services:
     tasks: Any = None  # adapters.tasks.DynamoTasks (promotion tasks)
     analytics: Any = None  # adapters.analytics.DynamoAnalytics (share analytics counters)
     cards: Any = None  # service.cards.CardRepository (business cards and the card radar)
+    stories: Any = None  # service.stories.StoryRepository (employees' stories, content policy)
     directory: Any = None  # ports.Directory: the identity provider (Cognito); None = no sign-ins
     mailer: Mailer | None = None  # ports.Mailer (SES); None = no sender configured: no e-mail
     live: Any = None  # service.live.Live: WebSocket subscriptions and the publisher; None = no push

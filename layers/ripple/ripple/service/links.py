@@ -39,6 +39,11 @@ def issue_link(svc: Services, principal: Principal, campaign_id: str, body: dict
         raise ForbiddenError("your account is not registered as an employee of this tenant")
     if not employee.active:
         raise ForbiddenError("your account has been deactivated")
+    from ripple.domain.stories import is_story_campaign
+
+    if is_story_campaign(campaign_id) and campaign.created_by != principal.sub:
+        # a story is shared through its author's links only: whoever forwards it credits them
+        raise ForbiddenError("a story is shared through its author's link; share that one")
     existing = svc.links.find_for_owner(principal.tenant_id, campaign_id, principal.sub, channel)
     if existing is not None:
         return existing, False

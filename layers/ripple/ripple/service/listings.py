@@ -45,7 +45,14 @@ def list_campaigns(svc: Services, principal: Principal, query: dict[str, str]) -
     after = decode_cursor(query.get("cursor"), _is_id)
     campaigns, last = svc.campaigns.in_tenant(principal.tenant_id, limit, after)
     now = svc.clock()
-    wanted = [c for c in campaigns if (c.archived_at is not None) == (archived == "true")]
+    from ripple.domain.stories import is_story_campaign
+
+    # an approved story is a campaign of its author's alone: listed under /admin/stories
+    wanted = [
+        c
+        for c in campaigns
+        if (c.archived_at is not None) == (archived == "true") and not is_story_campaign(c.campaign_id)
+    ]
     return {"items": [campaign_view(c, now) for c in wanted], "next_cursor": encode_cursor(last)}
 
 

@@ -235,7 +235,8 @@ def follow_link(svc: Services, req: VisitRequest, *, base_url: str = "") -> Redi
     Campaigns with a hosted landing page have no destination: the short link forwards to
     ``{base_url}/p/{code}`` (carrying the share token) and the page records the visit, so
     it is counted once, where the visitor actually lands. Business card links (campaign
-    ``card``) forward to the card, ``{base_url}/c/{code}``, the same way.
+    ``card``) forward to the card, ``{base_url}/c/{code}``, and story links to the story,
+    ``{base_url}/story/{code}``, the same way.
     """
     link = _lookup(svc, req.code)  # cached: record_visit below reuses it
     if not link.destination_url:
@@ -243,8 +244,10 @@ def follow_link(svc: Services, req: VisitRequest, *, base_url: str = "") -> Redi
             raise CampaignEndedError("this campaign has ended", tenant_id=link.tenant_id)
         suffix = f"?{urlencode({'rp': req.share_token})}" if req.share_token else ""
         from ripple.domain.card import CARD_CAMPAIGN
+        from ripple.domain.stories import is_story_campaign
 
-        surface = "c" if link.campaign_id == CARD_CAMPAIGN else "p"  # a business card's link opens the card
+        # a business card's link opens the card, a story's the story, others the hosted page
+        surface = "c" if link.campaign_id == CARD_CAMPAIGN else "story" if is_story_campaign(link.campaign_id) else "p"
         return RedirectOutcome(f"{base_url}/{surface}/{link.code}{suffix}", None, None)
     destination = _safe_destination(link)  # before anything is recorded
     rec = record_visit(svc, req)

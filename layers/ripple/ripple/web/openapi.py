@@ -795,6 +795,92 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         ("name", "card", "company", "code", "card_url", "vcard_url", "campaign_id", "images"),
     ),
+    # employees' stories (ripple.domain.stories): plain text, checked by the content policy
+    "StoryInput": {
+        **_obj(
+            {
+                "title": {"type": ["string", "null"], "maxLength": 160},
+                "text": {"type": ["string", "null"], "maxLength": 4000},
+                "campaign_id": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                "paid": {"type": ["boolean", "null"]},
+            }
+        ),
+        "additionalProperties": False,
+    },
+    "StoryCheckInput": {
+        **_obj(
+            {
+                "title": {"type": ["string", "null"], "maxLength": 160},
+                "text": {"type": ["string", "null"], "maxLength": 4000},
+                "campaign_id": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                "paid": {"type": ["boolean", "null"]},
+                "images": {"type": "integer", "minimum": 0, "maximum": 50},
+            }
+        ),
+        "additionalProperties": False,
+    },
+    "StoryFinding": _obj(
+        {"field": _STR, "rule": _STR, "message": _STR, "match": _STR}, ("field", "rule", "message", "match")
+    ),
+    "Story": _obj(
+        {
+            "story_id": _STR,
+            "author": _STR,
+            "author_name": _STR,
+            "title": _STR,
+            "text": _STR,
+            "campaign_id": {"type": ["string", "null"]},
+            "paid": _BOOL,
+            "images": {"type": "array", "items": _STR},
+            "status": {"enum": ["draft", "pending", "approved", "rejected", "withdrawn"]},
+            "reason": {"type": ["string", "null"]},
+            "created_at": _STR,
+            "updated_at": _STR,
+            "submitted_at": {"type": ["string", "null"]},
+            "decided_at": {"type": ["string", "null"]},
+            "decided_by": {"type": ["string", "null"]},
+            "edited_by_reviewer": _BOOL,
+            "points": _INT,
+            "version": _INT,
+            "short_url": {"type": ["string", "null"]},
+            "page_url": {"type": ["string", "null"]},
+            "findings": {"type": "array", "items": _ref("StoryFinding")},
+        },
+        ("story_id", "author", "title", "text", "campaign_id", "paid", "images", "status", "version"),
+    ),
+    "StoryDecision": {
+        **_obj({"reason": {"type": ["string", "null"], "maxLength": 500}}),
+        "additionalProperties": False,
+    },
+    "ContentPolicy": _obj(
+        {
+            "banned_words": {"type": "array", "items": _STR},
+            "disclosure": _STR,
+            "approved_points": _INT,
+            "monthly_cap": _INT,
+            "max_images": _INT,
+            "max_image_bytes": _INT,
+            "max_text": _INT,
+            "max_title": _INT,
+        },
+        ("banned_words", "disclosure", "approved_points", "monthly_cap"),
+    ),
+    "ContentPolicyInput": {
+        **_obj(
+            {
+                "banned_words": {"type": ["array", "null"], "maxItems": 200, "items": _STR},
+                "disclosure": {"type": ["string", "null"], "maxLength": 40},
+                "approved_points": {"type": ["integer", "null"], "minimum": 0, "maximum": 100000},
+                "monthly_cap": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+            }
+        ),
+        "additionalProperties": False,
+    },
+    "StoryCheck": _obj(
+        {"ok": _BOOL, "findings": {"type": "array", "items": _ref("StoryFinding")}, "policy": _ref("ContentPolicy")},
+        ("ok", "findings", "policy"),
+    ),
+    "StoryPage": _page(_ref("Story")),
     # PUT /me/card and /admin/card: the whole card (a field left out is emptied; null: empty);
     # phone numbers are read in the tenant's phone_region, URLs must be https
     "CardInput": {
@@ -1394,6 +1480,7 @@ _ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "period": {"type": "string", "pattern": f"^({_PERIOD})$"},
     "bot_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,31}$"},
+    "index": {"type": "string", "pattern": "^[0-9]{1,2}$"},  # a story image, from 0
 }
 
 # (path, METHOD) -> (request schema or None, success status, response schema or None)
@@ -1486,6 +1573,22 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str | None]] = {
     ("/me/links", "GET"): (None, 200, "LinkList"),
     ("/admin/employees/{employee_id}/links", "GET"): (None, 200, "LinkList"),
     ("/me/posters/{campaign_id}", "GET"): (None, 200, "PosterLink"),
+    ("/me/stories", "POST"): ("StoryInput", 201, "Story"),
+    ("/me/stories/check", "POST"): ("StoryCheckInput", 200, "StoryCheck"),
+    ("/me/stories/{story_id}", "GET"): (None, 200, "Story"),
+    ("/me/stories/{story_id}", "PATCH"): ("StoryInput", 200, "Story"),
+    ("/me/stories/{story_id}/submit", "POST"): (None, 200, "Story"),
+    ("/me/stories/{story_id}/withdraw", "POST"): (None, 200, "Story"),
+    ("/me/stories/{story_id}/images", "POST"): (None, 201, "Story"),
+    ("/me/stories/{story_id}/images/{index}", "DELETE"): (None, 200, "Story"),
+    ("/me/stories", "GET"): (None, 200, "StoryPage"),
+    ("/admin/stories", "GET"): (None, 200, "StoryPage"),
+    ("/admin/stories/{story_id}", "GET"): (None, 200, "Story"),
+    ("/admin/stories/{story_id}", "PATCH"): ("StoryInput", 200, "Story"),
+    ("/admin/stories/{story_id}/approve", "POST"): ("StoryDecision", 200, "Story"),
+    ("/admin/stories/{story_id}/reject", "POST"): ("StoryDecision", 200, "Story"),
+    ("/admin/content-policy", "GET"): (None, 200, "ContentPolicy"),
+    ("/admin/content-policy", "PUT"): ("ContentPolicyInput", 200, "ContentPolicy"),
     ("/me/card", "GET"): (None, 200, "MyCard"),
     ("/me/card", "PUT"): ("CardInput", 200, "MyCard"),
     ("/me/card/radar", "GET"): (None, 200, "CardRadar"),
@@ -1589,6 +1692,12 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
         _q("campaign_id", _ID_Q),
         _LIMIT,
     ],
+    ("/me/stories", "GET"): [_LIMIT, _CURSOR],
+    ("/admin/stories", "GET"): [
+        _q("status", {"enum": ["pending", "approved", "rejected", "withdrawn"]}, "review state (default pending)"),
+        _LIMIT,
+        _CURSOR,
+    ],
     ("/admin/fraud", "GET"): [
         _q("days", {"type": "integer", "minimum": 1, "maximum": 90}),
         _q("kind", {"enum": ["burst", "velocity", "employee_click"]}),
@@ -1612,12 +1721,20 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("/{code}", "GET"): [_SHARE],
     ("/{code}", "HEAD"): [_SHARE],
     ("/p/{code}", "GET"): [_SHARE, _LANG],
+    ("/story/{code}", "GET"): [_SHARE, _LANG],
+    ("/story/{code}", "HEAD"): [_SHARE, _LANG],
     ("/p/{code}", "HEAD"): [_SHARE, _LANG],
 }
 
 
-_REDIRECTS = {"/{code}", "/s/{token}", "/campaigns/{campaign_id}/poster", "/c/{code}/images/{slot}"}
-_HTML = {"/p/{code}", "/c/{code}", "/console", "/m"}
+_REDIRECTS = {
+    "/{code}",
+    "/s/{token}",
+    "/campaigns/{campaign_id}/poster",
+    "/c/{code}/images/{slot}",
+    "/story/{code}/images/{index}",
+}
+_HTML = {"/p/{code}", "/c/{code}", "/story/{code}", "/console", "/m"}
 # a page for GET, JSON (or, with Accept: text/html, the page) for POST
 _HTML_GET = {"/unsubscribe"}
 _VCARD = {"/c/{code}/vcard"}
