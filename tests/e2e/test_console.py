@@ -39,6 +39,7 @@ CONSOLE_VIEWS = [
     "settlements",
     "employees",
     "review",
+    "stories",
     "settings",
 ]
 M_VIEWS = ["tasks", "links", "points", "boards", "rewards", "customers"]

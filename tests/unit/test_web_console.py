@@ -31,7 +31,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "links",
         "points",
         "card",
+        "stories",
     ),
+    "story.status": ("draft", "pending", "approved", "rejected", "withdrawn"),
+    # the content policy's rules (domain.stories RULE_*), "-" read as "_"
+    "story.rule": ("required", "length", "markup", "induced_sharing", "banned_word", "disclosure", "images"),
     "stage": ("exposure", "visit", "forward", "lead", "conversion"),
     "metric": ("exposures", "visits", "card_views", "unique_visitors", "forwards", "leads", "conversions", "points"),
     "tap": ("call", "save", "email", "campaign", "wechat", "line"),

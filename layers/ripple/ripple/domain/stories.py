@@ -78,6 +78,7 @@ RULE_REQUIRED = "required"
 # entity, a script URL
 _MARKUP = re.compile(r"<\s*[A-Za-z/!?]|&#?[A-Za-z0-9]+;|\b(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_HIDDEN = frozenset({"Cc", "Cf", "Co", "Cs"})  # what a policy word may not hide in
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -145,9 +146,9 @@ def validate_policy(body: Mapping[str, Any]) -> ContentPolicy:
         name = f"banned_words[{i}]"
         if not isinstance(word, str) or not word.strip():
             raise _invalid(name, f"{name} must be a non-empty string")
-        word = word.strip()
-        if len(word) > MAX_BANNED_WORD or any(unicodedata.category(c) in ("Cc", "Cf") for c in word):
+        if len(word) > MAX_BANNED_WORD or any(unicodedata.category(c) in _HIDDEN for c in word):
             raise _invalid(name, f"{name} must be at most {MAX_BANNED_WORD} visible characters")
+        word = word.strip()
         if _fold(word) not in {_fold(w) for w in words}:
             words.append(word)
     disclosure = body.get("disclosure", "#PR")
@@ -155,9 +156,9 @@ def validate_policy(body: Mapping[str, Any]) -> ContentPolicy:
         disclosure = ""
     if not isinstance(disclosure, str):
         raise _invalid("disclosure", "disclosure must be a string")
-    disclosure = disclosure.strip()
-    if len(disclosure) > MAX_DISCLOSURE or any(unicodedata.category(c) in ("Cc", "Cf") for c in disclosure):
+    if len(disclosure) > MAX_DISCLOSURE or any(unicodedata.category(c) in _HIDDEN for c in disclosure):
         raise _invalid("disclosure", f"disclosure must be at most {MAX_DISCLOSURE} visible characters")
+    disclosure = disclosure.strip()
     return ContentPolicy(
         banned_words=tuple(words),
         disclosure=disclosure,
@@ -195,7 +196,7 @@ def _plain(body: Mapping[str, Any], name: str, limit: int, *, multiline: bool) -
         return ""
     if not isinstance(raw, str):
         raise _invalid(name, f"{name} must be a string")
-    value = raw.replace("\r\n", "\n").strip()
+    value = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
     for c in value:
         if c == "\n" and multiline:
             continue
@@ -221,7 +222,9 @@ def validate_draft(body: Mapping[str, Any], *, partial: bool = False, current: S
     if campaign_id is not None and (not isinstance(campaign_id, str) or not _ID.match(campaign_id)):
         raise _invalid("campaign_id", "campaign_id must be a campaign id or null")
     if isinstance(campaign_id, str) and (is_story_campaign(campaign_id) or campaign_id == "card"):
-        raise _invalid("campaign_id", "a story can point at one of the company's campaigns only")
+        from ripple.domain.errors import NotFoundError
+
+        raise NotFoundError(f"campaign {campaign_id} not found (a story points at the company's campaigns only)")
     paid = base.paid if partial and "paid" not in body else body.get("paid", False)
     if paid is None:
         paid = False

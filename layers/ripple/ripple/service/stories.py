@@ -118,15 +118,16 @@ def _mine(svc: Services, principal: Principal, story_id: str) -> Story:
 
 
 def _limit(query: dict[str, str]) -> int:
-    try:
-        return max(1, min(100, int(query.get("limit", "50"))))
-    except ValueError:
-        raise ValidationError("limit must be an integer 1..100", details={"field": "limit"}) from None
+    from ripple.domain.validation import validate_limit
+
+    return validate_limit(query.get("limit"), default=50, maximum=100)
 
 
 def _cursor(query: dict[str, str]) -> str | None:
-    cursor = query.get("cursor") or None
-    if cursor is not None and (len(cursor) > 300 or "|" not in cursor or not cursor.isprintable()):
+    if "cursor" not in query:
+        return None
+    cursor = query["cursor"]
+    if not cursor or len(cursor) > 300 or "|" not in cursor or not cursor.isprintable():
         raise ValidationError("cursor is not one this API returned", details={"field": "cursor"})
     return cursor
 
@@ -164,9 +165,9 @@ def _check_campaign(svc: Services, tenant_id: str, campaign_id: str | None) -> N
         return
     campaign = svc.campaigns.get(tenant_id, campaign_id)
     if campaign is None or campaign.archived_at is not None:
-        raise ValidationError(f"campaign {campaign_id} not found", details={"field": "campaign_id"})
+        raise NotFoundError(f"campaign {campaign_id} not found")
     if campaign.ends_at is not None and svc.clock() >= campaign.ends_at:
-        raise ValidationError(f"campaign {campaign_id} has ended", details={"field": "campaign_id"})
+        raise ConflictError(f"campaign {campaign_id} has ended: a story cannot point at it")
 
 
 # ------------------------------------------------------------------ the author's side
@@ -178,6 +179,8 @@ def check_story(svc: Services, principal: Principal, body: dict[str, Any]) -> di
     _active_employee(svc, principal)
     body = dict(body)
     images = body.pop("images", 0)
+    if isinstance(images, float) and images.is_integer():
+        images = int(images)  # JSON has one number type: 3.0 is the integer 3
     if isinstance(images, bool) or not isinstance(images, int) or not 0 <= images <= 50:
         raise ValidationError("images must be the number of images, 0..50", details={"field": "images"})
     draft = validate_draft(body)

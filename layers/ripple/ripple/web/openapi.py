@@ -124,6 +124,11 @@ _DAY: dict[str, Any] = {
 }
 
 
+# story titles are one line, texts keep line breaks; neither takes control or bidi characters
+_STORY_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+_STORY_TEXT = r"^[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -799,8 +804,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "StoryInput": {
         **_obj(
             {
-                "title": {"type": ["string", "null"], "maxLength": 160},
-                "text": {"type": ["string", "null"], "maxLength": 4000},
+                "title": {"type": ["string", "null"], "maxLength": 160, "pattern": _STORY_LINE},
+                "text": {"type": ["string", "null"], "maxLength": 4000, "pattern": _STORY_TEXT},
                 "campaign_id": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{1,64}$"},
                 "paid": {"type": ["boolean", "null"]},
             }
@@ -810,8 +815,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "StoryCheckInput": {
         **_obj(
             {
-                "title": {"type": ["string", "null"], "maxLength": 160},
-                "text": {"type": ["string", "null"], "maxLength": 4000},
+                "title": {"type": ["string", "null"], "maxLength": 160, "pattern": _STORY_LINE},
+                "text": {"type": ["string", "null"], "maxLength": 4000, "pattern": _STORY_TEXT},
                 "campaign_id": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{1,64}$"},
                 "paid": {"type": ["boolean", "null"]},
                 "images": {"type": "integer", "minimum": 0, "maximum": 50},
@@ -868,8 +873,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "ContentPolicyInput": {
         **_obj(
             {
-                "banned_words": {"type": ["array", "null"], "maxItems": 200, "items": _STR},
-                "disclosure": {"type": ["string", "null"], "maxLength": 40},
+                "banned_words": {
+                    "type": ["array", "null"],
+                    "maxItems": 200,
+                    "items": {"type": "string", "maxLength": 40, "pattern": f"^(?=.*\\S)[^\\n{_INVISIBLE}]+$"},
+                },
+                "disclosure": {"type": ["string", "null"], "maxLength": 40, "pattern": f"^[^\\n{_INVISIBLE}]*$"},
                 "approved_points": {"type": ["integer", "null"], "minimum": 0, "maximum": 100000},
                 "monthly_cap": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
             }

@@ -1349,6 +1349,116 @@
     reason.focus();
   }
 
+  /** Employees' stories: the review queue (oldest first; approve, reject with a reason the
+   * author sees, or fix a word first) and the content policy the stories are checked by. */
+  function storiesView(root) {
+    const status = R.select(["pending", "approved", "rejected", "withdrawn"].map((v) => [v, "story.status." + v]), { id: "stories-status" });
+    const queue = h("div", { id: "stories-queue" });
+    const decide = h("div", { id: "stories-decide", hidden: true });
+    root.appendChild(R.card("story.queue", h("p", { class: "muted", i18n: "story.queue_hint" }), R.field("story.state", status), decide, queue));
+    const words = h("textarea", { id: "policy-words", rows: "4" });
+    const disclosure = h("input", { id: "policy-disclosure", maxlength: "40", autocomplete: "off" });
+    const points = h("input", { id: "policy-points", type: "number", min: "0", max: "100000", step: "1" });
+    const cap = h("input", { id: "policy-cap", type: "number", min: "0", max: "100", step: "1" });
+    const savePolicy = h("button", { type: "submit", class: "btn", id: "policy-save", i18n: "common.save" });
+    const policyForm = h(
+      "form",
+      { class: "form", id: "policy-form" },
+      R.field("story.banned_words", words, "story.banned_words_hint"),
+      R.field("story.disclosure", disclosure, "story.disclosure_hint"),
+      h("div", { class: "row" }, R.field("story.approved_points", points), R.field("story.monthly_cap", cap, "story.monthly_cap_hint")),
+      savePolicy
+    );
+    root.appendChild(R.card("story.policy", policyForm));
+    const showPolicy = (p) => {
+      words.value = p.banned_words.join("\n");
+      disclosure.value = p.disclosure;
+      points.value = String(p.approved_points);
+      cap.value = String(p.monthly_cap);
+    };
+    policyForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = {
+        banned_words: words.value.split("\n").map((w) => w.trim()).filter(Boolean),
+        disclosure: disclosure.value,
+        approved_points: Number(points.value || 0),
+        monthly_cap: Number(cap.value || 0),
+      };
+      try {
+        showPolicy(await R.api("PUT", "/admin/content-policy", body));
+        R.toast(R.t("common.saved"), "ok");
+        await load();
+      } catch (err) {
+        const field = ((err && err.body && err.body.error && err.body.error.details) || {}).field || "";
+        R.markRefused(err, { banned_words: words, disclosure, approved_points: points, monthly_cap: cap, [field]: field.startsWith("banned_words") ? words : null });
+        fail(err);
+      }
+    });
+    const editBox = (st) => {
+      R.clear(decide);
+      decide.hidden = false;
+      const t = h("input", { id: "story-edit-title", maxlength: "80", value: st.title });
+      const x = h("textarea", { id: "story-edit-text", rows: "6" });
+      x.value = st.text;
+      const go = h("button", { type: "submit", class: "btn", id: "story-edit-save", i18n: "common.save" });
+      const cancel = h("button", { type: "button", class: "btn ghost", i18n: "common.cancel", on: { click: () => { decide.hidden = true; R.clear(decide); } } });
+      const form = h("form", { class: "form decision" }, R.field("story.title", t), R.field("story.text", x), h("div", { class: "row" }, go, cancel));
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        try {
+          await R.api("PATCH", "/admin/stories/" + st.story_id, { title: t.value, text: x.value });
+          decide.hidden = true;
+          R.clear(decide);
+          await load();
+        } catch (err) {
+          R.markRefused(err, { title: t, text: x });
+          fail(err);
+        }
+      });
+      decide.appendChild(form);
+      t.focus();
+    };
+    const story = (st) => {
+      const found = st.findings || [];
+      const item = h(
+        "article",
+        { class: "story-review", "data-story": st.story_id },
+        h("div", { class: "task-head" }, h("strong", { text: st.title }), h("span", { class: "badge " + st.status, i18n: "story.status." + st.status })),
+        h("p", { class: "muted", text: R.t("story.by", { name: st.author_name || who(st.author) }) + " · " + R.time(st.submitted_at || st.created_at) + (st.campaign_id ? " · " + campaignName(st.campaign_id) : "") + (st.paid ? " · " + R.t("story.paid_badge") : "") }),
+        h("p", { class: "story-text", text: st.text }),
+        st.images.length ? h("div", { class: "thumbs" }, st.images.map((url, i) => h("img", { src: url, alt: R.t("story.image_n", { n: i + 1 }), loading: "lazy" }))) : null,
+        found.length ? h("ul", { class: "findings" }, found.map((f) => h("li", { class: "finding", "data-rule": f.rule, text: R.has("story.rule." + f.rule.replace(/-/g, "_")) ? R.t("story.rule." + f.rule.replace(/-/g, "_"), { match: f.match, field: R.t("story." + f.field) }) : f.message }))) : null,
+        st.reason ? h("p", { class: "muted", text: R.t("story.reason_was", { reason: st.reason }) }) : null,
+        st.edited_by_reviewer ? h("p", { class: "muted", i18n: "story.edited" }) : null
+      );
+      if (st.status === "pending") {
+        item.appendChild(
+          h(
+            "div",
+            { class: "row" },
+            h("button", { type: "button", class: "btn small", "data-approve": st.story_id, text: R.t("story.approve"), disabled: found.length > 0,
+              on: { click: async () => { try { await R.api("POST", "/admin/stories/" + st.story_id + "/approve", {}); R.toast(R.t("story.approved_ok"), "ok"); await load(); } catch (err) { fail(err); } } } }),
+            h("button", { type: "button", class: "btn small secondary", "data-reject": st.story_id, text: R.t("story.reject"),
+              on: { click: () => decisionBox(decide, R.t("story.reject_what", { title: st.title }), "story.reject", async (reason) => { await R.api("POST", "/admin/stories/" + st.story_id + "/reject", { reason }); await load(); }) } }),
+            h("button", { type: "button", class: "btn small ghost", "data-edit": st.story_id, text: R.t("story.edit"), on: { click: () => editBox(st) } })
+          )
+        );
+      } else if (st.status === "approved" && st.page_url) {
+        item.appendChild(h("p", null, h("a", { href: st.page_url, target: "_blank", rel: "noopener", text: R.t("story.open_page") }), st.points ? " · " + R.t("story.points", { n: R.num(st.points) }) : ""));
+      }
+      return item;
+    };
+    const load = async () => {
+      const data = await R.api("GET", "/admin/stories?status=" + encodeURIComponent(status.value) + "&limit=50");
+      R.clear(queue);
+      if (!data.items.length) return queue.appendChild(R.empty("story.queue_empty"));
+      for (const st of data.items) queue.appendChild(story(st));
+    };
+    status.addEventListener("change", () => load().catch(fail));
+    R.api("GET", "/admin/content-policy").then(showPolicy, fail);
+    load().catch(fail);
+  }
+
   /** Fraud review: the signals that withheld points (with their reasons) and the click rings
    * they reveal; a withheld outcome found to be genuine is released (paid) with a reason.
    * Below, one employee's ledger: points still held can be reversed with a reason. */
@@ -1827,6 +1937,7 @@
       settlements: settlementsView,
       employees: employeesView,
       review: reviewView,
+      stories: storiesView,
       settings: settingsView,
     },
   }).catch((err) => console.error(err));

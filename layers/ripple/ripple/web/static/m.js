@@ -79,8 +79,11 @@
     const list = h("div", { id: "my-tasks" });
     root.appendChild(R.card("nav.tasks", list));
     root.appendChild(
-      h("p", null, h("a", { href: "#/notifications", id: "open-notifications", class: "btn small secondary", i18n: "notify.settings",
-        on: { click: (e) => { e.preventDefault(); R.open("notifications"); } } }))
+      h("p", { class: "row" },
+        h("a", { href: "#/stories", id: "open-stories", class: "btn small secondary", i18n: "story.mine",
+          on: { click: (e) => { e.preventDefault(); R.open("stories"); } } }),
+        h("a", { href: "#/notifications", id: "open-notifications", class: "btn small secondary", i18n: "notify.settings",
+          on: { click: (e) => { e.preventDefault(); R.open("notifications"); } } }))
     );
     const render = async () => {
       const data = await R.api("GET", "/me/tasks?limit=50");
@@ -532,6 +535,178 @@
     R.api("GET", "/me/notifications").then(show, fail);
   }
 
+  // ------------------------------------------------------------------ stories
+
+  /** My own stories (hidden view "stories", opened from the tasks tab): write one, see what
+   * the company's content policy finds as I type, add up to nine photos, send it to review,
+   * and share the approved ones through my own link. */
+  function storiesView(view) {
+    view.appendChild(h("button", { type: "button", class: "btn ghost", i18n: "common.back", on: { click: () => R.open("tasks") } }));
+    const title = h("input", { id: "story-title", maxlength: "80", autocomplete: "off" });
+    const text = h("textarea", { id: "story-text", rows: "6", maxlength: "2000" });
+    const paid = h("input", { type: "checkbox", id: "story-paid" });
+    const campaign = R.select([["", "story.no_campaign"], ...campaigns.map((c) => [c.campaign_id, { text: c.name }])], { id: "story-campaign" });
+    const findingsBox = h("ul", { id: "story-findings", class: "findings", "aria-live": "polite" });
+    const thumbs = h("div", { id: "story-images", class: "thumbs" });
+    const file = h("input", { type: "file", id: "story-image", accept: "image/jpeg,image/png,image/webp", multiple: true });
+    const save = h("button", { type: "button", class: "btn secondary", id: "story-save", i18n: "story.save" });
+    const submit = h("button", { type: "submit", class: "btn", id: "story-submit", i18n: "story.submit" });
+    const fresh = h("button", { type: "button", class: "btn ghost", id: "story-new", i18n: "story.new" });
+    const form = h(
+      "form",
+      { class: "form", id: "story-form" },
+      R.field("story.title", title),
+      R.field("story.text", text, "story.text_hint"),
+      R.field("story.campaign", campaign),
+      h("label", { class: "check" }, paid, h("span", { i18n: "story.paid" })),
+      findingsBox,
+      R.field("story.images", file, "story.images_hint"),
+      thumbs,
+      h("div", { class: "row" }, save, submit, fresh)
+    );
+    const list = h("div", { id: "my-stories" });
+    view.appendChild(R.card("story.write", form));
+    view.appendChild(R.card("story.mine", list));
+    let current = null; // the story being edited (null: a new one)
+    const body = () => ({ title: title.value, text: text.value, paid: paid.checked, campaign_id: campaign.value || null });
+    const showFindings = (found) => {
+      R.clear(findingsBox);
+      for (const f of found) {
+        const key = "story.rule." + f.rule.replace(/-/g, "_");
+        const msg = R.has(key) ? R.t(key, { match: f.match, field: R.t("story." + f.field) }) : f.message;
+        findingsBox.appendChild(h("li", { class: "finding", "data-rule": f.rule, "data-field": f.field, text: msg }));
+      }
+      for (const [name, input] of [["title", title], ["text", text]]) {
+        if (found.some((f) => f.field === name)) input.setAttribute("aria-invalid", "true");
+        else input.removeAttribute("aria-invalid");
+      }
+    };
+    let checkSeq = 0;
+    let timer = null;
+    const check = () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const seq = ++checkSeq;
+        try {
+          const got = await R.api("POST", "/me/stories/check", { ...body(), images: current ? current.images.length : 0 });
+          if (seq === checkSeq) showFindings(got.findings); // only the newest answer counts
+        } catch (err) {
+          if (seq === checkSeq) fail(err);
+        }
+      }, 300);
+    };
+    for (const el of [title, text]) el.addEventListener("input", check);
+    for (const el of [paid, campaign]) el.addEventListener("change", check);
+    const drawThumbs = () => {
+      R.clear(thumbs);
+      (current ? current.images : []).forEach((url, i) => {
+        thumbs.appendChild(
+          h(
+            "figure",
+            { class: "thumb" },
+            h("img", { src: url, alt: R.t("story.image_n", { n: i + 1 }) }),
+            h("button", {
+              type: "button",
+              class: "btn small ghost",
+              "data-remove": String(i),
+              text: R.t("story.remove_image", { n: i + 1 }),
+              on: {
+                click: async () => {
+                  try {
+                    load(await R.api("DELETE", "/me/stories/" + current.story_id + "/images/" + i));
+                  } catch (err) {
+                    fail(err);
+                  }
+                },
+              },
+            })
+          )
+        );
+      });
+    };
+    const editable = (st) => st.status === "draft" || st.status === "rejected";
+    const load = (st) => {
+      current = st;
+      title.value = st ? st.title : "";
+      text.value = st ? st.text : "";
+      paid.checked = st ? st.paid : false;
+      campaign.value = st && st.campaign_id ? st.campaign_id : "";
+      for (const el of [title, text, paid, campaign, file, save, submit]) el.disabled = !!st && !editable(st);
+      showFindings(st && st.findings ? st.findings : []);
+      drawThumbs();
+    };
+    const persist = async () => {
+      const st = current
+        ? await R.api("PATCH", "/me/stories/" + current.story_id, body())
+        : await R.api("POST", "/me/stories", body());
+      load(st);
+      return st;
+    };
+    save.addEventListener("click", async () => {
+      try {
+        await persist();
+        R.toast(R.t("story.saved"), "ok");
+        render();
+      } catch (err) {
+        R.markRefused(err, { title, text, campaign_id: campaign, paid });
+        fail(err);
+      }
+    });
+    file.addEventListener("change", async () => {
+      try {
+        let st = current || (await persist());
+        for (const f of file.files) st = await R.api("POST", "/me/stories/" + st.story_id + "/images", f);
+        load(st);
+        check();
+      } catch (err) {
+        R.markRefused(err, { images: file });
+        fail(err);
+      }
+      file.value = "";
+    });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const st = await persist();
+        load(await R.api("POST", "/me/stories/" + st.story_id + "/submit"));
+        R.toast(R.t("story.submitted"), "ok");
+        render();
+      } catch (err) {
+        const details = err && err.body && err.body.error && err.body.error.details;
+        if (details && details.findings) showFindings(details.findings);
+        R.markRefused(err, { title, text, campaign_id: campaign, paid, images: file });
+        fail(err);
+      }
+    });
+    fresh.addEventListener("click", () => load(null));
+    const render = async () => {
+      const data = await R.api("GET", "/me/stories?limit=50");
+      R.clear(list);
+      if (!data.items.length) return list.appendChild(R.empty("story.none"));
+      for (const st of data.items) {
+        const item = h(
+          "article",
+          { class: "task-card", "data-story": st.story_id },
+          h("div", { class: "task-head" }, h("strong", { text: st.title || R.t("story.untitled") }), h("span", { class: "badge " + st.status, i18n: "story.status." + st.status })),
+          st.status === "rejected" && st.reason ? h("p", { class: "muted", text: R.t("story.rejected_because", { reason: st.reason }) }) : null,
+          st.points ? h("p", { class: "muted", text: R.t("story.points", { n: R.num(st.points) }) }) : null
+        );
+        if (st.status === "approved" && st.short_url) {
+          item.appendChild(R.linkActions({ short_url: st.short_url, channel: "wechat" }, st.title));
+          item.appendChild(h("button", { type: "button", class: "btn small ghost", "data-withdraw": st.story_id, i18n: "story.withdraw",
+            on: { click: async () => { try { await R.api("POST", "/me/stories/" + st.story_id + "/withdraw"); render(); } catch (err) { fail(err); } } } }));
+        }
+        if (editable(st)) {
+          item.appendChild(h("button", { type: "button", class: "btn small secondary", "data-edit": st.story_id, i18n: "story.edit",
+            on: { click: async () => { try { load(await R.api("GET", "/me/stories/" + st.story_id)); title.focus(); } catch (err) { fail(err); } } } }));
+        }
+        list.appendChild(item);
+      }
+    };
+    load(null);
+    render().catch(fail);
+  }
+
   // ------------------------------------------------------------------ start
 
   let stopStats = null;
@@ -552,8 +727,8 @@
       customers: customersView,
       card: cardView,
     },
-    hidden: { task: taskView, customer: customerView, notifications: notificationsView },
-    parentOf: { task: "tasks", customer: "customers", notifications: "tasks" },
+    hidden: { task: taskView, customer: customerView, notifications: notificationsView, stories: storiesView },
+    parentOf: { task: "tasks", customer: "customers", notifications: "tasks", stories: "tasks" },
   }).catch((err) => console.error(err));
   document.getElementById("logout").addEventListener("click", () => {
     if (stopStats) stopStats();
